@@ -1,0 +1,81 @@
+// npm run apikey -- create [--label NAME] [--key KEY] | list | revoke ID   [--remote] [--env NAME] [--persist-to DIR]
+// Keys are stored only as SHA-256 hashes: `create` prints the key once and never again.
+import { parseArgs } from "node:util";
+import { applyMigrations, execute, hashApiKey, newApiKey, sqlString } from "./d1.mjs";
+
+const USAGE = `usage: npm run apikey -- <command> [options]
+  create [--label NAME] [--key KEY]   make a key (or register an existing one, e.g. an appliance's) and print it once
+  list                                show ids, labels, creation and revocation times (never keys)
+  revoke ID                           refuse the key with this id from now on
+options: --remote (the deployed D1; default: local)  --env NAME (a wrangler.toml environment)  --persist-to DIR (local state folder)`;
+
+function fail(message) {
+  console.error(`${message}\n\n${USAGE}`);
+  process.exit(2);
+}
+
+let parsed;
+try {
+  parsed = parseArgs({
+    allowPositionals: true,
+    options: {
+      label: { type: "string", default: "" },
+      key: { type: "string" },
+      remote: { type: "boolean", default: false },
+      env: { type: "string" },
+      "persist-to": { type: "string" },
+      help: { type: "boolean", short: "h" },
+    },
+  });
+} catch (error) {
+  fail(error.message);
+}
+const { values, positionals } = parsed;
+if (values.help) {
+  console.log(USAGE);
+  process.exit(0);
+}
+const target = { remote: values.remote, env: values.env, persistTo: values["persist-to"] };
+const [command, ...rest] = positionals;
+
+try {
+  // The local D1 may be brand new; the remote one is migrated by the deploy steps in the README.
+  if (!values.remote) applyMigrations(target);
+  switch (command) {
+    case "create": {
+      const key = values.key ?? newApiKey();
+      if (key.length < 16 || key.length > 1024) fail("a key must be 16 to 1024 characters long");
+      if (values.label.length > 100) fail("a label must be at most 100 characters long");
+      const [row] = execute(
+        `INSERT INTO api_keys (label, key_hash) VALUES (${sqlString(values.label)}, ${sqlString(hashApiKey(key))}) RETURNING id`,
+        target,
+      );
+      console.log(`Created API key ${row.id}${values.label ? ` (${values.label})` : ""}. It is shown only now:\n${key}`);
+      break;
+    }
+    case "list": {
+      const rows = execute("SELECT id, label, created_at, revoked_at FROM api_keys ORDER BY id", target);
+      if (rows.length === 0) console.log("No API keys: every request is refused with 'invalid api key'.");
+      for (const row of rows) {
+        const created = new Date(row.created_at * 1000).toISOString();
+        const state = row.revoked_at ? `revoked ${new Date(row.revoked_at * 1000).toISOString()}` : "active";
+        console.log(`${row.id}\t${row.label || "-"}\tcreated ${created}\t${state}`);
+      }
+      break;
+    }
+    case "revoke": {
+      const id = Number(rest[0]);
+      if (!Number.isInteger(id) || id <= 0) fail("revoke needs the key's numeric id (see `list`)");
+      const rows = execute(`UPDATE api_keys SET revoked_at = unixepoch() WHERE id = ${id} AND revoked_at IS NULL RETURNING id`, target);
+      if (rows.length === 0) fail(`no active API key with id ${id}`);
+      console.log(`Revoked API key ${id}.`);
+      break;
+    }
+    default:
+      fail(command ? `unknown command: ${command}` : "missing command");
+  }
+} catch (error) {
+  if (/UNIQUE constraint/.test(error.message)) fail("that key is already registered");
+  console.error(error.message);
+  process.exit(1);
+}

@@ -1,0 +1,27 @@
+import { findUserSecret } from "../db/users";
+import { constantTimeEqual, utf8 } from "../crypto/encoding";
+import { base32Encode } from "../otp/base32";
+import type { Deps } from "./deps";
+import { openUserSecret } from "./user-keys";
+
+/**
+ * The otpauth URI (Google Authenticator Key Uri Format) for a user, or null unless the user exists
+ * and `secret` is their secret: the hashqr URL is a capability, not a lookup by id.
+ */
+export async function enrollmentUri(deps: Deps, userId: number, secret: string): Promise<string | null> {
+  const user = await findUserSecret(deps.db, userId);
+  if (!user) return null;
+  let actual: string;
+  try {
+    actual = base32Encode(await openUserSecret(deps, user));
+  } catch {
+    return null;
+  }
+  if (!constantTimeEqual(utf8.encode(actual), utf8.encode(secret))) return null;
+  const issuer = encodeURIComponent(deps.config.issuer);
+  const { digits, period } = deps.config.totp;
+  return (
+    `otpauth://totp/${issuer}:${encodeURIComponent(user.username)}?secret=${actual}` +
+    `&issuer=${issuer}&algorithm=SHA1&digits=${digits}&period=${period}`
+  );
+}

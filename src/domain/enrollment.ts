@@ -1,0 +1,43 @@
+import { seal } from "../crypto/secret-box";
+import { insertUser } from "../db/users";
+import { ApiError } from "../errors";
+import { base32Encode } from "../otp/base32";
+import type { Deps } from "./deps";
+import { checkUsername, normalizeEmail, normalizePhone, usernameKey } from "./identity";
+
+export interface EnrollmentRequest {
+  phone?: string;
+  email?: string;
+  username?: string;
+}
+
+export interface Enrollment {
+  userId: number;
+  username: string;
+  /** Base32 secret, shown once to the caller and never stored in clear. */
+  secret: string;
+}
+
+/** RFC 4226 §4 asks for at least 128 bits and recommends 160. */
+const SECRET_BYTES = 20;
+
+export async function enrollUser(deps: Deps, request: EnrollmentRequest): Promise<Enrollment> {
+  const phone = request.phone ? normalizePhone(request.phone) : null;
+  const email = request.email ? normalizeEmail(request.email) : null;
+  if (!phone && !email) throw ApiError.missing("phone");
+  const username = request.username ? checkUsername(request.username) : (email ?? phone!);
+  const key = usernameKey(username);
+
+  const secretBytes = crypto.getRandomValues(new Uint8Array(SECRET_BYTES));
+  const sealed = await seal(await deps.keyring(), secretBytes, key);
+  const userId = await insertUser(deps.db, {
+    username,
+    usernameKey: key,
+    phone,
+    email,
+    secret: sealed,
+    createdAt: Math.floor(deps.now() / 1000),
+  });
+  if (userId === null) throw ApiError.userExists();
+  return { userId, username, secret: base32Encode(secretBytes) };
+}

@@ -1,0 +1,32 @@
+import { ApiError } from "../errors";
+
+/** E.164: up to 15 digits, no leading zero. The WordPress plugin sends digits only, so `+` is optional. */
+const E164 = /^\+?[1-9][0-9]{6,14}$/;
+/** Deliberately plain: one @, no spaces or controls, a dotted domain. Mail servers decide the rest. */
+const EMAIL = /^[^\s@\p{Cc}]{1,64}@[^\s@\p{Cc}]+\.[^\s@\p{Cc}.]+$/u;
+const USERNAME = /^[^\p{Cc}\p{Cs}]{1,255}$/u;
+
+/** Normalizes to "+digits" after stripping the separators people type: spaces, dashes, dots, parentheses. */
+export function normalizePhone(raw: string): string {
+  const compact = raw.replace(/[\s\-.()]/g, "");
+  if (!E164.test(compact)) throw ApiError.invalidPhone();
+  return compact.startsWith("+") ? compact : `+${compact}`;
+}
+
+export function normalizeEmail(raw: string): string {
+  const email = raw.trim();
+  if (email.length > 254 || !EMAIL.test(email)) throw ApiError.invalidEmail();
+  return email;
+}
+
+export function checkUsername(raw: string): string {
+  const username = raw.trim().normalize("NFC");
+  if (!USERNAME.test(username)) throw ApiError.invalid("username");
+  return username;
+}
+
+/** The uniqueness key: NFC, and case-insensitive for email-like names (mail addresses are, in practice). */
+export function usernameKey(username: string): string {
+  const nfc = username.normalize("NFC");
+  return nfc.includes("@") ? nfc.toLowerCase() : nfc;
+}

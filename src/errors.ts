@@ -1,0 +1,49 @@
+/** The API's error codes (../shared/API-CONTRACT.md, "Errors of createuser and validate"). */
+export const ErrorCode = {
+  InvalidApiKey: 1,
+  MissingParameter: 2,
+  InvalidParameter: 3,
+  UserNotFound: 4,
+  UserExists: 5,
+  TooManyAttempts: 6,
+  InvalidFormat: 7,
+  TokenUsed: 8,
+  InvalidPhone: 23,
+  InvalidEmail: 24,
+} as const;
+export type ErrorCode = (typeof ErrorCode)[keyof typeof ErrorCode];
+
+/** An expected failure, answered with HTTP 200 in the requested format. */
+export class ApiError extends Error {
+  constructor(
+    readonly code: ErrorCode,
+    readonly text: string,
+  ) {
+    super(text);
+    this.name = "ApiError";
+  }
+
+  static invalidApiKey = () => new ApiError(ErrorCode.InvalidApiKey, "invalid api key");
+  static missing = (name: string) => new ApiError(ErrorCode.MissingParameter, `missing parameter: ${name}`);
+  static invalid = (name: string) => new ApiError(ErrorCode.InvalidParameter, `invalid parameter: ${name}`);
+  static userNotFound = () => new ApiError(ErrorCode.UserNotFound, "user not found");
+  static userExists = () => new ApiError(ErrorCode.UserExists, "user already exists");
+  static tooManyAttempts = (retrySeconds: number) =>
+    new ApiError(ErrorCode.TooManyAttempts, `too many failed attempts, retry in ${retrySeconds} s`);
+  static invalidFormat = () => new ApiError(ErrorCode.InvalidFormat, "invalid format");
+  static tokenUsed = () => new ApiError(ErrorCode.TokenUsed, "token already used");
+  static invalidPhone = () => new ApiError(ErrorCode.InvalidPhone, "invalid parameter: phone");
+  static invalidEmail = () => new ApiError(ErrorCode.InvalidEmail, "invalid parameter: email");
+}
+
+/** A transport-level refusal (404, 405, 413): plain text, not an API answer. */
+export class HttpError extends Error {
+  constructor(
+    readonly status: 404 | 405 | 413,
+    readonly text: string,
+    readonly headers: Record<string, string> = {},
+  ) {
+    super(text);
+    this.name = "HttpError";
+  }
+}

@@ -1,0 +1,58 @@
+import { Hono } from "hono";
+import type { AppEnv } from "./app-env";
+import { ConfigError, readConfig } from "./config";
+import { KeyringError, loadKeyring } from "./crypto/secret-box";
+import { getDb } from "./db/client";
+import { HttpError } from "./errors";
+import { textResponse } from "./http/respond";
+import { createUser } from "./routes/createuser";
+import { QR_ROUTE, qrImage } from "./routes/qr";
+import { validate } from "./routes/validate";
+
+export interface AppOptions {
+  /** The clock in Unix milliseconds; tests inject one to cross lock expiries without sleeping. */
+  now?: () => number;
+}
+
+const ALLOWED = "GET, HEAD, POST";
+
+/** Builds the app; the Worker and the tests both use this. */
+export function createApp(options: AppOptions = {}): Hono<AppEnv> {
+  const now = options.now ?? Date.now;
+  const app = new Hono<AppEnv>({ strict: false });
+
+  app.use(async (c, next) => {
+    c.set("deps", {
+      db: getDb(c.env.DB),
+      config: readConfig(c.env),
+      keyring: () => loadKeyring(c.env.SECRET_ENCRYPTION_KEYS),
+      now,
+    });
+    await next();
+    c.res.headers.set("X-Content-Type-Options", "nosniff");
+    if (!c.res.headers.has("Cache-Control")) c.res.headers.set("Cache-Control", "no-store");
+  });
+
+  const route = (path: string, handler: (c: Parameters<typeof createUser>[0]) => Promise<Response>) => {
+    app.on(["GET", "POST"], path, handler);
+    app.all(path, () => {
+      throw new HttpError(405, "Method Not Allowed", { Allow: ALLOWED });
+    });
+  };
+  route("/createuser", createUser);
+  route("/validate", validate);
+  route(QR_ROUTE, qrImage);
+
+  app.notFound(() => textResponse("Not Found", 404));
+  app.onError((error) => {
+    if (error instanceof HttpError) return textResponse(error.text, error.status, error.headers);
+    // Configuration errors name the bad setting and are safe to log; other messages (crypto, SQL)
+    // could quote inputs, so only their kind is logged.
+    const misconfigured = error instanceof ConfigError || error instanceof KeyringError;
+    console.error(JSON.stringify({ level: "error", event: misconfigured ? "misconfigured" : "unhandled", kind: error.name, ...(misconfigured && { message: error.message }) }));
+    return textResponse("Internal Server Error", 500);
+  });
+  return app;
+}
+
+export default createApp();

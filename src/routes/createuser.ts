@@ -1,0 +1,36 @@
+import { enrollUser } from "../domain/enrollment";
+import { requireApiKey } from "../domain/api-key";
+import { ApiError } from "../errors";
+import { apiEndpoint, apiKeyOf } from "./api-endpoint";
+import { qrPath } from "./qr";
+
+export const createUser = apiEndpoint({
+  flag: "success",
+  async handle(c, params) {
+    const deps = c.var.deps;
+    await requireApiKey(deps, apiKeyOf(c, params));
+    const type = params.get("type");
+    // Type 0 (mobile app) is the only one the appliance API has; it is kept for Token2 Cloud compatibility.
+    if (type !== undefined && type !== "" && type !== "0") throw ApiError.invalid("type");
+    params.get("pin"); // accepted and ignored, but an oversized one is still refused
+    const enrollment = await enrollUser(deps, {
+      phone: params.get("phone"),
+      email: params.get("email"),
+      username: params.get("username"),
+    });
+    const origin = new URL(c.req.url).origin;
+    return [
+      ["response", "user created"],
+      ["userid", enrollment.userId],
+      ["success", "true"],
+      ["hash", enrollment.secret],
+      ["hashqr", `${origin}${qrPath(enrollment.userId)}?secret=${enrollment.secret}`],
+    ];
+  },
+  errorFields: (error) => [
+    ["response", error.text],
+    ["success", "false"],
+    ["error", error.text],
+    ["code", error.code],
+  ],
+});

@@ -1,0 +1,34 @@
+import path from "node:path";
+import { cloudflareTest, readD1Migrations } from "@cloudflare/vitest-pool-workers";
+import { defineConfig } from "vitest/config";
+
+// miniflare would otherwise try to download Request.cf data from Cloudflare (no internet here).
+process.env.CLOUDFLARE_CF_FETCH_ENABLED = "false";
+
+/** A fixed keyring for tests only; real deployments set SECRET_ENCRYPTION_KEYS as a Worker secret. */
+export const TEST_ENCRYPTION_KEYS = "t1:" + Buffer.alloc(32, 7).toString("base64");
+
+export default defineConfig(async () => {
+  const migrations = await readD1Migrations(path.join(import.meta.dirname, "drizzle"));
+  return {
+    test: {
+      projects: [
+        {
+          plugins: [
+            cloudflareTest({
+              wrangler: { configPath: "./wrangler.toml" },
+              miniflare: {
+                bindings: { TEST_MIGRATIONS: migrations, SECRET_ENCRYPTION_KEYS: TEST_ENCRYPTION_KEYS },
+              },
+            }),
+          ],
+          test: {
+            name: "workers",
+            include: ["test/**/*.test.ts"],
+            setupFiles: ["./test/apply-migrations.ts"],
+          },
+        },
+      ],
+    },
+  };
+});
