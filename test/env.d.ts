@@ -1,11 +1,11 @@
 import type { D1Migration } from "@cloudflare/vitest-pool-workers";
-import type { Env } from "../src/config";
+import type { Env as WorkerEnv } from "../src/config";
 
 declare global {
   namespace Cloudflare {
-    interface Env extends import("../src/config").Env {
+    interface Env extends WorkerEnv {
+      /** Test-only binding (vitest.config.ts): the migrations that test/apply-migrations.ts applies. */
       TEST_MIGRATIONS: D1Migration[];
     }
   }
 }
-export type { Env };
