@@ -14,7 +14,8 @@ export class TestClock {
 /** The real app over the real (local) D1 binding, with an injectable clock. */
 export function testApp(options: AppOptions = {}) {
   const app = createApp(options);
-  return (path: string, init?: RequestInit) => app.fetch(new Request(`https://totp.test${path}`, init), env);
+  return async (path: string, init?: RequestInit): Promise<Response> =>
+    app.fetch(new Request(`https://totp.test${path}`, init), env);
 }
 
 let keyCounter = 0;

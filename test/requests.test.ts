@@ -1,0 +1,117 @@
+import { env } from "cloudflare:workers";
+import { beforeAll, describe, expect, it } from "vitest";
+import { enroll, newApiKey, testApp, TestClock, tokenFor, uniqueEmail } from "./helpers";
+
+let key: string;
+beforeAll(async () => {
+  key = await newApiKey();
+});
+
+const json = async (res: Response) => (await res.json()) as Record<string, unknown>;
+
+describe("API keys", () => {
+  it("refuses a missing, a wrong and a revoked key with code 1", async () => {
+    const call = testApp();
+    const revoked = await newApiKey("to-revoke");
+    const email = encodeURIComponent(uniqueEmail());
+    expect((await json(await call(`/createuser?api_key=${revoked}&email=${email}&format=1`))).success).toBe("true");
+    await env.DB.prepare("UPDATE api_keys SET revoked_at = unixepoch() WHERE label = 'to-revoke'").run();
+    for (const query of ["", "api_key=", `api_key=${key}x`, `api_key=${revoked}`]) {
+      const res = await call(`/createuser?${query}&email=${encodeURIComponent(uniqueEmail())}&format=1`);
+      expect(await json(res)).toEqual({ response: "invalid api key", success: "false", error: "invalid api key", code: 1 });
+      const v = await call(`/validate?${query}&userid=1&token=123456&format=1`);
+      expect(await json(v)).toEqual({ response: "invalid api key", userid: 1, validation: "false", error: "invalid api key", code: 1 });
+    }
+  });
+
+  it("a wrong key outranks bad parameters", async () => {
+    const res = await testApp()(`/validate?api_key=nope&userid=x&format=1`);
+    expect((await json(res)).code).toBe(1);
+  });
+
+  it("refuses everything when no key exists at all", async () => {
+    // Runs against a scratch table state: revoke all keys, check, then restore.
+    const active = await env.DB.prepare("SELECT id FROM api_keys WHERE revoked_at IS NULL").all<{ id: number }>();
+    await env.DB.prepare("UPDATE api_keys SET revoked_at = 1 WHERE revoked_at IS NULL").run();
+    try {
+      const res = await testApp()(`/createuser?api_key=${key}&email=${encodeURIComponent(uniqueEmail())}&format=1`);
+      expect((await json(res)).code).toBe(1);
+    } finally {
+      for (const { id } of active.results) await env.DB.prepare("UPDATE api_keys SET revoked_at = NULL WHERE id = ?").bind(id).run();
+    }
+  });
+
+  it("accepts the `api` alias and the X-API-Key header", async () => {
+    const call = testApp();
+    expect((await json(await call(`/createuser?api=${key}&email=${encodeURIComponent(uniqueEmail())}&format=1`))).success).toBe("true");
+    const res = await call(`/createuser?email=${encodeURIComponent(uniqueEmail())}&format=1`, { headers: { "X-API-Key": key } });
+    expect((await json(res)).success).toBe("true");
+  });
+});
+
+describe("POST", () => {
+  it("takes parameters from the query string with an empty body (the WordPress plugin)", async () => {
+    const clock = new TestClock();
+    const call = testApp({ now: clock.now });
+    const user = await enroll(call, key);
+    const res = await call(`/validate?api=${key}&userid=${user.userId}&token=${tokenFor(user.secret, clock.ms)}&send=0&format=1`, { method: "POST" });
+    expect(await json(res)).toEqual({ response: "OTP is valid", userid: user.userId, validation: "true" });
+  });
+
+  it("takes parameters from an urlencoded form body", async () => {
+    const clock = new TestClock();
+    const call = testApp({ now: clock.now });
+    const email = uniqueEmail();
+    const created = await json(
+      await call("/createuser", {
+        method: "POST",
+        headers: { "Content-Type": "application/x-www-form-urlencoded" },
+        body: new URLSearchParams({ api_key: key, email, format: "1" }),
+      }),
+    );
+    expect(created.success).toBe("true");
+    const res = await call("/validate?format=1", {
+      method: "POST",
+      body: new URLSearchParams({ api_key: key, userid: String(created.userid), token: tokenFor(String(created.hash), clock.ms) }),
+    });
+    expect(await json(res)).toEqual({ response: "OTP is valid", userid: created.userid, validation: "true" });
+  });
+});
+
+describe("transport errors", () => {
+  const call = testApp();
+
+  it("404 for an unknown path, with nosniff and no-store", async () => {
+    const res = await call("/createusers");
+    expect([res.status, await res.text()]).toEqual([404, "Not Found"]);
+    expect(res.headers.get("x-content-type-options")).toBe("nosniff");
+    expect(res.headers.get("cache-control")).toBe("no-store");
+  });
+
+  it("tolerates a trailing slash", async () => {
+    const res = await call(`/validate/?api_key=${key}&format=1`);
+    expect((await json(res)).code).toBe(2);
+  });
+
+  it.each(["PUT", "DELETE", "PATCH"])("405 for %s, with Allow", async (method) => {
+    const res = await call("/createuser", { method });
+    expect([res.status, await res.text(), res.headers.get("allow")]).toEqual([405, "Method Not Allowed", "GET, HEAD, POST"]);
+  });
+
+  it("413 for a query string over 8 KiB and for a body over 8 KiB", async () => {
+    const big = "x".repeat(8 * 1024 + 1);
+    expect((await call(`/createuser?pad=${big}`)).status).toBe(413);
+    const res = await call("/createuser", {
+      method: "POST",
+      headers: { "Content-Type": "application/x-www-form-urlencoded" },
+      body: `pad=${big}`,
+    });
+    expect([res.status, await res.text()]).toEqual([413, "Payload Too Large"]);
+  });
+
+  it("answers every API response with nosniff and no-store", async () => {
+    const res = await call(`/createuser?api_key=${key}&format=1`);
+    expect(res.headers.get("x-content-type-options")).toBe("nosniff");
+    expect(res.headers.get("cache-control")).toBe("no-store");
+  });
+});
