@@ -18,7 +18,13 @@ export default defineConfig(async () => {
             cloudflareTest({
               wrangler: { configPath: "./wrangler.toml" },
               miniflare: {
-                bindings: { TEST_MIGRATIONS: migrations, SECRET_ENCRYPTION_KEYS: TEST_ENCRYPTION_KEYS },
+                bindings: {
+                  TEST_MIGRATIONS: migrations,
+                  SECRET_ENCRYPTION_KEYS: TEST_ENCRYPTION_KEYS,
+                  // `npm run fuzz -- --runs N --seed S` passes these through to test/security/fuzz.test.ts.
+                  FUZZ_RUNS: process.env.FUZZ_RUNS ?? "10000",
+                  FUZZ_SEED: process.env.FUZZ_SEED ?? "20261125",
+                },
               },
             }),
           ],

@@ -6,6 +6,8 @@ declare global {
     interface Env extends WorkerEnv {
       /** Test-only binding (vitest.config.ts): the migrations that test/apply-migrations.ts applies. */
       TEST_MIGRATIONS: D1Migration[];
+      FUZZ_RUNS?: string;
+      FUZZ_SEED?: string;
     }
   }
 }
