@@ -4,7 +4,7 @@
  */
 export function phpUnserialize(text: string): Record<string, string | number> {
   const bytes = new TextEncoder().encode(text);
-  const decoder = new TextDecoder("utf-8", { fatal: true });
+  const decoder = new TextDecoder("utf-8", { fatal: true, ignoreBOM: true });
   let at = 0;
   const expect = (literal: string) => {
     const got = decoder.decode(bytes.subarray(at, at + literal.length));
