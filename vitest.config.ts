@@ -31,8 +31,13 @@ export default defineConfig(async () => {
           test: {
             name: "workers",
             include: ["test/**/*.test.ts"],
+            exclude: ["test/node/**"],
             setupFiles: ["./test/apply-migrations.ts"],
           },
+        },
+        {
+          // Tests that drive real processes: wrangler dev, the CLIs.
+          test: { name: "node", environment: "node", include: ["test/node/**/*.test.ts"], testTimeout: 120_000, hookTimeout: 120_000 },
         },
       ],
     },
