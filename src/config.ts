@@ -10,6 +10,8 @@ export interface Env {
   LOCKOUT_THRESHOLD?: string;
   LOCKOUT_BASE_SECONDS?: string;
   LOCKOUT_MAX_SECONDS?: string;
+  PBKDF2_ITERATIONS?: string;
+  QR_SIZE?: string;
 }
 
 export interface LockoutPolicy {
@@ -24,6 +26,10 @@ export interface Config {
   issuer: string;
   totp: TotpParams;
   lockout: LockoutPolicy;
+  /** PBKDF2-SHA256 iterations for new local passwords (Workers' Web Crypto allows at most 100,000). */
+  passwordIterations: number;
+  /** Width and height of the hashqr SVG, in pixels. */
+  qrSize: number;
 }
 
 export class ConfigError extends Error {}
@@ -57,6 +63,8 @@ export function readConfig(env: Env): Config {
       baseMs: baseSeconds * 1000,
       maxMs: integerVar(env, "LOCKOUT_MAX_SECONDS", 900, baseSeconds, 86_400 * 7) * 1000,
     },
+    passwordIterations: integerVar(env, "PBKDF2_ITERATIONS", 100_000, 10_000, 100_000),
+    qrSize: integerVar(env, "QR_SIZE", 256, 64, 2048),
   };
   configs.set(env, config);
   return config;

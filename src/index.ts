@@ -6,6 +6,7 @@ import { getDb } from "./db/client";
 import { HttpError } from "./errors";
 import { textResponse } from "./http/respond";
 import { createUser } from "./routes/createuser";
+import { healthz } from "./routes/healthz";
 import { QR_ROUTE, qrImage } from "./routes/qr";
 import { validate } from "./routes/validate";
 
@@ -42,6 +43,7 @@ export function createApp(options: AppOptions = {}): Hono<AppEnv> {
   route("/createuser", createUser);
   route("/validate", validate);
   route(QR_ROUTE, qrImage);
+  route("/healthz", healthz);
 
   app.notFound(() => textResponse("Not Found", 404));
   app.onError((error) => {

@@ -16,7 +16,7 @@ export async function qrImage(c: Context<AppEnv>): Promise<Response> {
   const secret = c.req.query("secret") ?? "";
   const uri = secret.length <= 128 ? await enrollmentUri(c.var.deps, userId, secret) : null;
   if (!uri) throw new HttpError(404, "Not Found");
-  const svg = new QRCode({ content: uri, ecl: "M", padding: 4, width: 256, height: 256, join: true, container: "svg-viewbox" }).svg();
+  const svg = new QRCode({ content: uri, ecl: "M", padding: 4, width: c.var.deps.config.qrSize, height: c.var.deps.config.qrSize, join: true, container: "svg-viewbox" }).svg();
   return new Response(svg, {
     headers: {
       "Content-Type": "image/svg+xml",
