@@ -34,6 +34,14 @@ export class ApiError extends Error {
   static tokenUsed = () => new ApiError(ErrorCode.TokenUsed, "token already used");
   static invalidPhone = () => new ApiError(ErrorCode.InvalidPhone, "invalid parameter: phone");
   static invalidEmail = () => new ApiError(ErrorCode.InvalidEmail, "invalid parameter: email");
+
+  // api.php answers in the appliance's own words (the seed quotes them), under the same codes.
+  static localUserMissing = () => new ApiError(ErrorCode.UserNotFound, "user does not exist");
+  static passwordTooShort = (min: number) =>
+    new ApiError(ErrorCode.InvalidParameter, `password too short (we expect at least ${min} chars)`);
+  static passwordTooLong = (maxBytes: number) =>
+    new ApiError(ErrorCode.InvalidParameter, `password too long (we accept at most ${maxBytes} bytes)`);
+  static unknownAction = () => new ApiError(ErrorCode.InvalidParameter, "unknown action");
 }
 
 /** A transport-level refusal (404, 405, 413): plain text, not an API answer. */

@@ -5,6 +5,7 @@ import { KeyringError, loadKeyring } from "./crypto/secret-box";
 import { getDb } from "./db/client";
 import { HttpError } from "./errors";
 import { textResponse } from "./http/respond";
+import { apiPhp } from "./routes/api-php";
 import { createUser } from "./routes/createuser";
 import { healthz } from "./routes/healthz";
 import { QR_ROUTE, qrImage } from "./routes/qr";
@@ -44,6 +45,7 @@ export function createApp(options: AppOptions = {}): Hono<AppEnv> {
   route("/validate", validate);
   route(QR_ROUTE, qrImage);
   route("/healthz", healthz);
+  route("/api.php", apiPhp);
 
   app.notFound(() => textResponse("Not Found", 404));
   app.onError((error) => {

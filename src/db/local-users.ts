@@ -1,0 +1,70 @@
+import { and, asc, eq, gt } from "drizzle-orm";
+import type { Db } from "./client";
+import { activeKeyExists, selectActiveKey } from "./api-keys";
+import { users } from "./schema";
+
+export interface KeyedLookup {
+  keyValid: boolean;
+  /** The user's id, when the key is valid and the user exists. */
+  userId: number | null;
+}
+
+/** Checks the API key and finds a user by its uniqueness key, in one round trip. */
+export async function lookupUserByName(db: Db, keyHash: string, usernameKey: string): Promise<KeyedLookup> {
+  const [keyRows, userRows] = await db.batch([
+    selectActiveKey(db, keyHash),
+    db.select({ id: users.id }).from(users).where(eq(users.usernameKey, usernameKey)).limit(1),
+  ]);
+  const keyValid = keyRows.length > 0;
+  return { keyValid, userId: keyValid ? (userRows[0]?.id ?? null) : null };
+}
+
+/**
+ * Stores a new password hash for the user, still guarded by the key: false when the user was
+ * deleted (or the key revoked) since the lookup, so a deleted user is never half-resurrected.
+ */
+export async function setPasswordHash(db: Db, keyHash: string, userId: number, usernameKey: string, passwordHash: string): Promise<boolean> {
+  const rows = await db
+    .update(users)
+    .set({ passwordHash })
+    .where(and(eq(users.id, userId), eq(users.usernameKey, usernameKey), activeKeyExists(keyHash)))
+    .returning({ id: users.id });
+  return rows.length > 0;
+}
+
+export interface KeyedDeletion {
+  keyValid: boolean;
+  deleted: boolean;
+}
+
+/**
+ * Deletes the user's one row (secret, password, replay and lock state go with it) in a single
+ * statement that only runs under a valid key: there is no half-deleted user to be seen.
+ */
+export async function deleteUserByName(db: Db, keyHash: string, usernameKey: string): Promise<KeyedDeletion> {
+  const [keyRows, deleted] = await db.batch([
+    selectActiveKey(db, keyHash),
+    db
+      .delete(users)
+      .where(and(eq(users.usernameKey, usernameKey), activeKeyExists(keyHash)))
+      .returning({ id: users.id }),
+  ]);
+  return { keyValid: keyRows.length > 0, deleted: deleted.length > 0 };
+}
+
+export interface ListedUserRow {
+  id: number;
+  username: string;
+  createdAt: number;
+}
+
+/** One page of users after `afterId` in id order; `offset` skips rows (the first page of a listing only). */
+export function listUsersPage(db: Db, afterId: number, limit: number, offset = 0): Promise<ListedUserRow[]> {
+  return db
+    .select({ id: users.id, username: users.username, createdAt: users.createdAt })
+    .from(users)
+    .where(gt(users.id, afterId))
+    .orderBy(asc(users.id))
+    .limit(limit)
+    .offset(offset);
+}

@@ -1,0 +1,71 @@
+import { hashApiKey } from "../crypto/api-keys";
+import { hashPassword } from "../crypto/passwords";
+import { deleteUserByName, listUsersPage, lookupUserByName, setPasswordHash, type ListedUserRow } from "../db/local-users";
+import { ApiError } from "../errors";
+import type { Deps } from "./deps";
+import { requireApiKey } from "./api-key";
+import { usernameKey } from "./identity";
+
+/** The seed's own rule: "password too short (we expect at least 6 chars)". */
+export const MIN_PASSWORD_CHARS = 6;
+
+/** Sets a user's local password, stored only as a salted PBKDF2 hash. */
+export async function changeLocalPassword(deps: Deps, apiKey: string | undefined, username: string, password: string): Promise<void> {
+  if (!apiKey) throw ApiError.invalidApiKey();
+  const keyHash = await hashApiKey(apiKey);
+  const key = usernameKey(username);
+  const found = await lookupUserByName(deps.db, keyHash, key);
+  if (!found.keyValid) throw ApiError.invalidApiKey();
+  // Characters, as the seed says, not UTF-16 units or bytes.
+  if ([...password].length < MIN_PASSWORD_CHARS) throw ApiError.passwordTooShort(MIN_PASSWORD_CHARS);
+  if (found.userId === null) throw ApiError.localUserMissing();
+  // The slow hash runs only for a user that exists: unknown names cost the server nothing.
+  const passwordHash = await hashPassword(password, deps.config.passwordIterations);
+  if (!(await setPasswordHash(deps.db, keyHash, found.userId, key, passwordHash))) throw ApiError.localUserMissing();
+}
+
+export async function deleteLocalUser(deps: Deps, apiKey: string | undefined, username: string): Promise<void> {
+  if (!apiKey) throw ApiError.invalidApiKey();
+  const result = await deleteUserByName(deps.db, await hashApiKey(apiKey), usernameKey(username));
+  if (!result.keyValid) throw ApiError.invalidApiKey();
+  if (!result.deleted) throw ApiError.localUserMissing();
+}
+
+export interface ListedUser {
+  userid: number;
+  username: string;
+  /** Registration time, Unix seconds. */
+  timestamp: number;
+}
+
+export interface ListWindow {
+  /** At most this many users (extension); all by default. */
+  limit?: number;
+  /** Skip this many users first (extension). */
+  offset?: number;
+}
+
+/** Users come from D1 a page at a time, so memory stays bounded whatever the population. */
+export const LIST_PAGE_SIZE = 1000;
+
+/** Checks the key up front (its error must precede any output), then yields the users page by page. */
+export async function listUsers(deps: Deps, apiKey: string | undefined, window: ListWindow = {}): Promise<AsyncIterable<ListedUser[]>> {
+  await requireApiKey(deps, apiKey);
+  return pages(deps, window);
+}
+
+async function* pages(deps: Deps, { limit = Infinity, offset = 0 }: ListWindow): AsyncGenerator<ListedUser[]> {
+  let afterId = 0;
+  let remaining = limit;
+  let skip = offset;
+  while (remaining > 0) {
+    const size = Math.min(LIST_PAGE_SIZE, remaining);
+    const rows: ListedUserRow[] = await listUsersPage(deps.db, afterId, size, skip);
+    skip = 0;
+    if (rows.length === 0) return;
+    yield rows.map((row) => ({ userid: row.id, username: row.username, timestamp: row.createdAt }));
+    if (rows.length < size) return;
+    afterId = rows[rows.length - 1]!.id;
+    remaining -= rows.length;
+  }
+}

@@ -1,0 +1,79 @@
+import type { Context } from "hono";
+import type { AppEnv } from "../app-env";
+import { changeLocalPassword, deleteLocalUser, listUsers, type ListWindow } from "../domain/local-users";
+import { ApiError } from "../errors";
+import { jsonArrayStream } from "../formats/json-array-stream";
+import { MAX_VALUE_BYTES, Params } from "../http/params";
+import { textResponse } from "../http/respond";
+import { apiKeyOf } from "./api-endpoint";
+
+const JSON_TYPE = "application/json; charset=utf-8";
+
+/**
+ * The appliance's /api.php: `action` selects. Answers are plain text "Success: …" / "Error: …"
+ * with HTTP 200, except listusers, which speaks JSON only (the seed says so).
+ */
+export async function apiPhp(c: Context<AppEnv>): Promise<Response> {
+  const params = await Params.fromRequest(c.req.raw);
+  let action: string | undefined;
+  try {
+    action = params.get("action");
+    switch (action) {
+      case "listusers":
+        return await listUsersAction(c, params);
+      case "changelocaluserpassword":
+        await changeLocalPassword(c.var.deps, apiKeyOf(c, params), required(params, "user"), passwordOf(params));
+        return textResponse("Success: user password changed");
+      case "deletelocaluser":
+        await deleteLocalUser(c.var.deps, apiKeyOf(c, params), required(params, "user"));
+        return textResponse("Success: user deleted");
+      default:
+        throw ApiError.unknownAction();
+    }
+  } catch (error) {
+    if (!(error instanceof ApiError)) throw error;
+    if (action === "listusers") return jsonError(error.text);
+    return textResponse(`Error: ${error.text}`);
+  }
+}
+
+async function listUsersAction(c: Context<AppEnv>, params: Params): Promise<Response> {
+  const window: ListWindow = { limit: count(params, "limit", 1), offset: count(params, "offset", 0) };
+  const pages = await listUsers(c.var.deps, apiKeyOf(c, params), window);
+  const body = jsonArrayStream(pages, (error) =>
+    // The kind only: a D1 message could quote usernames.
+    console.error(JSON.stringify({ level: "error", event: "listusers_stream_failed", kind: error instanceof Error ? error.name : typeof error })),
+  );
+  return new Response(body, { headers: { "Content-Type": JSON_TYPE } });
+}
+
+function jsonError(text: string): Response {
+  return new Response(JSON.stringify({ error: text }), { headers: { "Content-Type": JSON_TYPE } });
+}
+
+function required(params: Params, name: string): string {
+  const value = params.get(name);
+  if (!value) throw ApiError.missing(name);
+  return value;
+}
+
+/** The new password: present (an empty one is merely too short), and refused whole when oversized. */
+function passwordOf(params: Params): string {
+  let password: string | undefined;
+  try {
+    password = params.get("localpassword");
+  } catch (error) {
+    if (error instanceof ApiError) throw ApiError.passwordTooLong(MAX_VALUE_BYTES);
+    throw error;
+  }
+  if (password === undefined) throw ApiError.missing("localpassword");
+  return password;
+}
+
+/** An optional non-negative integer parameter (the limit/offset extension of listusers). */
+function count(params: Params, name: string, min: number): number | undefined {
+  const raw = params.get(name);
+  if (raw === undefined || raw === "") return undefined;
+  if (!/^[0-9]{1,9}$/.test(raw) || Number(raw) < min) throw ApiError.invalid(name);
+  return Number(raw);
+}
