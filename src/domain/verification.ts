@@ -1,5 +1,5 @@
 import { hashApiKey } from "../crypto/api-keys";
-import { acceptStep, reserveAttempt } from "../db/users";
+import { acceptStep, findUserSecret, reserveAttempt } from "../db/users";
 import { ApiError } from "../errors";
 import { matchTotpStep } from "../otp/totp";
 import type { Deps } from "./deps";
@@ -32,8 +32,12 @@ export async function verifyToken(deps: Deps, request: VerificationRequest): Pro
   if (!user) throw ApiError.tooManyAttempts(Math.max(1, Math.ceil((reservation.lockedUntil - now) / 1000)));
 
   const key = await userHmacKey(deps, request.userId, user);
-  const step = await matchTotpStep(key, request.token, now, deps.config.totp);
+  const step = matchTotpStep(key, request.token, now, deps.config.totp);
   if (step === null) return false;
-  if (step <= user.lastStep || !(await acceptStep(deps.db, request.userId, step))) throw ApiError.tokenUsed();
+  if (step <= user.lastStep) throw ApiError.tokenUsed();
+  if (!(await acceptStep(deps.db, request.userId, step))) {
+    // Lost the compare-and-set: a concurrent request took this step, or the user was just deleted.
+    throw (await findUserSecret(deps.db, request.userId)) ? ApiError.tokenUsed() : ApiError.userNotFound();
+  }
   return true;
 }

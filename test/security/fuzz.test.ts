@@ -10,7 +10,7 @@ const RUNS = Number(env.FUZZ_RUNS ?? 10_000);
 const SEED = Number(env.FUZZ_SEED ?? 20261125);
 
 const KNOWN_CODES = new Set([1, 2, 3, 4, 5, 6, 7, 8, 23, 24]);
-const NAMES = ["api_key", "api", "format", "phone", "email", "type", "pin", "username", "userid", "token", "send", "action", "user", "localpassword", "x", "api_key[]", ""];
+const NAMES = ["api_key", "api", "format", "phone", "email", "type", "pin", "username", "userid", "token", "send", "action", "user", "localpassword", "limit", "offset", "x", "api_key[]", ""];
 const HOSTILE = [
   "' OR '1'='1", "1; DROP TABLE users; --", "\" onmouseover=\"x", "<![CDATA[x]]>", "</result><code>0</code>",
   'a:1:{s:8:"response";s:2:"ok";}', 's:99:"', "${jndi:ldap://x}", "../../etc/passwd", "%00", "\u0000", "\uFEFF", "\uD800",
@@ -131,6 +131,16 @@ function checkAnswer(req: FuzzRequest, res: Response, body: string) {
       throw new Error(`a malformed request was answered without an error: ${body}`);
     }
     expect(answer[flag]).toBe("false");
+  }
+  if (path === "/api.php") {
+    // listusers speaks JSON (a list, or an error object); every other action plain "Error: …" text.
+    if (res.headers.get("content-type") === API_CONTENT_TYPES[2]) {
+      const parsed = JSON.parse(body) as unknown;
+      expect(Array.isArray(parsed) || typeof (parsed as { error?: unknown }).error === "string", body).toBe(true);
+    } else {
+      expect(res.headers.get("content-type")).toBe(API_CONTENT_TYPES[0]);
+      expect(body).toMatch(/^Error: [a-z]/);
+    }
   }
 }
 
