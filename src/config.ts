@@ -32,39 +32,83 @@ export interface Config {
   qrSize: number;
 }
 
-export class ConfigError extends Error {}
+export class ConfigError extends Error {
+  override name = "ConfigError";
+}
 
-function integerVar(env: Env, name: keyof Env, fallback: number, min: number, max: number): number {
+/** A numeric setting: a Worker var holding a decimal integer, with its default and allowed range. */
+export interface IntegerSetting {
+  name: Exclude<keyof Env, "DB" | "SECRET_ENCRYPTION_KEYS" | "ISSUER">;
+  default: number;
+  min: number;
+  max: number;
+  unit: string;
+  meaning: string;
+}
+
+/**
+ * Every numeric setting in one table: readConfig enforces it, DEPLOY.md documents it (test/config.test.ts
+ * checks both). The lockout and drift defaults are the contract's.
+ */
+export const INTEGER_SETTINGS = [
+  { name: "TOTP_DRIFT_STEPS", default: DEFAULT_TOTP.window, min: 0, max: 10, unit: "30 s steps", meaning: "codes accepted before and after the current step (clock drift)" },
+  { name: "LOCKOUT_THRESHOLD", default: 5, min: 1, max: 1000, unit: "failures", meaning: "consecutive failed validations that lock a user" },
+  { name: "LOCKOUT_BASE_SECONDS", default: 30, min: 1, max: 86_400, unit: "seconds", meaning: "first lock; doubles with every further failure" },
+  { name: "LOCKOUT_MAX_SECONDS", default: 900, min: 1, max: 604_800, unit: "seconds", meaning: "longest lock (at least LOCKOUT_BASE_SECONDS)" },
+  { name: "PBKDF2_ITERATIONS", default: 100_000, min: 10_000, max: 100_000, unit: "iterations", meaning: "PBKDF2-SHA256 work for new api.php local passwords (Workers allows at most 100,000)" },
+  { name: "QR_SIZE", default: 256, min: 64, max: 2048, unit: "pixels", meaning: "width and height of the hashqr SVG" },
+] as const satisfies readonly IntegerSetting[];
+
+export const DEFAULT_ISSUER = "totp-edge";
+const MAX_ISSUER_CHARS = 64;
+
+type IntegerSettingName = (typeof INTEGER_SETTINGS)[number]["name"];
+
+/** A decimal integer in range, or the default when unset. "0x10", "1e2", " 5" and "5.0" are refused, not guessed at. */
+function integerVar(env: Env, name: IntegerSettingName, min?: { value: number; because: string }): number {
+  const setting: IntegerSetting = INTEGER_SETTINGS.find((s) => s.name === name)!;
   const raw = env[name];
-  if (raw === undefined || raw === "") return fallback;
-  const value = Number(raw);
-  if (typeof raw !== "string" || !Number.isInteger(value) || value < min || value > max) {
-    throw new ConfigError(`${name} must be an integer from ${min} to ${max}, got ${JSON.stringify(raw)}`);
+  if (raw === undefined || raw === "") return setting.default;
+  const lowest = Math.max(setting.min, min?.value ?? setting.min);
+  const value = typeof raw === "string" && /^[0-9]{1,9}$/.test(raw) ? Number(raw) : NaN;
+  if (!(value >= lowest && value <= setting.max)) {
+    const bound = min && min.value > setting.min ? ` (${min.because})` : "";
+    throw new ConfigError(`${name} must be an integer from ${lowest} to ${setting.max}${bound}, got ${JSON.stringify(raw)}`);
   }
   return value;
 }
 
+/** Shown in authenticator apps as "ISSUER: username"; the otpauth label uses ':' as its separator. */
+function issuerVar(env: Env): string {
+  const raw = env.ISSUER;
+  if (raw === undefined) return DEFAULT_ISSUER;
+  if (typeof raw !== "string" || raw.trim() === "" || [...raw].length > MAX_ISSUER_CHARS || raw.includes(":") || /[\u0000-\u001f\u007f]/.test(raw)) {
+    throw new ConfigError(`ISSUER must be 1 to ${MAX_ISSUER_CHARS} characters without ':' or control characters, got ${JSON.stringify(raw)}`);
+  }
+  return raw;
+}
+
 const configs = new WeakMap<Env, Config>();
 
-/** Reads and validates configuration once per Env object, with a clear message for a bad value. */
+/**
+ * Reads and validates configuration once per Env object. A bad value throws a ConfigError naming
+ * the variable; the app answers 500 and logs that message (src/index.ts, onError).
+ */
 export function readConfig(env: Env): Config {
   let config = configs.get(env);
   if (config) return config;
-  const issuer = env.ISSUER ?? "totp-edge";
-  if (!issuer || issuer.includes(":") || issuer.length > 64) {
-    throw new ConfigError("ISSUER must be 1 to 64 characters without ':'");
-  }
-  const baseSeconds = integerVar(env, "LOCKOUT_BASE_SECONDS", 30, 1, 86_400);
+  const issuer = issuerVar(env);
+  const baseSeconds = integerVar(env, "LOCKOUT_BASE_SECONDS");
   config = {
     issuer,
-    totp: { ...DEFAULT_TOTP, window: integerVar(env, "TOTP_DRIFT_STEPS", DEFAULT_TOTP.window, 0, 10) },
+    totp: { ...DEFAULT_TOTP, window: integerVar(env, "TOTP_DRIFT_STEPS") },
     lockout: {
-      threshold: integerVar(env, "LOCKOUT_THRESHOLD", 5, 1, 1000),
+      threshold: integerVar(env, "LOCKOUT_THRESHOLD"),
       baseMs: baseSeconds * 1000,
-      maxMs: integerVar(env, "LOCKOUT_MAX_SECONDS", 900, baseSeconds, 86_400 * 7) * 1000,
+      maxMs: integerVar(env, "LOCKOUT_MAX_SECONDS", { value: baseSeconds, because: "at least LOCKOUT_BASE_SECONDS" }) * 1000,
     },
-    passwordIterations: integerVar(env, "PBKDF2_ITERATIONS", 100_000, 10_000, 100_000),
-    qrSize: integerVar(env, "QR_SIZE", 256, 64, 2048),
+    passwordIterations: integerVar(env, "PBKDF2_ITERATIONS"),
+    qrSize: integerVar(env, "QR_SIZE"),
   };
   configs.set(env, config);
   return config;
