@@ -38,14 +38,19 @@ if (values.help) {
 const target = { remote: values.remote, env: values.env, persistTo: values["persist-to"] };
 const [command, ...rest] = positionals;
 
+// Arguments are checked before anything touches a database.
+if (!["create", "list", "revoke"].includes(command)) fail(command ? `unknown command: ${command}` : "missing command");
+const key = values.key ?? newApiKey();
+if (key.length < 16 || key.length > 1024) fail("a key must be 16 to 1024 characters long");
+if (values.label.length > 100) fail("a label must be at most 100 characters long");
+const revokeId = Number(rest[0]);
+if (command === "revoke" && (!Number.isInteger(revokeId) || revokeId <= 0)) fail("revoke needs the key's numeric id (see `list`)");
+
 try {
   // The local D1 may be brand new; the remote one is migrated by the deploy steps in the README.
   if (!values.remote) applyMigrations(target);
   switch (command) {
     case "create": {
-      const key = values.key ?? newApiKey();
-      if (key.length < 16 || key.length > 1024) fail("a key must be 16 to 1024 characters long");
-      if (values.label.length > 100) fail("a label must be at most 100 characters long");
       const [row] = execute(
         `INSERT INTO api_keys (label, key_hash) VALUES (${sqlString(values.label)}, ${sqlString(hashApiKey(key))}) RETURNING id`,
         target,
@@ -64,15 +69,11 @@ try {
       break;
     }
     case "revoke": {
-      const id = Number(rest[0]);
-      if (!Number.isInteger(id) || id <= 0) fail("revoke needs the key's numeric id (see `list`)");
-      const rows = execute(`UPDATE api_keys SET revoked_at = unixepoch() WHERE id = ${id} AND revoked_at IS NULL RETURNING id`, target);
-      if (rows.length === 0) fail(`no active API key with id ${id}`);
-      console.log(`Revoked API key ${id}.`);
+      const rows = execute(`UPDATE api_keys SET revoked_at = unixepoch() WHERE id = ${revokeId} AND revoked_at IS NULL RETURNING id`, target);
+      if (rows.length === 0) fail(`no active API key with id ${revokeId}`);
+      console.log(`Revoked API key ${revokeId}.`);
       break;
     }
-    default:
-      fail(command ? `unknown command: ${command}` : "missing command");
   }
 } catch (error) {
   if (/UNIQUE constraint/.test(error.message)) fail("that key is already registered");
