@@ -52,7 +52,11 @@ export async function send(target: string, request: ExpandedRequest, signal?: Ab
   } catch (error) {
     throw new TargetUnreachable(describeFetchError(url, error));
   }
-  return { status: response.status, headers: response.headers, body: await response.text() };
+  try {
+    return { status: response.status, headers: response.headers, body: await response.text() };
+  } catch (error) {
+    throw new TargetUnreachable(`${describeFetchError(url, error)} (while reading the answer)`);
+  }
 }
 
 function describeFetchError(url: URL, error: unknown): string {
