@@ -12,6 +12,9 @@ export default defineConfig(async () => {
   const migrations = await readD1Migrations(path.join(import.meta.dirname, "drizzle"));
   return {
     test: {
+      // The app logs one line per request (src/http/request-log.ts): thousands in a test run.
+      // test/request-log.test.ts captures and checks them; printed, they would only drown the output.
+      onConsoleLog: (log: string) => (log.includes('"event":"request"') ? false : undefined),
       projects: [
         {
           plugins: [

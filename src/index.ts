@@ -1,14 +1,18 @@
-import { Hono } from "hono";
+import { Hono, type Context } from "hono";
 import type { AppEnv } from "./app-env";
 import { ConfigError, readConfig } from "./config";
 import { KeyringError, loadKeyring } from "./crypto/secret-box";
 import { getDb } from "./db/client";
 import { HttpError } from "./errors";
+import { requestLog } from "./http/request-log";
 import { textResponse } from "./http/respond";
+import { ROUTES, allowHeader, type RouteId } from "./openapi/routes";
 import { apiPhp } from "./routes/api-php";
 import { createUser } from "./routes/createuser";
+import { docs } from "./routes/docs";
 import { healthz } from "./routes/healthz";
-import { QR_ROUTE, qrImage } from "./routes/qr";
+import { openApiJson } from "./routes/openapi";
+import { qrImage } from "./routes/qr";
 import { validate } from "./routes/validate";
 
 export interface AppOptions {
@@ -16,13 +20,22 @@ export interface AppOptions {
   now?: () => number;
 }
 
-const ALLOWED = "GET, HEAD, POST";
+const HANDLERS: Record<RouteId, (c: Context<AppEnv>) => Promise<Response>> = {
+  createuser: createUser,
+  validate,
+  "api.php": apiPhp,
+  qr: qrImage,
+  healthz,
+  openapi: openApiJson,
+  docs,
+};
 
 /** Builds the app; the Worker and the tests both use this. */
 export function createApp(options: AppOptions = {}): Hono<AppEnv> {
   const now = options.now ?? Date.now;
   const app = new Hono<AppEnv>({ strict: false });
 
+  app.use(requestLog());
   app.use(async (c, next) => {
     c.set("deps", {
       db: getDb(c.env.DB),
@@ -35,17 +48,13 @@ export function createApp(options: AppOptions = {}): Hono<AppEnv> {
     if (!c.res.headers.has("Cache-Control")) c.res.headers.set("Cache-Control", "no-store");
   });
 
-  const route = (path: string, handler: (c: Parameters<typeof createUser>[0]) => Promise<Response>) => {
-    app.on(["GET", "POST"], path, handler);
-    app.all(path, () => {
-      throw new HttpError(405, "Method Not Allowed", { Allow: ALLOWED });
+  // The route table is also what /openapi.json and /docs describe: a route exists in both or in neither.
+  for (const route of ROUTES) {
+    app.on([...route.methods], route.honoPath, HANDLERS[route.id]);
+    app.all(route.honoPath, () => {
+      throw new HttpError(405, "Method Not Allowed", { Allow: allowHeader(route) });
     });
-  };
-  route("/createuser", createUser);
-  route("/validate", validate);
-  route(QR_ROUTE, qrImage);
-  route("/healthz", healthz);
-  route("/api.php", apiPhp);
+  }
 
   app.notFound(() => textResponse("Not Found", 404));
   app.onError((error) => {

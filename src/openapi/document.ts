@@ -1,0 +1,189 @@
+import { HttpError } from "../errors";
+import { MAX_INPUT_BYTES } from "../http/params";
+import { API_PHP_ANSWERS, ERROR_CATALOGUE, FORMATS, apiPhpErrorText, renderExample, type FieldSpec, type FieldsAnswer } from "./answers";
+import type { JsonObject } from "./json";
+import { API_KEY_SCHEMES, type ParamSpec } from "./parameters";
+import { ROUTES, allowHeader, openApiPath, pathParams, type AnswerSpec, type Method, type RouteSpec } from "./routes";
+
+/** Bumped with the API's behaviour, not with every commit. */
+export const API_VERSION = "1.0.0";
+const TEXT = "text/plain; charset=utf-8";
+
+const FORMAT_NAMES = ["PHP serialize()", "JSON", "XML", "`true`/`false`"];
+
+/** The error codes as a Markdown table, from the same catalogue the tests check against ErrorCode. */
+export function errorTable(): string {
+  const rows = Object.values(ERROR_CATALOGUE).map(({ meaning, examples }) => `| ${examples[0]!.code} | ${meaning} | ${examples.map((e) => `\`${e.text}\``).join(", ")} |`);
+  return ["| code | meaning | response text |", "|---|---|---|", ...rows].join("\n");
+}
+
+function fieldsSchema(fields: readonly FieldSpec[]): JsonObject {
+  return {
+    type: "object",
+    properties: Object.fromEntries(fields.map((field) => [field.name, field.schema])),
+    required: fields.map((field) => field.name),
+    description: `Fields in this order: ${fields.map((field) => field.name).join(", ")}.`,
+  };
+}
+
+/** createuser/validate: the same fields in four formats, examples rendered by the server's renderer. */
+function fieldsResponses(answer: FieldsAnswer): JsonObject {
+  const content: Record<string, { schema: JsonObject; examples: Record<string, JsonObject> }> = {};
+  for (const format of FORMATS) {
+    for (const [outcome, fields] of [["success", answer.success], ["error", answer.error]] as const) {
+      const { body, contentType } = renderExample(fields, format, answer.flag);
+      const media = (content[contentType] ??= {
+        schema: format === 1 ? { oneOf: [fieldsSchema(answer.success), fieldsSchema(answer.error)] } : { type: "string" },
+        examples: {},
+      });
+      media.examples[`format${format}-${outcome}`] = {
+        summary: `format=${format} (${FORMAT_NAMES[format]}), ${outcome}`,
+        value: format === 1 ? (JSON.parse(body) as JsonObject) : body,
+      };
+    }
+  }
+  return {
+    "200": { description: `The answer, or an API error (HTTP 200 all the same: the WSO2 connector treats any status >= 400 as an I/O failure). Format 3 is \`true\`/\`false\` of \`${answer.flag}\`.`, content },
+    "405": { $ref: "#/components/responses/MethodNotAllowed" },
+    "413": { $ref: "#/components/responses/PayloadTooLarge" },
+    "500": { $ref: "#/components/responses/ServerError" },
+  };
+}
+
+function apiPhpResponses(): JsonObject {
+  const { listusers, changelocaluserpassword, deletelocaluser, unknown } = API_PHP_ANSWERS;
+  const texts = [changelocaluserpassword.success, deletelocaluser.success, ...[...changelocaluserpassword.errors, ...deletelocaluser.errors, ...unknown.errors].map(apiPhpErrorText)];
+  const user = { type: "object", properties: { userid: { type: "integer" }, username: { type: "string" }, timestamp: { type: "integer", description: "Registration time, Unix seconds." } }, required: ["userid", "username", "timestamp"] };
+  return {
+    "200": {
+      description: "listusers: JSON. The other actions: one line of plain text.",
+      content: {
+        "application/json; charset=utf-8": {
+          schema: { oneOf: [{ type: "array", items: user }, { type: "object", properties: { error: { type: "string" } }, required: ["error"] }] },
+          examples: {
+            users: { value: listusers.success },
+            ...Object.fromEntries(listusers.errors.map((error, i) => [`error${i + 1}`, { value: { error: error.text } }])),
+          },
+        },
+        [TEXT]: { schema: { type: "string" }, examples: Object.fromEntries([...new Set(texts)].map((text, i) => [`text${i + 1}`, { value: text }])) },
+      },
+    },
+    "405": { $ref: "#/components/responses/MethodNotAllowed" },
+    "413": { $ref: "#/components/responses/PayloadTooLarge" },
+    "500": { $ref: "#/components/responses/ServerError" },
+  };
+}
+
+function responsesOf(answer: AnswerSpec): JsonObject {
+  const notAllowed = { "405": { $ref: "#/components/responses/MethodNotAllowed" } };
+  switch (answer.kind) {
+    case "fields":
+      return fieldsResponses(answer.answer);
+    case "api.php":
+      return apiPhpResponses();
+    case "svg":
+      return { "200": { description: "The QR code.", content: { "image/svg+xml": { schema: { type: "string" } } } }, "404": { $ref: "#/components/responses/NotFound" }, ...notAllowed };
+    case "health": {
+      const health = (ok: boolean) => ({ type: "object", properties: { status: { const: ok ? "ok" : "unavailable" }, database: { const: ok } }, required: ["status", "database"] });
+      return {
+        "200": { description: "D1 answered.", content: { "application/json": { schema: health(true) } } },
+        "503": { description: "D1 did not answer.", content: { "application/json": { schema: health(false) } } },
+        ...notAllowed,
+      };
+    }
+    case "openapi":
+      return { "200": { description: "This document.", content: { "application/json": { schema: { type: "object" } } } }, ...notAllowed };
+    case "html":
+      return { "200": { description: "An HTML page.", content: { "text/html; charset=utf-8": { schema: { type: "string" } } } }, ...notAllowed };
+  }
+}
+
+function parameterObject(param: ParamSpec, method: Method): JsonObject {
+  const where = method === "POST" && param.in === "query" ? " In the query string or the form body." : "";
+  return {
+    name: param.name,
+    in: param.in,
+    description: param.description + where,
+    // POST may carry a required parameter in the body instead of the query string.
+    required: param.in === "path" || (method === "GET" && param.required === true),
+    schema: param.schema,
+    ...(param.example && { example: param.example }),
+  };
+}
+
+function operation(route: RouteSpec, method: Method): JsonObject {
+  const params = [...pathParams(route), ...route.params];
+  const query = route.params.filter((param) => param.in === "query");
+  return {
+    operationId: `${route.id.replace(/\W/g, "")}${method === "GET" ? "Get" : "Post"}`,
+    summary: route.summary,
+    description: route.description,
+    ...(route.apiKey && { security: Object.keys(API_KEY_SCHEMES).map((name) => ({ [name]: [] })) }),
+    parameters: params.map((param) => parameterObject(param, method)),
+    ...(method === "POST" && {
+      requestBody: {
+        required: false,
+        description: `The same parameters as an urlencoded form (at most ${MAX_INPUT_BYTES} bytes); they override the query string's.`,
+        content: {
+          "application/x-www-form-urlencoded": {
+            schema: {
+              type: "object",
+              properties: Object.fromEntries([...(route.apiKey ? [["api_key", { type: "string" }], ["api", { type: "string" }]] : []), ...query.map((param) => [param.name, param.schema])]),
+            },
+          },
+        },
+      },
+    }),
+    responses: responsesOf(route.answer),
+  };
+}
+
+let cached: JsonObject | undefined;
+
+/** The OpenAPI 3.1 document of every route in ROUTES. Origin-independent (servers: "/"), so built once per isolate. */
+export function openApiDocument(): JsonObject {
+  cached ??= {
+    openapi: "3.1.0",
+    info: {
+      title: "totp-edge",
+      version: API_VERSION,
+      summary: "A Token2 TOTPRadius-compatible two-factor authentication Web API",
+      description: [
+        "Enrol users with a TOTP secret (`/createuser`), check their one-time codes (`/validate`), and manage them (`/api.php`).",
+        "",
+        `Requests: GET, or POST with the parameters in the query string or an urlencoded body (at most ${MAX_INPUT_BYTES} bytes). Unknown parameters are ignored; a value over 1 KiB is \`invalid parameter: NAME\`.`,
+        "",
+        "API errors of createuser and validate answer HTTP 200 in the requested format with `response`, `error` (the same text) and `code`:",
+        "",
+        errorTable(),
+        "",
+        "Other statuses are transport problems: 404 unknown path, 405 method, 413 oversized, 500 server fault (plain text).",
+      ].join("\n"),
+    },
+    servers: [{ url: "/" }],
+    paths: Object.fromEntries(
+      ROUTES.map((route) => [openApiPath(route), Object.fromEntries(route.methods.map((method) => [method.toLowerCase(), operation(route, method)]))]),
+    ),
+    components: {
+      securitySchemes: API_KEY_SCHEMES,
+      schemas: {
+        ErrorCode: {
+          type: "integer",
+          enum: Object.values(ERROR_CATALOGUE).map(({ examples }) => examples[0]!.code),
+          description: Object.values(ERROR_CATALOGUE).map(({ meaning, examples }) => `${examples[0]!.code}: ${meaning}`).join("; "),
+        },
+      },
+      responses: {
+        NotFound: plain(404, "Not Found"),
+        MethodNotAllowed: { ...plain(405, "Method Not Allowed"), headers: { Allow: { description: `The methods of this path, e.g. \`${allowHeader(ROUTES[0]!)}\`.`, schema: { type: "string" } } } },
+        PayloadTooLarge: plain(413, "Payload Too Large"),
+        ServerError: plain(500, "Internal Server Error"),
+      },
+    },
+  };
+  return cached;
+}
+
+function plain(status: HttpError["status"] | 500, text: string): JsonObject {
+  return { description: `${status} ${text}`, content: { [TEXT]: { schema: { const: text } } } };
+}
