@@ -29,7 +29,7 @@ describe("the deployable bundle (wrangler deploy --dry-run)", () => {
 
   it("is the app: its routes and error texts are in it", () => {
     // The positive control for the checks below: the scan reads the real bundle.
-    for (const text of ["/createuser", "invalid api key", "SECRET_ENCRYPTION_KEYS"]) expect(code.includes(text), text).toBe(true);
+    for (const text of ["/createuser", "/openapi.json", "invalid api key", "SECRET_ENCRYPTION_KEYS"]) expect(code.includes(text), text).toBe(true);
   });
 
   it("contains no test code", () => {
