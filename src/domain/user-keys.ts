@@ -1,6 +1,6 @@
 import { open } from "../crypto/secret-box";
 import type { UserSecret } from "../db/users";
-import { importHmacKey } from "../otp/hotp";
+import { hmacSha1Key, type HmacSha1Key } from "../otp/sha1";
 import type { Deps } from "./deps";
 
 /** Opens a user's sealed TOTP secret. The username key is the AEAD context it was sealed under. */
@@ -8,21 +8,27 @@ export async function openUserSecret(deps: Deps, user: UserSecret): Promise<Uint
   return open(await deps.keyring(), user.secret, user.usernameKey);
 }
 
-/**
- * The user's HMAC key, cached per isolate by (user id, ciphertext): validate then skips the
- * AES-GCM decryption and the HMAC key import. A new ciphertext (re-keyed, or a new user that got
- * a recycled id) misses the cache, so a stale entry can never verify a token.
- */
-const cache = new Map<string, CryptoKey>();
-const CACHE_LIMIT = 1024;
+interface CachedKey {
+  keyId: string;
+  ciphertext: string;
+  key: HmacSha1Key;
+}
 
-export async function userHmacKey(deps: Deps, userId: number, user: UserSecret): Promise<CryptoKey> {
-  const cacheKey = `${userId}:${user.secret.keyId}:${user.secret.ciphertext}`;
-  let key = cache.get(cacheKey);
-  if (!key) {
-    key = await importHmacKey(await openUserSecret(deps, user));
-    if (cache.size >= CACHE_LIMIT) cache.delete(cache.keys().next().value!);
-    cache.set(cacheKey, key);
-  }
+/**
+ * The user's HMAC key, cached per isolate by user id and checked against the stored ciphertext:
+ * validate then skips the AES-GCM decryption. A new ciphertext (re-keyed, or a new user that got
+ * a recycled id) misses the cache, so a stale entry can never verify a token. An entry is about
+ * 200 bytes, so the limit costs at most ~2 MB of the isolate's 128 MB.
+ */
+const cache = new Map<number, CachedKey>();
+const CACHE_LIMIT = 10_000;
+
+export async function userHmacKey(deps: Deps, userId: number, user: UserSecret): Promise<HmacSha1Key> {
+  const hit = cache.get(userId);
+  if (hit && hit.ciphertext === user.secret.ciphertext && hit.keyId === user.secret.keyId) return hit.key;
+  const key = hmacSha1Key(await openUserSecret(deps, user));
+  cache.delete(userId);
+  if (cache.size >= CACHE_LIMIT) cache.delete(cache.keys().next().value!);
+  cache.set(userId, { keyId: user.secret.keyId, ciphertext: user.secret.ciphertext, key });
   return key;
 }

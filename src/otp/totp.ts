@@ -1,4 +1,5 @@
-import { hotp } from "./hotp";
+import { hotp, hotpSha1 } from "./hotp";
+import type { HmacSha1Key } from "./sha1";
 
 export interface TotpParams {
   /** Seconds per step (RFC 6238 X); 30 by default. */
@@ -21,32 +22,30 @@ export function totp(key: CryptoKey, nowMs: number, params: TotpParams = DEFAULT
   return hotp(key, timeStep(nowMs, params), params.digits);
 }
 
-/** Compares two equal-length digit strings without an early exit. */
-export function digitsEqual(a: string, b: string): boolean {
-  if (a.length !== b.length) return false;
-  let diff = 0;
-  for (let i = 0; i < a.length; i++) diff |= a.charCodeAt(i) ^ b.charCodeAt(i);
-  return diff === 0;
-}
-
 /**
  * Finds the time step whose code equals `token` within ±window of now, current step first,
- * and stops at the first match. Returns null when none matches.
+ * and stops at the first match. Returns null when none matches. Synchronous: the codes come from
+ * hotpSha1, and comparing them as integers is one machine comparison, whose time does not depend
+ * on which digits differ.
  */
-export async function matchTotpStep(
-  key: CryptoKey,
+export function matchTotpStep(
+  key: HmacSha1Key,
   token: string,
   nowMs: number,
   params: TotpParams = DEFAULT_TOTP,
-): Promise<number | null> {
+): number | null {
+  if (token.length !== params.digits || !DIGITS.test(token)) return null;
+  const expected = Number(token);
   const current = timeStep(nowMs, params);
   for (const offset of stepOrder(params.window)) {
     const step = current + offset;
     if (step < 0) continue;
-    if (digitsEqual(await hotp(key, step, params.digits), token)) return step;
+    if (hotpSha1(key, step, params.digits) === expected) return step;
   }
   return null;
 }
+
+const DIGITS = /^[0-9]+$/;
 
 const stepOrders = new Map<number, number[]>();
 
