@@ -39,8 +39,6 @@ export class ApiError extends Error {
   static localUserMissing = () => new ApiError(ErrorCode.UserNotFound, "user does not exist");
   static passwordTooShort = (min: number) =>
     new ApiError(ErrorCode.InvalidParameter, `password too short (we expect at least ${min} chars)`);
-  static passwordTooLong = (maxBytes: number) =>
-    new ApiError(ErrorCode.InvalidParameter, `password too long (we accept at most ${maxBytes} bytes)`);
   static unknownAction = () => new ApiError(ErrorCode.InvalidParameter, "unknown action");
 }
 

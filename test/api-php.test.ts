@@ -51,9 +51,13 @@ describe("api.php?action=changelocaluserpassword", () => {
       [`user=${q(user.email)}&localpassword=&api_key=${key}`, "Error: password too short (we expect at least 6 chars)"],
       // Five characters, but ten UTF-8 bytes: the seed counts characters.
       [`user=${q(user.email)}&localpassword=${q("ééééé")}&api_key=${key}`, "Error: password too short (we expect at least 6 chars)"],
-      [`user=${q(user.email)}&localpassword=${"x".repeat(1025)}&api_key=${key}`, "Error: password too long (we accept at most 1024 bytes)"],
+      [`user=${q(user.email)}&localpassword=${"x".repeat(1025)}&api_key=${key}`, "Error: invalid parameter: localpassword"],
       [`user=nobody-${Date.now()}@example.com&localpassword=long-enough&api_key=${key}`, "Error: user does not exist"],
       [`localpassword=long-enough&api_key=${key}`, "Error: missing parameter: user"],
+      // A wrong key outranks every other error.
+      [`localpassword=long-enough&api_key=wrong`, "Error: invalid api key"],
+      [`user=${q(user.email)}&localpassword=123&api_key=wrong`, "Error: invalid api key"],
+      [`user=${q(user.email)}&api_key=wrong`, "Error: invalid api key"],
       [`user=&localpassword=long-enough&api_key=${key}`, "Error: missing parameter: user"],
       [`user=${q(user.email)}&api_key=${key}`, "Error: missing parameter: localpassword"],
       [`user=${q(user.email)}&localpassword=long-enough&api_key=${key}x`, "Error: invalid api key"],
@@ -146,6 +150,7 @@ describe("api.php?action=deletelocaluser", () => {
     expect((await apiPhp(`action=deletelocaluser&api_key=${key}`)).body).toBe("Error: missing parameter: user");
     expect((await apiPhp(`action=deletelocaluser&user=${q(user.email)}&api_key=wrong`)).body).toBe("Error: invalid api key");
     expect((await apiPhp(`action=deletelocaluser&user=${q(user.email)}`)).body).toBe("Error: invalid api key");
+    expect((await apiPhp(`action=deletelocaluser&api_key=wrong`)).body).toBe("Error: invalid api key");
     expect((await apiPhp(`action=deletelocaluser&user=${"u".repeat(1025)}&api_key=${key}`)).body).toBe("Error: invalid parameter: user");
     expect(await dump()).toBe(before);
   });
@@ -190,6 +195,7 @@ describe("api.php?action=listusers", () => {
     const page = JSON.parse((await apiPhp(`action=listusers&api_key=${key}&limit=2&offset=1`)).body);
     expect(page).toEqual(all.slice(1, 3));
     expect(JSON.parse((await apiPhp(`action=listusers&api_key=${key}&offset=${all.length}`)).body)).toEqual([]);
+    expect(JSON.parse((await apiPhp(`action=listusers&api_key=wrong&limit=abc`)).body)).toEqual({ error: "invalid api key" });
     for (const bad of ["limit=0", "limit=-1", "limit=abc", "offset=1.5", "limit=9999999999"]) {
       const answer = await apiPhp(`action=listusers&api_key=${key}&${bad}`);
       expect([bad, answer.type, JSON.parse(answer.body)]).toEqual([bad, JSON_TYPE, { error: `invalid parameter: ${bad.split("=")[0]}` }]);
@@ -206,8 +212,11 @@ describe("api.php?action=listusers", () => {
 
 describe("api.php in general", () => {
   it("answers an unknown or missing action in plain text", async () => {
-    for (const query of [`action=nope&api_key=${key}`, `api_key=${key}`, `action=&api_key=${key}`, "action=LISTUSERS"]) {
+    for (const query of [`action=nope&api_key=${key}`, `api_key=${key}`, `action=&api_key=${key}`, `action=LISTUSERS&api_key=${key}`]) {
       expect([query, await apiPhp(query)]).toEqual([query, { status: 200, type: TEXT, body: "Error: unknown action" }]);
+    }
+    for (const query of ["action=nope&api_key=wrong", "action=nope", "api_key=wrong"]) {
+      expect([query, await apiPhp(query)]).toEqual([query, { status: 200, type: TEXT, body: "Error: invalid api key" }]);
     }
   });
 

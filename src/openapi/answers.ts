@@ -2,7 +2,6 @@ import { MIN_PASSWORD_CHARS } from "../domain/local-users";
 import { ApiError, ErrorCode } from "../errors";
 import type { FieldValue, Fields, Format } from "../formats/fields";
 import { renderFields } from "../formats/render";
-import { MAX_VALUE_BYTES } from "../http/params";
 import type { JsonObject } from "./json";
 
 /** One field of a createuser/validate answer, in answer order (clients read fields by position too). */
@@ -85,7 +84,7 @@ export const API_PHP_ANSWERS = {
   },
   changelocaluserpassword: {
     success: "Success: user password changed",
-    errors: [ApiError.invalidApiKey(), ApiError.missing("user"), ApiError.missing("localpassword"), ApiError.passwordTooShort(MIN_PASSWORD_CHARS), ApiError.passwordTooLong(MAX_VALUE_BYTES), ApiError.localUserMissing()],
+    errors: [ApiError.invalidApiKey(), ApiError.missing("user"), ApiError.missing("localpassword"), ApiError.passwordTooShort(MIN_PASSWORD_CHARS), ApiError.invalid("localpassword"), ApiError.localUserMissing()],
   },
   deletelocaluser: {
     success: "Success: user deleted",

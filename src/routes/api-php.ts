@@ -1,9 +1,10 @@
 import type { Context } from "hono";
 import type { AppEnv } from "../app-env";
 import { changeLocalPassword, deleteLocalUser, listUsers, type ListWindow } from "../domain/local-users";
-import { ApiError } from "../errors";
+import { requireApiKey } from "../domain/api-key";
+import { ApiError, ErrorCode } from "../errors";
 import { jsonArrayStream } from "../formats/json-array-stream";
-import { MAX_VALUE_BYTES, Params } from "../http/params";
+import { Params } from "../http/params";
 import { textResponse } from "../http/respond";
 import { apiKeyOf } from "./api-endpoint";
 
@@ -32,8 +33,25 @@ export async function apiPhp(c: Context<AppEnv>): Promise<Response> {
     }
   } catch (error) {
     if (!(error instanceof ApiError)) throw error;
-    if (action === "listusers") return jsonError(error.text);
-    return textResponse(`Error: ${error.text}`);
+    const answer = await keyOutranks(c, params, error);
+    if (action === "listusers") return jsonError(answer.text);
+    return textResponse(`Error: ${answer.text}`);
+  }
+}
+
+/**
+ * A wrong key outranks every other error, as in createuser and validate, so a caller without a
+ * valid key learns nothing about actions, users or parameters. Looked up on error paths only:
+ * the actions check the key within their own D1 round trip.
+ */
+async function keyOutranks(c: Context<AppEnv>, params: Params, error: ApiError): Promise<ApiError> {
+  if (error.code === ErrorCode.InvalidApiKey) return error;
+  try {
+    await requireApiKey(c.var.deps, apiKeyOf(c, params));
+    return error;
+  } catch (keyError) {
+    if (keyError instanceof ApiError) return keyError;
+    throw keyError;
   }
 }
 
@@ -57,15 +75,9 @@ function required(params: Params, name: string): string {
   return value;
 }
 
-/** The new password: present (an empty one is merely too short), and refused whole when oversized. */
+/** The new password: present (an empty one is merely too short); over 1 KiB, an invalid parameter. */
 function passwordOf(params: Params): string {
-  let password: string | undefined;
-  try {
-    password = params.get("localpassword");
-  } catch (error) {
-    if (error instanceof ApiError) throw ApiError.passwordTooLong(MAX_VALUE_BYTES);
-    throw error;
-  }
+  const password = params.get("localpassword");
   if (password === undefined) throw ApiError.missing("localpassword");
   return password;
 }
