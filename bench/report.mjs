@@ -1,0 +1,101 @@
+// Turns one bench run into the stdout table, bench/results/latest.json and latest.md.
+import { mkdirSync, writeFileSync } from "node:fs";
+import path from "node:path";
+
+const fmt = (n, digits = 0) => (n === null || n === undefined ? "–" : Number(n).toLocaleString("en", { maximumFractionDigits: digits, minimumFractionDigits: digits }));
+
+/** Adds each run's ratio to the ceiling's requests/s at the same connection count. */
+export function withRatios(http) {
+  const ceiling = new Map(http.find((s) => s.id === "healthz").runs.map((r) => [r.connections, r.rps]));
+  for (const scenario of http) {
+    for (const run of scenario.runs) run.ratio = ceiling.get(run.connections) ? Number((run.rps / ceiling.get(run.connections)).toFixed(2)) : null;
+  }
+  return http;
+}
+
+export function evaluateTargets(http, micro) {
+  const targets = [];
+  const failure16 = http.find((s) => s.id === "validate-failure")?.runs.find((r) => r.connections === 16);
+  targets.push({
+    target: "validate failure path ≥ 0.7 × ceiling req/s at 16 connections",
+    value: failure16 ? `${failure16.ratio} ×` : "not measured",
+    met: failure16 ? failure16.ratio >= 0.7 : false,
+  });
+  const ours = micro?.find((m) => m.name.startsWith("TOTP verify ±1, ours ("));
+  const otpauth = micro?.find((m) => m.name.startsWith("TOTP verify ±1, otpauth"));
+  const speedup = ours && otpauth ? Number((ours.opsPerSec / otpauth.opsPerSec).toFixed(1)) : null;
+  targets.push({ target: "our TOTP verify ≥ 1.5 × otpauth", value: speedup === null ? "not measured" : `${speedup} ×`, met: speedup !== null && speedup >= 1.5 });
+  for (const scenario of http) {
+    const run = scenario.runs.find((r) => r.connections === 64);
+    if (!run || run.p50 === null) continue;
+    const spread = Number((run.p99 / run.p50).toFixed(1));
+    targets.push({ target: `p99 ≤ 5 × p50 at 64 connections: ${scenario.name}`, value: `${spread} ×`, met: spread <= 5 });
+  }
+  return targets;
+}
+
+export function printReport(result) {
+  const lines = [];
+  const m = result.machine;
+  lines.push(`totp-edge bench: ${m.cpu}, ${m.cores} cores, Node ${m.node}, ${m.date}`);
+  lines.push(`HTTP: wrangler dev (workerd, local D1), ${result.options.users.toLocaleString("en")} users, ${result.options.seconds} s per run (listusers at 64 connections: at least 15 s), autocannon in the bench process; ${result.options.lockoutNote}`);
+  lines.push("");
+  const widths = [34, 6, 9, 10, 9, 9, 7, 11, 12, 9];
+  lines.push(row(["scenario", "conns", "req/s", "× ceiling", "p50 ms", "p99 ms", "errors", "workerd ms", "wrangler ms", "RSS MiB"], widths));
+  for (const s of result.http) {
+    if (s.unavailable) {
+      lines.push(`${s.name.padEnd(34)} unavailable: ${s.unavailable}`);
+      continue;
+    }
+    for (const r of s.runs) lines.push(row([s.name, r.connections, fmt(r.rps), fmt(r.ratio, 2), fmt(r.p50, 2), fmt(r.p99, 2), r.errors, fmt(r.workerdCpuMs, 2), fmt(r.wranglerNodeCpuMs, 2), fmt(r.peakRssMiB)], widths));
+  }
+  lines.push("workerd ms / wrangler ms: server CPU per answered request (workerd processes / wrangler's Node process); RSS: workerd's peak during the run");
+  lines.push(`wrangler's inspector proxy: ${result.options.wranglerInspector ? "on (--with-inspector)" : "off (as at the edge; --with-inspector to keep it)"}`);
+  lines.push("");
+  lines.push(`peak RSS of workerd: ${result.memory.peakRssMiB} MiB sampled VmRSS, ${result.memory.vmHwmMiB} MiB VmHWM (${result.memory.processes} process(es), ${result.memory.samples} samples)`);
+  lines.push("");
+  lines.push(row(["micro (this process, Node)", "ops/s", "±%"], [56, 12, 6]));
+  for (const mb of result.micro ?? []) lines.push(row([mb.name, fmt(mb.opsPerSec), mb.rme], [56, 12, 6]));
+  lines.push("");
+  for (const t of result.targets) lines.push(`${t.met ? "MET    " : "NOT MET"} ${t.target}: ${t.value}`);
+  console.log(lines.join("\n"));
+}
+
+function row(cells, widths) {
+  return cells.map((c, i) => (i === 0 ? String(c).padEnd(widths[i]) : String(c).padStart(widths[i]))).join(" ");
+}
+
+export function writeResults(result, dir) {
+  mkdirSync(dir, { recursive: true });
+  writeFileSync(path.join(dir, "latest.json"), JSON.stringify(result, null, 2) + "\n");
+  writeFileSync(path.join(dir, "latest.md"), markdown(result));
+}
+
+function markdown(result) {
+  const m = result.machine;
+  const out = [];
+  out.push(`Measured ${m.date.slice(0, 10)} on ${m.cpu}, ${m.cores} cores, ${m.memoryGiB} GiB, Node ${m.node}; ` +
+    `wrangler dev (workerd, local D1) with ${result.options.users.toLocaleString("en")} users, ${result.options.seconds} s autocannon runs (listusers at 64 connections: at least 15 s)` +
+    `${result.options.quick ? " (--quick)" : ""}, wrangler's inspector proxy ${result.options.wranglerInspector ? "on" : "off"}; ${result.options.lockoutNote}.`);
+  out.push("");
+  out.push("| scenario | conns | req/s | × ceiling | p50 ms | p99 ms | errors | workerd CPU ms/req |");
+  out.push("|---|--:|--:|--:|--:|--:|--:|--:|");
+  for (const s of result.http) {
+    if (s.unavailable) {
+      out.push(`| ${s.name} | – | unavailable | | | | | |`);
+      continue;
+    }
+    for (const r of s.runs) out.push(`| ${s.name} | ${r.connections} | ${fmt(r.rps)} | ${fmt(r.ratio, 2)} | ${fmt(r.p50, 2)} | ${fmt(r.p99, 2)} | ${r.errors} | ${fmt(r.workerdCpuMs, 2)} |`);
+  }
+  out.push("");
+  out.push(`Peak RSS of workerd during the run: ${result.memory.vmHwmMiB} MiB (VmHWM).`);
+  out.push("");
+  out.push("| micro benchmark (Node, one process) | ops/s |");
+  out.push("|---|--:|");
+  for (const mb of result.micro ?? []) out.push(`| ${mb.name} | ${fmt(mb.opsPerSec)} |`);
+  out.push("");
+  out.push("| target | measured | met |");
+  out.push("|---|--:|---|");
+  for (const t of result.targets) out.push(`| ${t.target} | ${t.value} | ${t.met ? "yes" : "**no**"} |`);
+  return out.join("\n") + "\n";
+}

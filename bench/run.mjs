@@ -1,0 +1,149 @@
+// npm run bench [-- --quick] [-- --seconds N] [-- --no-micro] [-- --with-inspector]
+// Micro benchmarks first (nothing else running), then the HTTP benchmark against wrangler dev,
+// then the table on stdout and bench/results/latest.{json,md}. See bench/README.md.
+import { mkdtempSync, rmSync } from "node:fs";
+import { tmpdir } from "node:os";
+import path from "node:path";
+import { fileURLToPath } from "node:url";
+import { register } from "tsx/esm/api";
+import { runLoad } from "./load.mjs";
+import { describeMachine } from "./machine.mjs";
+import { evaluateTargets, printReport, withRatios, writeResults } from "./report.mjs";
+import { cpuMeter, sampleWorkerdMemory } from "./rss.mjs";
+import * as scenarios from "./scenarios.mjs";
+
+const HERE = path.dirname(fileURLToPath(import.meta.url));
+const CONNECTIONS = [1, 16, 64];
+const USERS = 10_000;
+/** High enough that rotating wrong tokens over the users never locks one (the default is 5). */
+const LOCKOUT_THRESHOLD = 1000;
+
+function parseArgs(argv) {
+  const options = { quick: argv.includes("--quick"), micro: !argv.includes("--no-micro"), inspector: argv.includes("--with-inspector"), users: USERS };
+  const seconds = argv.indexOf("--seconds");
+  options.seconds = seconds >= 0 ? Number(argv[seconds + 1]) : options.quick ? 2 : 5;
+  if (!(options.seconds > 0)) throw new Error("--seconds needs a positive number");
+  options.lockoutNote = `failure path: wrong tokens rotated over all users, LOCKOUT_THRESHOLD=${LOCKOUT_THRESHOLD} so none is ever locked`;
+  return options;
+}
+
+const log = (message) => process.stderr.write(`[bench] ${message}\n`);
+
+async function main() {
+  const options = parseArgs(process.argv.slice(2));
+  if (!options.inspector) {
+    // wrangler dev attaches an inspector proxy to the Worker that relays every runtime event
+    // through its Node process: in our measurements it more than doubled the server CPU of a D1
+    // query. The edge has nothing like it. This variable is the switch wrangler reads to leave
+    // the proxy out (it thinks a VS Code debugger owns the inspector); it must be set before the
+    // scripts below copy process.env for wrangler. --with-inspector measures the stock setup.
+    process.env.VSCODE_INSPECTOR_OPTIONS ??= "{}";
+  }
+  const { newApiKey } = await import("../scripts/d1.mjs");
+  const { startLocalServer } = await import("../scripts/local-server.mjs");
+  const { benchKeyring, seedUsers } = await import("./seed.mjs");
+  const machine = describeMachine();
+  const started = Date.now();
+
+  let micro = null;
+  if (options.micro) {
+    log("micro benchmarks (tinybench)…");
+    register(); // lets this process import src/*.ts
+    const { runMicro } = await import("./micro.mjs");
+    micro = await runMicro({ quick: options.quick });
+  }
+
+  log(`seeding ${options.users.toLocaleString("en")} users into a fresh local D1…`);
+  const persistTo = mkdtempSync(path.join(tmpdir(), "totp-edge-bench-"));
+  const keyring = benchKeyring();
+  const secrets = seedUsers({ persistTo, keyring, count: options.users });
+  const apiKey = newApiKey();
+  log("starting wrangler dev…");
+  const server = await startLocalServer({
+    persistTo,
+    apiKeys: { bench: apiKey },
+    vars: { SECRET_ENCRYPTION_KEYS: keyring.config, LOCKOUT_THRESHOLD: String(LOCKOUT_THRESHOLD) },
+  });
+  const memory = sampleWorkerdMemory(server.pid);
+  let http;
+  try {
+    http = await runHttp(server.url, { apiKey, secrets, options, cpu: cpuMeter(server.pid), memory });
+  } finally {
+    options.memory = memory.stop();
+    await server.stop();
+    rmSync(persistTo, { recursive: true, force: true });
+  }
+
+  const result = {
+    machine,
+    options: {
+      quick: options.quick,
+      seconds: options.seconds,
+      users: options.users,
+      connections: CONNECTIONS,
+      wranglerInspector: options.inspector,
+      lockoutNote: options.lockoutNote,
+    },
+    memory: options.memory,
+    http: withRatios(http),
+    micro,
+    durationSeconds: Math.round((Date.now() - started) / 1000),
+  };
+  result.targets = evaluateTargets(result.http, micro);
+  printReport(result);
+  writeResults(result, path.join(HERE, "results"));
+  log(`done in ${result.durationSeconds} s; wrote bench/results/latest.json and latest.md`);
+}
+
+async function runHttp(url, { apiKey, secrets, options, cpu, memory }) {
+  const healthz = scenarios.healthz();
+  const failure = scenarios.validateFailure({ apiKey, secrets });
+  const success = scenarios.validateSuccess({ apiKey, secrets });
+  const listUsers = scenarios.listUsers({ apiKey, count: secrets.length });
+  const createUser = scenarios.createUser({ apiKey });
+
+  // One of each by hand first: a wrong answer here would make every number below meaningless.
+  for (const s of [healthz, failure, success]) {
+    const body = await (await fetch(url + s.nextPath())).text();
+    if (!s.verifyBody(body)) throw new Error(`${s.name}: unexpected answer ${JSON.stringify(body.slice(0, 200))}`);
+  }
+  const listAnswer = await fetch(url + listUsers.nextPath());
+  const listBody = await listAnswer.text();
+  const listUnavailable = listUsers.verifyBody(listBody) ? null : `GET /api.php?action=listusers answered HTTP ${listAnswer.status} ${JSON.stringify(listBody.slice(0, 60))}`;
+  if (listUnavailable) log(`listusers unavailable: ${listUnavailable}`);
+
+  const results = new Map();
+  const record = async (scenario, id, connections) => {
+    // A 10,000-user list takes ~150 ms of server CPU, so 64 of them in flight need ~10 s before the
+    // first answer: a run as short as the others would report nothing at all.
+    const seconds = id === "listusers" && connections > 16 ? Math.max(options.seconds, 15) : options.seconds;
+    log(`${scenario.name} @ ${connections} connections, ${seconds} s`);
+    memory.takeWindowPeak();
+    const run = await runLoad({ url, connections, seconds, cpu, ...scenario });
+    run.peakRssMiB = memory.takeWindowPeak();
+    if (!results.has(id)) results.set(id, { id, name: scenario.name, runs: [] });
+    results.get(id).runs.push(run);
+  };
+
+  log("warm-up (1 s each, not reported)");
+  for (const s of [healthz, failure]) await runLoad({ url, connections: 16, seconds: 1, ...s });
+
+  // Per connection count, the ceiling right before the routes compared with it. createuser runs
+  // last, so listusers always sees exactly the seeded users.
+  for (const connections of CONNECTIONS) {
+    await record(healthz, "healthz", connections);
+    await record(failure, "validate-failure", connections);
+    await record(success, "validate-success", connections);
+    if (!listUnavailable) await record(listUsers, "listusers", connections);
+  }
+  for (const connections of CONNECTIONS) await record(createUser, "createuser", connections);
+
+  const order = ["healthz", "validate-failure", "validate-success", "listusers", "createuser"];
+  if (listUnavailable) results.set("listusers", { id: "listusers", name: listUsers.name, runs: [], unavailable: listUnavailable });
+  return order.map((id) => results.get(id));
+}
+
+main().catch((error) => {
+  console.error(error);
+  process.exitCode = 1;
+});

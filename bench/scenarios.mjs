@@ -1,0 +1,90 @@
+// The request streams of the HTTP benchmark. Each returns { name, nextPath, verifyBody }:
+// nextPath is called once per request, so validate tokens are computed at send time.
+import { HOTP, Secret } from "otpauth";
+
+const PERIOD = 30;
+const WINDOW = 1;
+const currentStep = () => Math.floor(Date.now() / 1000 / PERIOD);
+
+/** The ceiling: one indexed D1 read and nothing else. */
+export function healthz() {
+  const body = '{"status":"ok","database":true}';
+  return { name: "healthz (ceiling)", nextPath: () => "/healthz", verifyBody: (b) => b === body };
+}
+
+/**
+ * Valid fresh tokens, each accepted once: users are taken in turn, each with the next step it has
+ * not used inside the ±1 window (the server refuses a step at or before the last accepted one).
+ * A user thus yields up to three tokens per 30 s, and one more per step after that.
+ */
+export function validateSuccess({ apiKey, secrets }) {
+  const lastUsed = new Array(secrets.length).fill(-Infinity);
+  const hotps = new Array(secrets.length);
+  let next = 0;
+  return {
+    name: "validate, valid token",
+    nextPath() {
+      const now = Date.now() / 1000;
+      const step = Math.floor(now / PERIOD);
+      // Late in a step, step-1 could fall out of the window before the server sees it.
+      const lowest = now % PERIOD < PERIOD - 5 ? step - WINDOW : step;
+      for (let tried = 0; tried < secrets.length; tried++) {
+        const i = next;
+        next = (next + 1) % secrets.length;
+        const use = Math.max(lastUsed[i] + 1, lowest);
+        if (use > step + WINDOW) continue;
+        lastUsed[i] = use;
+        hotps[i] ??= new HOTP({ secret: Secret.fromHex(secrets[i].toString("hex")), digits: 6, algorithm: "SHA1" });
+        return `/validate?api_key=${apiKey}&userid=${i + 1}&token=${hotps[i].generate({ counter: use })}&format=3`;
+      }
+      throw new Error("every user has used every step in the window: the run needs fewer requests or more users");
+    },
+    verifyBody: (b) => b === "true",
+  };
+}
+
+/**
+ * Wrong tokens (checked against every step of the window) on users taken in turn. The server runs
+ * with a high LOCKOUT_THRESHOLD so no rotation can lock anyone; the body check proves it.
+ */
+export function validateFailure({ apiKey, secrets }) {
+  const hotps = new Array(secrets.length);
+  let next = Math.floor(secrets.length / 2);
+  return {
+    name: "validate, wrong token",
+    nextPath() {
+      const i = next;
+      next = (next + 1) % secrets.length;
+      hotps[i] ??= new HOTP({ secret: Secret.fromHex(secrets[i].toString("hex")), digits: 6, algorithm: "SHA1" });
+      const step = currentStep();
+      const valid = new Set();
+      for (let s = step - WINDOW - 1; s <= step + WINDOW + 1; s++) valid.add(hotps[i].generate({ counter: s }));
+      let token = Math.floor(Math.random() * 1e6);
+      while (valid.has(String(token).padStart(6, "0"))) token = (token + 1) % 1e6;
+      return `/validate?api_key=${apiKey}&userid=${i + 1}&token=${String(token).padStart(6, "0")}&format=1`;
+    },
+    verifyBody: (b) => b.startsWith('{"response":"OTP is not valid"'),
+  };
+}
+
+/** New users with unique emails; format 3 answers exactly "true" on success. */
+export function createUser({ apiKey }) {
+  const run = Date.now().toString(36);
+  let n = 0;
+  return {
+    name: "createuser",
+    nextPath: () => `/createuser?api_key=${apiKey}&email=c${run}-${n++}%40bench.example&format=3`,
+    verifyBody: (b) => b === "true",
+  };
+}
+
+/** The whole user list (10,000 seeded users): a JSON array. */
+export function listUsers({ apiKey, count }) {
+  const tail = `"userid":${count},`;
+  return {
+    name: `listusers (${count.toLocaleString("en")} users)`,
+    nextPath: () => `/api.php?action=listusers&api_key=${apiKey}`,
+    // The last user's entry near the end proves the list is complete without parsing 10,000 objects.
+    verifyBody: (b) => b.startsWith("[") && b.endsWith("]") && b.lastIndexOf(tail) > b.length - 200,
+  };
+}
