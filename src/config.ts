@@ -12,6 +12,8 @@ export interface Env {
   LOCKOUT_MAX_SECONDS?: string;
   PBKDF2_ITERATIONS?: string;
   QR_SIZE?: string;
+  /** "on" (default) or "off": the one-line-per-request log (src/http/request-log.ts). */
+  REQUEST_LOG?: string;
 }
 
 export interface LockoutPolicy {
@@ -30,6 +32,8 @@ export interface Config {
   passwordIterations: number;
   /** Width and height of the hashqr SVG, in pixels. */
   qrSize: number;
+  /** Whether each request is logged as one JSON line. */
+  requestLog: boolean;
 }
 
 export class ConfigError extends Error {
@@ -38,7 +42,7 @@ export class ConfigError extends Error {
 
 /** A numeric setting: a Worker var holding a decimal integer, with its default and allowed range. */
 export interface IntegerSetting {
-  name: Exclude<keyof Env, "DB" | "SECRET_ENCRYPTION_KEYS" | "ISSUER">;
+  name: Exclude<keyof Env, "DB" | "SECRET_ENCRYPTION_KEYS" | "ISSUER" | "REQUEST_LOG">;
   default: number;
   min: number;
   max: number;
@@ -88,6 +92,13 @@ function issuerVar(env: Env): string {
   return raw;
 }
 
+function switchVar(env: Env, name: "REQUEST_LOG", fallback: boolean): boolean {
+  const raw = env[name];
+  if (raw === undefined || raw === "") return fallback;
+  if (raw === "on" || raw === "off") return raw === "on";
+  throw new ConfigError(`${name} must be "on" or "off", got ${JSON.stringify(raw)}`);
+}
+
 const configs = new WeakMap<Env, Config>();
 
 /**
@@ -109,6 +120,7 @@ export function readConfig(env: Env): Config {
     },
     passwordIterations: integerVar(env, "PBKDF2_ITERATIONS"),
     qrSize: integerVar(env, "QR_SIZE"),
+    requestLog: switchVar(env, "REQUEST_LOG", true),
   };
   configs.set(env, config);
   return config;

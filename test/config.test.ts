@@ -28,6 +28,7 @@ describe("configuration defaults", () => {
       lockout: { threshold: 5, baseMs: 30_000, maxMs: 900_000 },
       passwordIterations: 100_000,
       qrSize: 256,
+      requestLog: true,
     });
     expect(DEFAULT_ISSUER).toBe(config.issuer);
   });
@@ -64,6 +65,10 @@ describe("a bad value is refused with a message that names the variable", () => 
     );
   });
 
+  it.each(["yes", "true", "0", "ON"])("REQUEST_LOG=%j", (raw) => {
+    expect(problemWith({ REQUEST_LOG: raw })).toBe(`REQUEST_LOG must be "on" or "off", got ${JSON.stringify(raw)}`);
+  });
+
   it.each(["", " ", "a:b", "x".repeat(65), "line\nbreak", "tab\there"])("ISSUER=%j", (raw) => {
     expect(problemWith({ ISSUER: raw })).toMatch(/^ISSUER must be 1 to 64 characters without ':'/);
   });
@@ -92,6 +97,6 @@ describe("DEPLOY.md", () => {
       expect(row).toContain(`| ${setting.default.toLocaleString("en-US")} |`);
       expect(row).toContain(`${setting.min.toLocaleString("en-US")} to ${setting.max.toLocaleString("en-US")}`);
     }
-    for (const name of ["ISSUER", "SECRET_ENCRYPTION_KEYS"]) expect(rows.some((line) => line.startsWith(`| \`${name}\``)), name).toBe(true);
+    for (const name of ["ISSUER", "SECRET_ENCRYPTION_KEYS", "REQUEST_LOG"]) expect(rows.some((line) => line.startsWith(`| \`${name}\``)), name).toBe(true);
   });
 });

@@ -1,7 +1,14 @@
 import { env } from "cloudflare:workers";
 import { afterEach, beforeAll, describe, expect, it, vi } from "vitest";
 import { createApp } from "../src/index";
-import { enroll, newApiKey, testApp, TestClock, tokenFor } from "./helpers";
+import { enroll, newApiKey, TestClock, tokenFor, uniqueEmail } from "./helpers";
+
+/** The app with the request log on (vitest.config.ts turns it off for the other tests). */
+function loggingApp(options: Parameters<typeof createApp>[0] = {}) {
+  const app = createApp(options);
+  const logging = { ...env, REQUEST_LOG: "on" };
+  return async (path: string, init?: RequestInit): Promise<Response> => app.fetch(new Request(`https://totp.test${path}`, init), logging);
+}
 
 let key: string;
 beforeAll(async () => {
@@ -22,9 +29,9 @@ async function captureLogs(scenario: () => Promise<void>) {
 
 describe("request log", () => {
   it("writes one JSON line per request with method, path, status and latency", async () => {
-    const call = testApp();
+    const call = loggingApp();
     const { requests } = await captureLogs(async () => {
-      await call(`/createuser?api_key=${key}&email=log-${Date.now()}@example.com&format=1`);
+      await call(`/createuser?api_key=${key}&email=${uniqueEmail()}&format=1`);
       await call("/validate", { method: "POST", body: new URLSearchParams({ api_key: key, userid: "1" }) });
       await call("/healthz");
       await call("/createuser", { method: "DELETE" });
@@ -44,16 +51,23 @@ describe("request log", () => {
     }
   });
 
+  it("is off with REQUEST_LOG=off", async () => {
+    const { requests } = await captureLogs(async () => {
+      await createApp().fetch(new Request("https://totp.test/healthz"), { ...env, REQUEST_LOG: "off" });
+    });
+    expect(requests).toEqual([]);
+  });
+
   it("logs the 500 of a misconfigured Worker too", async () => {
     const { requests } = await captureLogs(async () => {
-      await createApp().fetch(new Request("https://totp.test/healthz"), { ...env, LOCKOUT_THRESHOLD: "many" });
+      await createApp().fetch(new Request("https://totp.test/healthz"), { ...env, REQUEST_LOG: "off", LOCKOUT_THRESHOLD: "many" });
     });
     expect(requests).toEqual([expect.objectContaining({ method: "GET", path: "/healthz", status: 500 })]);
   });
 
   it("never logs query strings, API keys, secrets, tokens or passwords", async () => {
     const clock = new TestClock();
-    const call = testApp({ now: clock.now });
+    const call = loggingApp({ now: clock.now });
     const secrets: string[] = [key];
     let qrPath = "";
     const { all, requests } = await captureLogs(async () => {

@@ -19,6 +19,8 @@ export function requestLog(): MiddlewareHandler<AppEnv> {
   return async (c, next) => {
     const started = performance.now();
     await next();
+    // Without deps the configuration itself failed: that request is logged whatever REQUEST_LOG says.
+    if (c.var.deps?.config.requestLog === false) return;
     const pathname = new URL(c.req.url).pathname;
     const line: RequestLogLine = {
       level: "info",
