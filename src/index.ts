@@ -6,7 +6,7 @@ import { getDb } from "./db/client";
 import { HttpError } from "./errors";
 import { requestLog } from "./http/request-log";
 import { textResponse } from "./http/respond";
-import { ROUTES, allowHeader, type RouteId } from "./openapi/routes";
+import { ROUTES, allowHeader, answersHead, type RouteId } from "./openapi/routes";
 import { apiPhp } from "./routes/api-php";
 import { createUser } from "./routes/createuser";
 import { docs } from "./routes/docs";
@@ -50,9 +50,14 @@ export function createApp(options: AppOptions = {}): Hono<AppEnv> {
 
   // The route table is also what /openapi.json and /docs describe: a route exists in both or in neither.
   for (const route of ROUTES) {
-    app.on([...route.methods], route.honoPath, HANDLERS[route.id]);
+    const handler = HANDLERS[route.id];
+    const notAllowed = () => new HttpError(405, "Method Not Allowed", { Allow: allowHeader(route) });
+    app.on([...route.methods], route.honoPath, answersHead(route) ? handler : (c) => {
+      if (c.req.method === "HEAD") throw notAllowed();
+      return handler(c);
+    });
     app.all(route.honoPath, () => {
-      throw new HttpError(405, "Method Not Allowed", { Allow: allowHeader(route) });
+      throw notAllowed();
     });
   }
 

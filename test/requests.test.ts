@@ -93,9 +93,26 @@ describe("transport errors", () => {
     expect((await json(res)).code).toBe(2);
   });
 
-  it.each(["PUT", "DELETE", "PATCH"])("405 for %s, with Allow", async (method) => {
+  it.each(["PUT", "DELETE", "PATCH", "HEAD"])("405 for %s, with Allow", async (method) => {
     const res = await call("/createuser", { method });
-    expect([res.status, await res.text(), res.headers.get("allow")]).toEqual([405, "Method Not Allowed", "GET, HEAD, POST"]);
+    expect([res.status, res.headers.get("allow")]).toEqual([405, "GET, POST"]);
+  });
+
+  it("HEAD changes nothing: no user enrolled, no code spent", async () => {
+    const clock = new TestClock();
+    const timed = testApp({ now: clock.now });
+    const email = uniqueEmail("head");
+    expect((await timed(`/createuser?api_key=${key}&email=${encodeURIComponent(email)}&format=1`, { method: "HEAD" })).status).toBe(405);
+    expect(await env.DB.prepare("SELECT count(*) AS n FROM users WHERE username_key = ?").bind(email).first("n")).toBe(0);
+    const user = await enroll(timed, key);
+    const token = tokenFor(user.secret, clock.ms);
+    for (const path of [`/validate?api_key=${key}&userid=${user.userId}&token=${token}`, `/api.php?action=deletelocaluser&user=${user.email}&api_key=${key}`]) {
+      expect((await timed(path, { method: "HEAD" })).status).toBe(405);
+    }
+    const res = await timed(`/validate?api_key=${key}&userid=${user.userId}&token=${token}&format=1`);
+    expect((await json(res)).validation).toBe("true");
+    // Read-only routes still answer HEAD.
+    expect((await timed("/healthz", { method: "HEAD" })).status).toBe(200);
   });
 
   it("413 for a query string over 8 KiB and for a body over 8 KiB", async () => {

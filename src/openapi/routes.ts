@@ -124,9 +124,18 @@ export function pathParams(route: RouteSpec): ParamSpec[] {
   }));
 }
 
-/** The methods for a 405's Allow header: HEAD comes with GET (Hono answers it). */
+/**
+ * Whether HEAD is answered. Hono runs the GET handler for a HEAD request, which is harmless for
+ * read-only routes but would enrol a user or spend a code on the API's routes (the contract allows
+ * them GET and POST only), so those refuse it.
+ */
+export function answersHead(route: RouteSpec): boolean {
+  return !route.methods.includes("POST");
+}
+
+/** The methods for a 405's Allow header. */
 export function allowHeader(route: RouteSpec): string {
-  return [...route.methods.flatMap((method) => (method === "GET" ? ["GET", "HEAD"] : [method]))].join(", ");
+  return [...route.methods.flatMap((method) => (method === "GET" && answersHead(route) ? ["GET", "HEAD"] : [method]))].join(", ");
 }
 
 const escapeRegex = (text: string) => text.replace(/[.*+?^${}()|[\]\\]/g, "\\$&");
