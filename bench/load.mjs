@@ -6,19 +6,20 @@ import autocannon from "autocannon";
  * @param {object} options
  * @param {string} options.url server origin
  * @param {number} options.connections
- * @param {number} options.seconds
+ * @param {number} [options.seconds] run length, unless `amount` is given
+ * @param {number} [options.amount] run until this many requests were answered instead
  * @param {() => string} options.nextPath the path (with query) of each request
  * @param {(body: string) => boolean} options.verifyBody whether a 200 answer is the expected one
  * @param {{ start(): () => { workerdMs: number, nodeMs: number } }} [options.cpu] server CPU meter
  */
-export async function runLoad({ url, connections, seconds, nextPath, verifyBody, cpu }) {
+export async function runLoad({ url, connections, seconds, amount, nextPath, verifyBody, cpu }) {
   const times = [];
   const stopCpu = cpu?.start();
   const started = process.hrtime.bigint();
   const instance = autocannon({
     url,
     connections,
-    duration: seconds,
+    ...(amount ? { amount } : { duration: seconds }),
     pipelining: 1,
     timeout: 30,
     requests: [{ method: "GET", setupRequest: (request) => ({ ...request, path: nextPath() }) }],

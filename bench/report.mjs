@@ -38,7 +38,7 @@ export function printReport(result) {
   const lines = [];
   const m = result.machine;
   lines.push(`totp-edge bench: ${m.cpu}, ${m.cores} cores, Node ${m.node}, ${m.date}`);
-  lines.push(`HTTP: wrangler dev (workerd, local D1), ${result.options.users.toLocaleString("en")} users, ${result.options.seconds} s per run (listusers at 64 connections: at least 15 s), autocannon in the bench process; ${result.options.lockoutNote}`);
+  lines.push(`HTTP: wrangler dev (workerd, local D1), ${result.options.users.toLocaleString("en")} users, ${result.options.seconds} s per run (listusers: a fixed count of requests, ${result.options.quick ? "1 per connection, at least 5" : "2 per connection, at least 20"}), autocannon in the bench process; ${result.options.lockoutNote}`);
   lines.push("");
   const widths = [34, 6, 9, 10, 9, 9, 7, 11, 12, 9];
   lines.push(row(["scenario", "conns", "req/s", "× ceiling", "p50 ms", "p99 ms", "errors", "workerd ms", "wrangler ms", "RSS MiB"], widths));
@@ -50,8 +50,10 @@ export function printReport(result) {
     for (const r of s.runs) lines.push(row([s.name, r.connections, fmt(r.rps), fmt(r.ratio, 2), fmt(r.p50, 2), fmt(r.p99, 2), r.errors, fmt(r.workerdCpuMs, 2), fmt(r.wranglerNodeCpuMs, 2), fmt(r.peakRssMiB)], widths));
   }
   lines.push("workerd ms / wrangler ms: server CPU per answered request (workerd processes / wrangler's Node process); RSS: workerd's peak during the run");
+  lines.push("ceiling: the mean of a run before and a run after the validate/listusers runs at each connection count");
   lines.push(`wrangler's inspector proxy: ${result.options.wranglerInspector ? "on (--with-inspector)" : "off (as at the edge; --with-inspector to keep it)"}`);
   lines.push("");
+  if (result.serverErrors.count > 0) lines.push(`server logged ${result.serverErrors.count} error line(s), e.g. ${result.serverErrors.examples.join(" | ")}`);
   lines.push(`peak RSS of workerd: ${result.memory.peakRssMiB} MiB sampled VmRSS, ${result.memory.vmHwmMiB} MiB VmHWM (${result.memory.processes} process(es), ${result.memory.samples} samples)`);
   lines.push("");
   lines.push(row(["micro (this process, Node)", "ops/s", "±%"], [56, 12, 6]));
@@ -75,7 +77,7 @@ function markdown(result) {
   const m = result.machine;
   const out = [];
   out.push(`Measured ${m.date.slice(0, 10)} on ${m.cpu}, ${m.cores} cores, ${m.memoryGiB} GiB, Node ${m.node}; ` +
-    `wrangler dev (workerd, local D1) with ${result.options.users.toLocaleString("en")} users, ${result.options.seconds} s autocannon runs (listusers at 64 connections: at least 15 s)` +
+    `wrangler dev (workerd, local D1) with ${result.options.users.toLocaleString("en")} users, ${result.options.seconds} s autocannon runs (listusers: a fixed count of requests, ${result.options.quick ? "1 per connection, at least 5" : "2 per connection, at least 20"})` +
     `${result.options.quick ? " (--quick)" : ""}, wrangler's inspector proxy ${result.options.wranglerInspector ? "on" : "off"}; ${result.options.lockoutNote}.`);
   out.push("");
   out.push("| scenario | conns | req/s | × ceiling | p50 ms | p99 ms | errors | workerd CPU ms/req |");

@@ -33,17 +33,19 @@ const CLOCK_TICKS = 100;
  * wrangler's proxy worker) and Node (wrangler's own process: dev tooling that does not exist at the edge).
  */
 export function cpuMeter(groupId) {
-  const read = () => {
-    const totals = { workerd: 0, node: 0 };
-    for (const pid of groupPids(groupId)) totals[pid.workerd ? "workerd" : "node"] += cpuMs(pid.pid);
-    return totals;
-  };
+  const read = () => new Map(groupPids(groupId).map((p) => [p.pid, { workerd: p.workerd, ms: cpuMs(p.pid) }]));
   return {
     start() {
       const before = read();
       return () => {
-        const after = read();
-        return { workerdMs: after.workerd - before.workerd, nodeMs: after.node - before.node };
+        const totals = { workerdMs: 0, nodeMs: 0 };
+        // Per process: one that exited during the run has lost its counters (its CPU is not
+        // counted), one that started during it counts from zero.
+        for (const [pid, now] of read()) {
+          const used = now.ms - (before.get(pid)?.ms ?? 0);
+          if (used > 0) totals[now.workerd ? "workerdMs" : "nodeMs"] += used;
+        }
+        return totals;
       };
     },
   };
