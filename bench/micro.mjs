@@ -6,7 +6,7 @@ import * as OTPAuth from "otpauth";
 import { verifySync as otplibVerifySync } from "otplib";
 import { base32Decode, base32Encode } from "../src/otp/base32.ts";
 import { hotp, importHmacKey } from "../src/otp/hotp.ts";
-import { hmacSha1Key } from "../src/otp/sha1.ts";
+import { hmacSha1Key } from "../src/otp/hmac-sha1.ts";
 import { matchTotpStep, timeStep, DEFAULT_TOTP } from "../src/otp/totp.ts";
 import { loadKeyring, open, seal } from "../src/crypto/secret-box.ts";
 

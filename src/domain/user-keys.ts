@@ -1,6 +1,6 @@
 import { open } from "../crypto/secret-box";
 import type { UserSecret } from "../db/users";
-import { hmacSha1Key, type HmacSha1Key } from "../otp/sha1";
+import { hmacSha1Key, type HmacSha1Key } from "../otp/hmac-sha1";
 import type { Deps } from "./deps";
 
 /** Opens a user's sealed TOTP secret. The username key is the AEAD context it was sealed under. */

@@ -1,4 +1,4 @@
-import { hmacSha1Counter, type HmacSha1Key } from "./sha1";
+import { hmacSha1Counter, type HmacSha1Key } from "./hmac-sha1";
 
 export type HashAlgorithm = "SHA-1" | "SHA-256" | "SHA-512";
 
@@ -17,34 +17,28 @@ function counterBytes(counter: number): Uint8Array {
 }
 
 /**
- * Kept for SHA-256/SHA-512 (RFC 6238 allows them) and as an independent reference in the RFC
- * vector tests; validate uses the synchronous hotpSha1 below.
+ * RFC 4226 §5.3 over WebCrypto: HMAC over the 8-byte big-endian counter, dynamic truncation,
+ * modulo 10^digits. For SHA-256/SHA-512 (RFC 6238 allows them) and as a second implementation
+ * in the tests; validate uses the synchronous hotpSha1 below.
  */
-/** RFC 4226 §5.3: HMAC over the 8-byte big-endian counter, dynamic truncation, modulo 10^digits. */
 export async function hotp(key: CryptoKey, counter: number, digits = 6): Promise<string> {
   if (!Number.isInteger(digits) || digits < 6 || digits > 8) throw new RangeError("digits must be 6, 7 or 8");
   const mac = new Uint8Array(await crypto.subtle.sign("HMAC", key, counterBytes(counter)));
-  const offset = mac[mac.length - 1]! & 0x0f;
-  const binary =
-    ((mac[offset]! & 0x7f) << 24) | (mac[offset + 1]! << 16) | (mac[offset + 2]! << 8) | mac[offset + 3]!;
-  return (binary % 10 ** digits).toString().padStart(digits, "0");
+  return (truncate(mac) % 10 ** digits).toString().padStart(digits, "0");
 }
-
-const mac = new Int32Array(5);
 
 /**
  * RFC 4226 §5.3 with HMAC-SHA1, synchronously, as the integer code (`digits` digits once
- * zero-padded). No allocation and no await: validate checks up to 2·window+1 steps per request.
+ * zero-padded). No await: validate checks up to 2·window+1 steps per request.
  */
 export function hotpSha1(key: HmacSha1Key, counter: number, digits = 6): number {
   if (!Number.isSafeInteger(counter) || counter < 0) throw new RangeError("counter must be a non-negative safe integer");
   if (!Number.isInteger(digits) || digits < 6 || digits > 8) throw new RangeError("digits must be 6, 7 or 8");
-  hmacSha1Counter(key, Math.floor(counter / 2 ** 32), counter >>> 0, mac);
-  const offset = mac[4]! & 0x0f;
-  const binary = (macByte(offset) & 0x7f) << 24 | macByte(offset + 1) << 16 | macByte(offset + 2) << 8 | macByte(offset + 3);
-  return binary % 10 ** digits;
+  return truncate(hmacSha1Counter(key, counter)) % 10 ** digits;
 }
 
-function macByte(index: number): number {
-  return (mac[index >> 2]! >>> (24 - 8 * (index & 3))) & 0xff;
+/** RFC 4226 §5.3 dynamic truncation: 31 bits from the offset the last nibble names. */
+function truncate(mac: Uint8Array): number {
+  const offset = mac[mac.length - 1]! & 0x0f;
+  return ((mac[offset]! & 0x7f) << 24) | (mac[offset + 1]! << 16) | (mac[offset + 2]! << 8) | mac[offset + 3]!;
 }

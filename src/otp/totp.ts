@@ -1,5 +1,5 @@
 import { hotp, hotpSha1 } from "./hotp";
-import type { HmacSha1Key } from "./sha1";
+import type { HmacSha1Key } from "./hmac-sha1";
 
 export interface TotpParams {
   /** Seconds per step (RFC 6238 X); 30 by default. */
