@@ -42,6 +42,7 @@ export function createApp(options: AppOptions = {}): Hono<AppEnv> {
       config: readConfig(c.env),
       keyring: () => loadKeyring(c.env.SECRET_ENCRYPTION_KEYS),
       now,
+      caller: {},
     });
     await next();
     c.res.headers.set("X-Content-Type-Options", "nosniff");

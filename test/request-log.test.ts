@@ -37,15 +37,17 @@ describe("request log", () => {
       await call("/createuser", { method: "DELETE" });
       await call("/no/such/path");
     });
-    expect(requests.map(({ method, path, status }) => [method, path, status])).toEqual([
-      ["GET", "/createuser", 200],
-      ["POST", "/validate", 200],
-      ["GET", "/healthz", 200],
-      ["DELETE", "/createuser", 405],
-      ["GET", "(unmatched)", 404],
+    const keyId = await env.DB.prepare("SELECT max(id) AS id FROM api_keys").first<number>("id");
+    expect(requests.map(({ method, path, status, apiKeyId }) => [method, path, status, apiKeyId])).toEqual([
+      ["GET", "/createuser", 200, keyId],
+      ["POST", "/validate", 200, keyId],
+      ["GET", "/healthz", 200, undefined],
+      ["DELETE", "/createuser", 405, undefined],
+      ["GET", "(unmatched)", 404, undefined],
     ]);
     for (const line of requests) {
-      expect(Object.keys(line)).toEqual(["level", "event", "method", "path", "status", "ms"]);
+      const fields = ["level", "event", "method", "path", "status", "ms", ...(line.apiKeyId === undefined ? [] : ["apiKeyId"])];
+      expect(Object.keys(line)).toEqual(fields);
       expect(line).toMatchObject({ level: "info", event: "request" });
       expect(Number.isInteger(line.ms) && (line.ms as number) >= 0).toBe(true);
     }

@@ -4,7 +4,8 @@ import { activeKeyExists, selectActiveKey } from "./api-keys";
 import { users } from "./schema";
 
 export interface KeyedLookup {
-  keyValid: boolean;
+  /** The active key's id, or null when the key is not valid. */
+  keyId: number | null;
   /** The user's id, when the key is valid and the user exists. */
   userId: number | null;
 }
@@ -15,8 +16,8 @@ export async function lookupUserByName(db: Db, keyHash: string, usernameKey: str
     selectActiveKey(db, keyHash),
     db.select({ id: users.id }).from(users).where(eq(users.usernameKey, usernameKey)).limit(1),
   ]);
-  const keyValid = keyRows.length > 0;
-  return { keyValid, userId: keyValid ? (userRows[0]?.id ?? null) : null };
+  const keyId = keyRows[0]?.id ?? null;
+  return { keyId, userId: keyId === null ? null : (userRows[0]?.id ?? null) };
 }
 
 /**
@@ -33,7 +34,8 @@ export async function setPasswordHash(db: Db, keyHash: string, userId: number, u
 }
 
 export interface KeyedDeletion {
-  keyValid: boolean;
+  /** The active key's id, or null when the key is not valid (and nothing was deleted). */
+  keyId: number | null;
   deleted: boolean;
 }
 
@@ -49,7 +51,7 @@ export async function deleteUserByName(db: Db, keyHash: string, usernameKey: str
       .where(and(eq(users.usernameKey, usernameKey), activeKeyExists(keyHash)))
       .returning({ id: users.id }),
   ]);
-  return { keyValid: keyRows.length > 0, deleted: deleted.length > 0 };
+  return { keyId: keyRows[0]?.id ?? null, deleted: deleted.length > 0 };
 }
 
 export interface ListedUserRow {

@@ -48,7 +48,8 @@ export async function findUserSecret(db: Db, id: number): Promise<UserSecret | n
 }
 
 export interface AttemptReservation {
-  keyValid: boolean;
+  /** The active key's id, or null when the key is not valid. */
+  keyId: number | null;
   /** Present when the attempt was reserved: the user exists, is not locked, and the key is valid. */
   user: (UserSecret & { lastStep: number }) | null;
   /** Present when the user exists: its lock time after the reservation. */
@@ -90,7 +91,7 @@ export async function reserveAttempt(
   ]);
   const row = reserved[0];
   return {
-    keyValid: keyRows.length > 0,
+    keyId: keyRows[0]?.id ?? null,
     user: row
       ? {
           username: row.username,

@@ -8,4 +8,6 @@ export interface Deps {
   config: Config;
   keyring: () => Promise<Keyring>;
   now: () => number;
+  /** Who is calling, filled in once the API key is resolved: the request log names the key's id. */
+  caller: { apiKeyId?: number };
 }

@@ -3,7 +3,7 @@ import { hashPassword } from "../crypto/passwords";
 import { deleteUserByName, listUsersPage, lookupUserByName, setPasswordHash, type ListedUserRow } from "../db/local-users";
 import { ApiError } from "../errors";
 import type { Deps } from "./deps";
-import { requireApiKey } from "./api-key";
+import { acceptKeyId, requireApiKey } from "./api-key";
 import { usernameKey } from "./identity";
 
 /** The seed's own rule: "password too short (we expect at least 6 chars)". */
@@ -15,7 +15,7 @@ export async function changeLocalPassword(deps: Deps, apiKey: string | undefined
   const keyHash = await hashApiKey(apiKey);
   const key = usernameKey(username);
   const found = await lookupUserByName(deps.db, keyHash, key);
-  if (!found.keyValid) throw ApiError.invalidApiKey();
+  acceptKeyId(deps, found.keyId);
   // Characters, as the seed says, not UTF-16 units or bytes.
   if ([...password].length < MIN_PASSWORD_CHARS) throw ApiError.passwordTooShort(MIN_PASSWORD_CHARS);
   if (found.userId === null) throw ApiError.localUserMissing();
@@ -27,7 +27,7 @@ export async function changeLocalPassword(deps: Deps, apiKey: string | undefined
 export async function deleteLocalUser(deps: Deps, apiKey: string | undefined, username: string): Promise<void> {
   if (!apiKey) throw ApiError.invalidApiKey();
   const result = await deleteUserByName(deps.db, await hashApiKey(apiKey), usernameKey(username));
-  if (!result.keyValid) throw ApiError.invalidApiKey();
+  acceptKeyId(deps, result.keyId);
   if (!result.deleted) throw ApiError.localUserMissing();
 }
 

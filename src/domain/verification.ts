@@ -1,4 +1,5 @@
 import { hashApiKey } from "../crypto/api-keys";
+import { acceptKeyId } from "./api-key";
 import { acceptStep, findUserSecret, reserveAttempt } from "../db/users";
 import { ApiError } from "../errors";
 import { matchTotpStep } from "../otp/totp";
@@ -26,7 +27,7 @@ export async function verifyToken(deps: Deps, request: VerificationRequest): Pro
     now,
     deps.config.lockout,
   );
-  if (!reservation.keyValid) throw ApiError.invalidApiKey();
+  acceptKeyId(deps, reservation.keyId);
   if (reservation.lockedUntil === null) throw ApiError.userNotFound();
   const user = reservation.user;
   if (!user) throw ApiError.tooManyAttempts(Math.max(1, Math.ceil((reservation.lockedUntil - now) / 1000)));

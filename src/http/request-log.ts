@@ -12,6 +12,8 @@ export interface RequestLogLine {
   status: number;
   /** Wall time in milliseconds (in Workers, the clock moves only across I/O). */
   ms: number;
+  /** The id (never the key) of the API key the request was made with, once it was found valid. */
+  apiKeyId?: number;
 }
 
 /** One JSON line per request, written after the answer is known (errors included: onError has run by then). */
@@ -30,6 +32,7 @@ export function requestLog(): MiddlewareHandler<AppEnv> {
       path: routeOf(pathname) ? pathname : "(unmatched)",
       status: c.res.status,
       ms: Math.round(performance.now() - started),
+      ...(c.var.deps?.caller.apiKeyId !== undefined && { apiKeyId: c.var.deps.caller.apiKeyId }),
     };
     console.log(JSON.stringify(line));
   };
