@@ -36,6 +36,9 @@ export default defineConfig(async () => {
             include: ["test/**/*.test.ts"],
             exclude: ["test/node/**"],
             setupFiles: ["./test/apply-migrations.ts"],
+            // The concurrency tests send 1,000 requests each; on 2 loaded cores that can pass 5 s.
+            // A timeout is a hang detector here, never a performance assertion.
+            testTimeout: 30_000,
           },
         },
         {
