@@ -11,7 +11,7 @@ function countingD1(real: D1Database, counter: { userReads: number }): D1Databas
     get(target, prop) {
       if (prop === "prepare") {
         return (sql: string) => {
-          if (/^select .* from "users"/i.test(sql)) counter.userReads++;
+          if (/^\s*select\b/i.test(sql) && /\bfrom "?users"?(\s|\)|$)/i.test(sql)) counter.userReads++;
           return target.prepare(sql);
         };
       }

@@ -1,4 +1,4 @@
-import { and, asc, eq, gt } from "drizzle-orm";
+import { and, eq, sql } from "drizzle-orm";
 import type { Db } from "./client";
 import { activeKeyExists, selectActiveKey } from "./api-keys";
 import { users } from "./schema";
@@ -54,19 +54,22 @@ export async function deleteUserByName(db: Db, keyHash: string, usernameKey: str
   return { keyId: keyRows[0]?.id ?? null, deleted: deleted.length > 0 };
 }
 
-export interface ListedUserRow {
-  id: number;
-  username: string;
-  createdAt: number;
+export interface UsersJsonPage {
+  /** The page's users as comma-separated JSON objects `{"userid":…,"username":…,"timestamp":…}`. */
+  json: string;
+  count: number;
+  lastId: number;
 }
 
-/** One page of users after `afterId` in id order; `offset` skips rows (the first page of a listing only). */
-export function listUsersPage(db: Db, afterId: number, limit: number, offset = 0): Promise<ListedUserRow[]> {
-  return db
-    .select({ id: users.id, username: users.username, createdAt: users.createdAt })
-    .from(users)
-    .where(gt(users.id, afterId))
-    .orderBy(asc(users.id))
-    .limit(limit)
-    .offset(offset);
+/**
+ * One page of users after `afterId` in id order, serialized by SQLite itself: a listing of
+ * 10,000 users then costs the Worker almost no CPU (decoding rows and JSON.stringify in the
+ * isolate cost ~4 µs a user). `offset` skips rows (the first page of a listing only).
+ */
+export async function listUsersJsonPage(db: Db, afterId: number, limit: number, offset = 0): Promise<UsersJsonPage | null> {
+  const row = await db.get<{ json: string | null; count: number; lastId: number | null }>(sql`
+    select group_concat(json_object('userid', id, 'username', username, 'timestamp', created_at), ',' order by id) as json,
+           count(*) as count, max(id) as lastId
+    from (select id, username, created_at from users where id > ${afterId} order by id limit ${limit} offset ${offset})`);
+  return row && row.count > 0 && row.json !== null && row.lastId !== null ? { json: row.json, count: row.count, lastId: row.lastId } : null;
 }

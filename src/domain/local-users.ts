@@ -1,6 +1,6 @@
 import { hashApiKey } from "../crypto/api-keys";
 import { hashPassword } from "../crypto/passwords";
-import { deleteUserByName, listUsersPage, lookupUserByName, setPasswordHash, type ListedUserRow } from "../db/local-users";
+import { deleteUserByName, listUsersJsonPage, lookupUserByName, setPasswordHash } from "../db/local-users";
 import { ApiError } from "../errors";
 import type { Deps } from "./deps";
 import { acceptKeyId, requireApiKey } from "./api-key";
@@ -31,13 +31,6 @@ export async function deleteLocalUser(deps: Deps, apiKey: string | undefined, us
   if (!result.deleted) throw ApiError.localUserMissing();
 }
 
-export interface ListedUser {
-  userid: number;
-  username: string;
-  /** Registration time, Unix seconds. */
-  timestamp: number;
-}
-
 export interface ListWindow {
   /** At most this many users (extension); all by default. */
   limit?: number;
@@ -48,24 +41,28 @@ export interface ListWindow {
 /** Users come from D1 a page at a time, so memory stays bounded whatever the population. */
 export const LIST_PAGE_SIZE = 1000;
 
-/** Checks the key up front (its error must precede any output), then yields the users page by page. */
-export async function listUsers(deps: Deps, apiKey: string | undefined, window: ListWindow = {}): Promise<AsyncIterable<ListedUser[]>> {
+/**
+ * Checks the key up front (its error must precede any output), then yields the users page by
+ * page as comma-separated JSON objects `{"userid":…,"username":…,"timestamp":…}` (registration
+ * time in Unix seconds), serialized by D1.
+ */
+export async function listUsersJson(deps: Deps, apiKey: string | undefined, window: ListWindow = {}): Promise<AsyncIterable<string>> {
   await requireApiKey(deps, apiKey);
   return pages(deps, window);
 }
 
-async function* pages(deps: Deps, { limit = Infinity, offset = 0 }: ListWindow): AsyncGenerator<ListedUser[]> {
+async function* pages(deps: Deps, { limit = Infinity, offset = 0 }: ListWindow): AsyncGenerator<string> {
   let afterId = 0;
   let remaining = limit;
   let skip = offset;
   while (remaining > 0) {
     const size = Math.min(LIST_PAGE_SIZE, remaining);
-    const rows: ListedUserRow[] = await listUsersPage(deps.db, afterId, size, skip);
+    const page = await listUsersJsonPage(deps.db, afterId, size, skip);
     skip = 0;
-    if (rows.length === 0) return;
-    yield rows.map((row) => ({ userid: row.id, username: row.username, timestamp: row.createdAt }));
-    if (rows.length < size) return;
-    afterId = rows[rows.length - 1]!.id;
-    remaining -= rows.length;
+    if (!page) return;
+    yield page.json;
+    if (page.count < size) return;
+    afterId = page.lastId;
+    remaining -= page.count;
   }
 }

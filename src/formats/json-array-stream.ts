@@ -1,11 +1,11 @@
 const encoder = new TextEncoder();
 
 /**
- * A JSON array streamed one page of items at a time, pulled as the client reads: the whole
- * array never exists in memory. A failure mid-way errors the stream, so the client sees a broken
- * transfer rather than a shorter list that parses.
+ * A JSON array streamed one page at a time, pulled as the client reads: the whole array never
+ * exists in memory. Each page is its items' JSON, comma-separated. A failure mid-way errors the
+ * stream, so the client sees a broken transfer rather than a shorter list that parses.
  */
-export function jsonArrayStream<T>(pages: AsyncIterable<readonly T[]>, onError: (error: unknown) => void): ReadableStream<Uint8Array> {
+export function jsonArrayStream(pages: AsyncIterable<string>, onError: (error: unknown) => void): ReadableStream<Uint8Array> {
   const iterator = pages[Symbol.asyncIterator]();
   let first = true;
   return new ReadableStream<Uint8Array>({
@@ -20,9 +20,8 @@ export function jsonArrayStream<T>(pages: AsyncIterable<readonly T[]>, onError: 
           controller.close();
           return;
         }
-        if (value.length === 0) return;
-        const items = value.map((item) => JSON.stringify(item)).join(",");
-        controller.enqueue(encoder.encode(first ? items : `,${items}`));
+        if (value === "") return;
+        controller.enqueue(encoder.encode(first ? value : `,${value}`));
         first = false;
       } catch (error) {
         onError(error);

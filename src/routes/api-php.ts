@@ -1,6 +1,6 @@
 import type { Context } from "hono";
 import type { AppEnv } from "../app-env";
-import { changeLocalPassword, deleteLocalUser, listUsers, type ListWindow } from "../domain/local-users";
+import { changeLocalPassword, deleteLocalUser, listUsersJson, type ListWindow } from "../domain/local-users";
 import { requireApiKey } from "../domain/api-key";
 import { ApiError, ErrorCode } from "../errors";
 import { jsonArrayStream } from "../formats/json-array-stream";
@@ -57,7 +57,7 @@ async function keyOutranks(c: Context<AppEnv>, params: Params, error: ApiError):
 
 async function listUsersAction(c: Context<AppEnv>, params: Params): Promise<Response> {
   const window: ListWindow = { limit: count(params, "limit", 1), offset: count(params, "offset", 0) };
-  const pages = await listUsers(c.var.deps, apiKeyOf(c, params), window);
+  const pages = await listUsersJson(c.var.deps, apiKeyOf(c, params), window);
   const body = jsonArrayStream(pages, (error) =>
     // The kind only: a D1 message could quote usernames.
     console.error(JSON.stringify({ level: "error", event: "listusers_stream_failed", kind: error instanceof Error ? error.name : typeof error })),
