@@ -51,7 +51,7 @@ describe("deleting a user while requests for it are in flight", () => {
         if (json.validation === "true") acceptedTokens++;
         // Valid once, then already used; not valid; locked by the wrong ones; or gone.
         else expect([undefined, 4, 6, 8]).toContain(json.code);
-        if (json.code === 4) seen.after++;
+        seen[json.code === 4 ? "after" : "before"]++;
       }
       expect(acceptedTokens).toBeLessThanOrEqual(1);
 
