@@ -1,9 +1,8 @@
-import { hashApiKey } from "../crypto/api-keys";
 import { hashPassword } from "../crypto/passwords";
 import { deleteUserByName, listUsersJsonPage, lookupUserByName, setPasswordHash } from "../db/local-users";
 import { ApiError } from "../errors";
 import type { Deps } from "./deps";
-import { acceptKeyId, requireApiKey } from "./api-key";
+import { acceptKeyId, callerKeyHash, requireApiKey } from "./api-key";
 import { usernameKey } from "./identity";
 
 /** The seed's own rule: "password too short (we expect at least 6 chars)". */
@@ -11,8 +10,7 @@ export const MIN_PASSWORD_CHARS = 6;
 
 /** Sets a user's local password, stored only as a salted PBKDF2 hash. */
 export async function changeLocalPassword(deps: Deps, apiKey: string | undefined, username: string, password: string): Promise<void> {
-  if (!apiKey) throw ApiError.invalidApiKey();
-  const keyHash = await hashApiKey(apiKey);
+  const keyHash = await callerKeyHash(apiKey);
   const key = usernameKey(username);
   const found = await lookupUserByName(deps.db, keyHash, key);
   acceptKeyId(deps, found.keyId);
@@ -25,8 +23,7 @@ export async function changeLocalPassword(deps: Deps, apiKey: string | undefined
 }
 
 export async function deleteLocalUser(deps: Deps, apiKey: string | undefined, username: string): Promise<void> {
-  if (!apiKey) throw ApiError.invalidApiKey();
-  const result = await deleteUserByName(deps.db, await hashApiKey(apiKey), usernameKey(username));
+  const result = await deleteUserByName(deps.db, await callerKeyHash(apiKey), usernameKey(username));
   acceptKeyId(deps, result.keyId);
   if (!result.deleted) throw ApiError.localUserMissing();
 }

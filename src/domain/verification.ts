@@ -1,8 +1,7 @@
-import { hashApiKey } from "../crypto/api-keys";
-import { acceptKeyId } from "./api-key";
 import { acceptStep, findUserSecret, reserveAttempt } from "../db/users";
 import { ApiError } from "../errors";
 import { matchTotpStep } from "../otp/totp";
+import { acceptKeyId, callerKeyHash } from "./api-key";
 import type { Deps } from "./deps";
 import { userHmacKey } from "./user-keys";
 
@@ -18,11 +17,10 @@ export interface VerificationRequest {
  * refusals that are not a plain "not valid" (bad key, unknown user, lock, replay) throw ApiError.
  */
 export async function verifyToken(deps: Deps, request: VerificationRequest): Promise<boolean> {
-  if (!request.apiKey) throw ApiError.invalidApiKey();
   const now = deps.now();
   const reservation = await reserveAttempt(
     deps.db,
-    await hashApiKey(request.apiKey),
+    await callerKeyHash(request.apiKey),
     request.userId,
     now,
     deps.config.lockout,
