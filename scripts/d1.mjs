@@ -16,9 +16,38 @@ export function applyMigrations(target) {
 
 /** Runs one SQL statement and returns its result rows. Values must already be SQL-safe literals. */
 export function execute(sql, target) {
-  const out = wrangler(["d1", "execute", "DB", ...targetArgs(target), "--json", "--command", sql]);
+  const out = executeD1(["--json", "--command", sql], target);
   const parsed = JSON.parse(out.slice(out.indexOf("[")));
   return parsed[0]?.results ?? [];
+}
+
+/** Runs a file of SQL statements. Each must be safe to run twice (see executeD1). */
+export function executeFile(file, target) {
+  return executeD1(["--file", file], target);
+}
+
+const BUSY_ATTEMPTS = 30;
+
+/**
+ * `wrangler d1 execute` with retries while the local database is locked. A local D1 is one SQLite
+ * file; when `npm run dev` (or a test server) is writing to it, a second workerd opening it gets
+ * SQLITE_BUSY at once instead of waiting. Callers' statements are reads or conditional writes, so
+ * running again a statement that may have committed before the lock hit changes nothing.
+ */
+function executeD1(args, target) {
+  for (let attempt = 1; ; attempt++) {
+    try {
+      return wrangler(["d1", "execute", "DB", ...targetArgs(target), ...args]);
+    } catch (error) {
+      if (target?.remote || attempt >= BUSY_ATTEMPTS || !/SQLITE_BUSY|database is locked/.test(error.message)) throw error;
+      process.stderr.write(`local D1 is locked by another process (npm run dev?), retrying (${attempt})\n`);
+      sleepSync(Math.min(50 * attempt, 500));
+    }
+  }
+}
+
+function sleepSync(ms) {
+  Atomics.wait(new Int32Array(new SharedArrayBuffer(4)), 0, 0, ms);
 }
 
 export function hashApiKey(key) {

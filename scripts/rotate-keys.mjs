@@ -11,8 +11,8 @@ import { tmpdir } from "node:os";
 import path from "node:path";
 import { parseArgs } from "node:util";
 import { loadKeyring, open, seal } from "../src/crypto/secret-box.ts";
-import { execute, sqlString, targetArgs } from "./d1.mjs";
-import { ROOT, wrangler } from "./wrangler.mjs";
+import { execute, executeFile, sqlString } from "./d1.mjs";
+import { ROOT } from "./wrangler.mjs";
 
 const { values } = parseArgs({
   options: {
@@ -80,7 +80,7 @@ try {
     if (updates.length) {
       const file = path.join(scratch, "batch.sql");
       writeFileSync(file, updates.join("\n"), { mode: 0o600 });
-      wrangler(["d1", "execute", "DB", ...targetArgs(target), "--file", file]);
+      executeFile(file, target);
       resealed += updates.length;
     }
     console.log(`re-sealed ${resealed} secret(s) so far under key ${keyring.currentId}`);
