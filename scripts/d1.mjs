@@ -31,8 +31,8 @@ const BUSY_ATTEMPTS = 30;
 /**
  * `wrangler d1 execute` with retries while the local database is locked. A local D1 is one SQLite
  * file; when `npm run dev` (or a test server) is writing to it, a second workerd opening it gets
- * SQLITE_BUSY at once instead of waiting. Callers' statements are reads or conditional writes, so
- * running again a statement that may have committed before the lock hit changes nothing.
+ * SQLITE_BUSY at once instead of waiting. A single statement that hit the lock did not run; in a
+ * file, earlier statements may have committed, which is why executeFile asks for idempotent ones.
  */
 function executeD1(args, target) {
   for (let attempt = 1; ; attempt++) {
