@@ -75,6 +75,8 @@ export interface StepRequest {
   query?: Record<string, string>;
   /** sent as application/x-www-form-urlencoded */
   form?: Record<string, string>;
+  /** sent as multipart/form-data, as PHP's curl sends an array */
+  multipart?: Record<string, string>;
   /** sent verbatim (with `contentType`), for size tests */
   rawBody?: string;
   contentType?: string;

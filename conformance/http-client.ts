@@ -7,6 +7,7 @@ export interface ExpandedRequest {
   path: string;
   query: Record<string, string>;
   form?: Record<string, string>;
+  multipart?: Record<string, string>;
   rawBody?: string;
   contentType?: string;
   headers: Record<string, string>;
@@ -28,10 +29,14 @@ export function requestUrl(target: string, request: Pick<ExpandedRequest, "path"
 
 export async function send(target: string, request: ExpandedRequest, signal?: AbortSignal): Promise<HttpAnswer> {
   const headers = new Headers(request.headers);
-  let body: string | undefined;
+  let body: string | FormData | undefined;
   if (request.form) {
     body = new URLSearchParams(request.form).toString();
     headers.set("content-type", "application/x-www-form-urlencoded");
+  } else if (request.multipart) {
+    // fetch writes the boundary into the Content-Type itself.
+    body = new FormData();
+    for (const [name, value] of Object.entries(request.multipart)) body.append(name, value);
   } else if (request.rawBody !== undefined) {
     body = request.rawBody;
     headers.set("content-type", request.contentType ?? "application/x-www-form-urlencoded");

@@ -93,7 +93,7 @@ export class TargetRunner {
 
   private reserveUser(request: ExpandedRequest): ReturnType<LiveUsers["reserve"]> | SafetyLimitError {
     try {
-      return this.users.reserve({ ...request.query, ...request.form });
+      return this.users.reserve({ ...request.query, ...request.form, ...request.multipart });
     } catch (error) {
       if (error instanceof SafetyLimitError) return error;
       throw error;
@@ -102,7 +102,7 @@ export class TargetRunner {
 
   private capture(step: Step, answer: HttpAnswer, request: ExpandedRequest, scope: Scope): void {
     for (const [name, parameter] of Object.entries(step.captureRequest ?? {})) {
-      const value = request.query[parameter] ?? request.form?.[parameter];
+      const value = request.query[parameter] ?? request.form?.[parameter] ?? request.multipart?.[parameter];
       if (value !== undefined) scope.set(name, value);
     }
     const format = step.expect.body?.format;
@@ -127,6 +127,7 @@ function expandRequest(step: Step, scope: Scope): ExpandedRequest {
     path: scope.expand(request.path),
     query: expandAll(request.query) ?? {},
     form: expandAll(request.form),
+    multipart: expandAll(request.multipart),
     rawBody: request.rawBody === undefined ? undefined : scope.expand(request.rawBody),
     contentType: request.contentType,
     headers: expandAll(request.headers) ?? {},

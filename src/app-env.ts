@@ -1,8 +1,9 @@
 import type { Env } from "./config";
 import type { Deps } from "./domain/deps";
+import type { Outcome } from "./http/request-log";
 
-/** Hono's typing of this app: the Worker bindings, and the domain dependencies built per request. */
+/** Hono's typing of this app: the Worker bindings, the domain dependencies built per request, and what the request log reports. */
 export interface AppEnv {
   Bindings: Env;
-  Variables: { deps: Deps };
+  Variables: { deps: Deps; outcome?: Outcome };
 }

@@ -14,6 +14,10 @@ export interface Env {
   QR_SIZE?: string;
   /** "on" (default) or "off": the one-line-per-request log (src/http/request-log.ts). */
   REQUEST_LOG?: string;
+  /** The origin of hashqr URLs, e.g. "https://totp.example.com"; default: the request's own. */
+  PUBLIC_ORIGIN?: string;
+  /** Rate limit binding (wrangler.toml [[ratelimits]]): refused API keys per client address. */
+  KEY_REFUSALS?: RateLimit;
 }
 
 export interface LockoutPolicy {
@@ -34,6 +38,8 @@ export interface Config {
   qrSize: number;
   /** Whether each request is logged as one JSON line. */
   requestLog: boolean;
+  /** The origin hashqr URLs point to; undefined: the request's own (which follows the Host header). */
+  publicOrigin?: string;
 }
 
 export class ConfigError extends Error {
@@ -42,7 +48,7 @@ export class ConfigError extends Error {
 
 /** A numeric setting: a Worker var holding a decimal integer, with its default and allowed range. */
 export interface IntegerSetting {
-  name: Exclude<keyof Env, "DB" | "SECRET_ENCRYPTION_KEYS" | "ISSUER" | "REQUEST_LOG">;
+  name: Exclude<keyof Env, "DB" | "SECRET_ENCRYPTION_KEYS" | "ISSUER" | "REQUEST_LOG" | "PUBLIC_ORIGIN" | "KEY_REFUSALS">;
   default: number;
   min: number;
   max: number;
@@ -99,6 +105,25 @@ function switchVar(env: Env, name: "REQUEST_LOG", fallback: boolean): boolean {
   throw new ConfigError(`${name} must be "on" or "off", got ${JSON.stringify(raw)}`);
 }
 
+/**
+ * An http(s) origin and nothing else ("https://totp.example.com", a port allowed): no path, query,
+ * credentials or trailing slash, so `${origin}/qr/…` is exactly what clients get.
+ */
+function originVar(env: Env): string | undefined {
+  const raw = env.PUBLIC_ORIGIN;
+  if (raw === undefined || raw === "") return undefined;
+  let url: URL | undefined;
+  try {
+    url = new URL(raw);
+  } catch {
+    url = undefined;
+  }
+  if (!url || (url.protocol !== "https:" && url.protocol !== "http:") || url.origin !== raw) {
+    throw new ConfigError(`PUBLIC_ORIGIN must be an origin such as "https://totp.example.com" (scheme and host, no path or trailing slash), got ${JSON.stringify(raw)}`);
+  }
+  return url.origin;
+}
+
 const configs = new WeakMap<Env, Config>();
 
 /**
@@ -121,6 +146,7 @@ export function readConfig(env: Env): Config {
     passwordIterations: integerVar(env, "PBKDF2_ITERATIONS"),
     qrSize: integerVar(env, "QR_SIZE"),
     requestLog: switchVar(env, "REQUEST_LOG", true),
+    publicOrigin: originVar(env),
   };
   configs.set(env, config);
   return config;

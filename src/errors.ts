@@ -42,10 +42,10 @@ export class ApiError extends Error {
   static unknownAction = () => new ApiError(ErrorCode.InvalidParameter, "unknown action");
 }
 
-/** A transport-level refusal (404, 405, 413): plain text, not an API answer. */
+/** A transport-level refusal (400, 404, 405, 413, 415, 429): plain text, not an API answer. */
 export class HttpError extends Error {
   constructor(
-    readonly status: 404 | 405 | 413,
+    readonly status: 400 | 404 | 405 | 413 | 415 | 429,
     readonly text: string,
     readonly headers: Record<string, string> = {},
   ) {

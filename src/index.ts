@@ -13,6 +13,7 @@ import { docs } from "./routes/docs";
 import { healthz } from "./routes/healthz";
 import { openApiJson } from "./routes/openapi";
 import { qrImage } from "./routes/qr";
+import { rootRedirect } from "./routes/root";
 import { validate } from "./routes/validate";
 
 export interface AppOptions {
@@ -28,6 +29,7 @@ const HANDLERS: Record<RouteId, (c: Context<AppEnv>) => Promise<Response>> = {
   healthz,
   openapi: openApiJson,
   docs,
+  root: rootRedirect,
 };
 
 /** Builds the app; the Worker and the tests both use this. */
@@ -42,6 +44,8 @@ export function createApp(options: AppOptions = {}): Hono<AppEnv> {
       config: readConfig(c.env),
       keyring: () => loadKeyring(c.env.SECRET_ENCRYPTION_KEYS),
       now,
+      client: { address: c.req.header("cf-connecting-ip") || undefined },
+      refusalLimiter: c.env.KEY_REFUSALS,
       caller: {},
     });
     await next();

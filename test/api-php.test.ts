@@ -137,6 +137,25 @@ describe("api.php?action=deletelocaluser", () => {
     expect((await apiPhp(`action=deletelocaluser&user=${q(decomposed)}&api_key=${key}`)).body).toBe("Success: user deleted");
   });
 
+  it("finds a phone user however createuser accepted the number, and prefers a name as written", async () => {
+    const call = testApp();
+    const digits = `4179${String(Date.now()).slice(-7)}`;
+    const created = await call(`/createuser?api_key=${key}&phone=${digits}&format=1`);
+    expect(((await created.json()) as { success: string }).success).toBe("true");
+    const spaced = `+${digits.slice(0, 2)} ${digits.slice(2, 4)} ${digits.slice(4, 7)} ${digits.slice(7, 9)} ${digits.slice(9)}`;
+    for (const written of [spaced, digits, `(${digits.slice(0, 2)}) ${digits.slice(2)}`]) {
+      const answer = await apiPhp(`action=changelocaluserpassword&user=${q(written)}&localpassword=correct-horse&api_key=${key}`);
+      expect(answer.body, written).toBe("Success: user password changed");
+    }
+    // A user literally named like the digits is matched first; the phone user stays.
+    const named = await call(`/createuser?api_key=${key}&email=${q(uniqueEmail())}&username=${digits}&format=1`);
+    expect(((await named.json()) as { success: string }).success).toBe("true");
+    expect((await apiPhp(`action=deletelocaluser&user=${digits}&api_key=${key}`)).body).toBe("Success: user deleted");
+    expect(await env.DB.prepare("SELECT count(*) AS n FROM users WHERE username_key = ?").bind(`+${digits}`).first("n")).toBe(1);
+    expect((await apiPhp(`action=deletelocaluser&user=${q(spaced)}&api_key=${key}`)).body).toBe("Success: user deleted");
+    expect((await apiPhp(`action=deletelocaluser&user=${q(spaced)}&api_key=${key}`)).body).toBe("Error: user does not exist");
+  });
+
   it("answers missing user, wrong key and hostile names with their error and deletes nothing", async () => {
     const user = await enroll(testApp(), key);
     const before = await dump();

@@ -74,6 +74,21 @@ describe("a bad value is refused with a message that names the variable", () => 
   });
 });
 
+describe("PUBLIC_ORIGIN", () => {
+  it("takes an http(s) origin and nothing more", () => {
+    for (const origin of ["https://totp.example.com", "http://localhost:8787", "https://xn--bcher-kva.example"]) {
+      expect(readConfig({ ...base(), PUBLIC_ORIGIN: origin }).publicOrigin).toBe(origin);
+    }
+    expect(readConfig({ ...base(), PUBLIC_ORIGIN: "" }).publicOrigin).toBeUndefined();
+  });
+
+  it("refuses anything that is not exactly an origin", () => {
+    for (const bad of ["totp.example.com", "https://totp.example.com/", "https://totp.example.com/api", "https://u:p@totp.example.com", "ftp://totp.example.com", "https://totp.example.com?x=1", "javascript:alert(1)"]) {
+      expect(problemWith({ PUBLIC_ORIGIN: bad }), bad).toMatch(/^PUBLIC_ORIGIN must be an origin/);
+    }
+  });
+});
+
 describe("a misconfigured Worker", () => {
   it("answers 500 with a plain body and logs which setting is wrong", async () => {
     const lines: string[] = [];
@@ -97,6 +112,6 @@ describe("DEPLOY.md", () => {
       expect(row).toContain(`| ${setting.default.toLocaleString("en-US")} |`);
       expect(row).toContain(`${setting.min.toLocaleString("en-US")} to ${setting.max.toLocaleString("en-US")}`);
     }
-    for (const name of ["ISSUER", "SECRET_ENCRYPTION_KEYS", "REQUEST_LOG"]) expect(rows.some((line) => line.startsWith(`| \`${name}\``)), name).toBe(true);
+    for (const name of ["ISSUER", "SECRET_ENCRYPTION_KEYS", "REQUEST_LOG", "PUBLIC_ORIGIN"]) expect(rows.some((line) => line.startsWith(`| \`${name}\``)), name).toBe(true);
   });
 });

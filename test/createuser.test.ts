@@ -1,4 +1,5 @@
 import { env } from "cloudflare:workers";
+import { createApp } from "../src/index";
 import { beforeAll, describe, expect, it } from "vitest";
 import { newApiKey, testApp, uniqueEmail } from "./helpers";
 
@@ -132,6 +133,17 @@ describe("createuser errors: HTTP 200, response/success/error/code, nothing writ
     expect(res.headers.get("content-type")).toBe("text/plain; charset=utf-8");
     expect(await res.text()).toBe('a:4:{s:8:"response";s:14:"invalid format";s:7:"success";s:5:"false";s:5:"error";s:14:"invalid format";s:4:"code";i:7;}');
     expect(await userCount()).toBe(before);
+  });
+
+  it("points hashqr at PUBLIC_ORIGIN when set, whatever Host the request came with", async () => {
+    const app = createApp();
+    const email = uniqueEmail("origin");
+    const res = await app.fetch(
+      new Request(`https://attacker.example/createuser?api_key=${key}&email=${encodeURIComponent(email)}&format=1`, { headers: { Host: "attacker.example" } }),
+      { ...env, PUBLIC_ORIGIN: "https://totp.example.com" },
+    );
+    const body = (await res.json()) as { userid: number; hash: string; hashqr: string };
+    expect(body.hashqr).toBe(`https://totp.example.com/qr/${body.userid}.svg?secret=${body.hash}`);
   });
 
   it("stores the secret encrypted, never in clear", async () => {

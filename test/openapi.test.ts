@@ -58,7 +58,7 @@ describe("GET /openapi.json", () => {
     }
     // The route matcher the request log uses agrees with the app.
     for (const { path } of operations()) expect(routeOf(concrete(path))?.id, path).toBeDefined();
-    for (const path of ["/", "/createuser/extra", "/API.PHP", "/qr/x.svg", "/qr/0.svg"]) {
+    for (const path of ["/index.html", "/createuser/extra", "/API.PHP", "/qr/x.svg", "/qr/0.svg"]) {
       expect(routeOf(path), path).toBeUndefined();
       expect((await call(path)).status, path).toBe(404);
     }

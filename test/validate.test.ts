@@ -166,3 +166,35 @@ describe("validate errors", () => {
     expect((await validate(tokenFor(user.secret, clock.ms))).validation).toBe("true");
   });
 });
+
+describe("send=1 without a token (the Token2 Cloud API's \"send me a code\")", () => {
+  const attempts = (userId: number) =>
+    env.DB.prepare("SELECT failed_attempts, locked_until, last_step FROM users WHERE id = ?").bind(userId).first();
+
+  it("answers, as information, to enter the code from the app, in every format, and counts nothing", async () => {
+    const { call, user } = await setup();
+    const before = await attempts(user.userId);
+    const expected: Record<number, string> = {
+      0: `a:3:{s:8:"response";s:42:"enter the code from your authenticator app";s:6:"userid";i:${user.userId};s:10:"validation";s:5:"false";}`,
+      1: `{"response":"enter the code from your authenticator app","userid":${user.userId},"validation":"false"}`,
+      2: `<?xml version="1.0" encoding="UTF-8"?>\n<result><response>enter the code from your authenticator app</response><userid>${user.userId}</userid><validation>false</validation></result>`,
+      3: "false",
+    };
+    for (const format of [0, 1, 2, 3]) {
+      for (let i = 0; i < 5; i++) {
+        // As the WordPress plugin sends it: POST, everything in the query string, an empty token.
+        const res = await call(`/validate?api=${key}&userid=${user.userId}&send=1&token=&format=${format}`, { method: "POST" });
+        expect(await res.text()).toBe(expected[format]);
+      }
+    }
+    expect(await attempts(user.userId)).toEqual(before);
+  });
+
+  it("still needs a valid key and a well-formed userid; with a token, send is ignored", async () => {
+    const { clock, call, user, validate } = await setup();
+    expect(await (await call(`/validate?api_key=${key}x&userid=${user.userId}&send=1&format=1`)).json()).toEqual(error(user.userId, 1, "invalid api key"));
+    expect(await (await call(`/validate?api_key=${key}&userid=abc&send=1&format=1`)).json()).toEqual(error("", 3, "invalid parameter: userid"));
+    expect(await validate(tokenFor(user.secret, clock.ms), "&send=1&format=1")).toEqual({ response: "OTP is valid", userid: user.userId, validation: "true" });
+    expect(await (await call(`/validate?api_key=${key}&userid=${user.userId}&send=0&format=1`)).json()).toEqual(error(user.userId, 2, "missing parameter: token"));
+  });
+});

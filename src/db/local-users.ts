@@ -1,4 +1,4 @@
-import { and, eq, sql } from "drizzle-orm";
+import { and, eq, inArray, sql } from "drizzle-orm";
 import type { Db } from "./client";
 import { activeKeyExists, selectActiveKey } from "./api-keys";
 import { users } from "./schema";
@@ -6,18 +6,28 @@ import { users } from "./schema";
 export interface KeyedLookup {
   /** The active key's id, or null when the key is not valid. */
   keyId: number | null;
-  /** The user's id, when the key is valid and the user exists. */
-  userId: number | null;
+  /** The user, when the key is valid and the user exists. */
+  user: { id: number; usernameKey: string } | null;
 }
 
-/** Checks the API key and finds a user by its uniqueness key, in one round trip. */
-export async function lookupUserByName(db: Db, keyHash: string, usernameKey: string): Promise<KeyedLookup> {
-  const [keyRows, userRows] = await db.batch([
-    selectActiveKey(db, keyHash),
-    db.select({ id: users.id }).from(users).where(eq(users.usernameKey, usernameKey)).limit(1),
-  ]);
+/**
+ * The user named by the first of `keys` that exists (a name can mean itself or the phone number
+ * it spells: the name as written wins), as a subquery for reads and guarded writes alike.
+ */
+function userNamed(db: Db, keys: readonly string[]) {
+  return db
+    .select({ id: users.id, usernameKey: users.usernameKey })
+    .from(users)
+    .where(inArray(users.usernameKey, [...keys]))
+    .orderBy(sql`${users.usernameKey} = ${keys[0]} desc`)
+    .limit(1);
+}
+
+/** Checks the API key and finds a user by its uniqueness keys, in one round trip. */
+export async function lookupUserByName(db: Db, keyHash: string, keys: readonly string[]): Promise<KeyedLookup> {
+  const [keyRows, userRows] = await db.batch([selectActiveKey(db, keyHash), userNamed(db, keys)]);
   const keyId = keyRows[0]?.id ?? null;
-  return { keyId, userId: keyId === null ? null : (userRows[0]?.id ?? null) };
+  return { keyId, user: keyId === null ? null : (userRows[0] ?? null) };
 }
 
 /**
@@ -43,12 +53,13 @@ export interface KeyedDeletion {
  * Deletes the user's one row (secret, password, replay and lock state go with it) in a single
  * statement that only runs under a valid key: there is no half-deleted user to be seen.
  */
-export async function deleteUserByName(db: Db, keyHash: string, usernameKey: string): Promise<KeyedDeletion> {
+export async function deleteUserByName(db: Db, keyHash: string, keys: readonly string[]): Promise<KeyedDeletion> {
+  const named = userNamed(db, keys);
   const [keyRows, deleted] = await db.batch([
     selectActiveKey(db, keyHash),
     db
       .delete(users)
-      .where(and(eq(users.usernameKey, usernameKey), activeKeyExists(keyHash)))
+      .where(and(eq(users.id, sql`(select ${sql.identifier("id")} from (${named}))`), activeKeyExists(keyHash)))
       .returning({ id: users.id }),
   ]);
   return { keyId: keyRows[0]?.id ?? null, deleted: deleted.length > 0 };

@@ -8,6 +8,10 @@ export interface Deps {
   config: Config;
   keyring: () => Promise<Keyring>;
   now: () => number;
+  /** Where the request came from (CF-Connecting-IP), for limits per client address. */
+  client: { address?: string };
+  /** The KEY_REFUSALS rate limit binding: refused API keys per client address. */
+  refusalLimiter?: RateLimit;
   /** Who is calling, filled in once the API key is resolved: the request log names the key's id. */
   caller: { apiKeyId?: number };
 }

@@ -8,8 +8,14 @@ const USERNAME = /^[^\p{Cc}\p{Cs}]{1,255}$/u;
 
 /** Normalizes to "+digits" after stripping the separators people type: spaces, dashes, dots, parentheses. */
 export function normalizePhone(raw: string): string {
+  const phone = phoneOf(raw);
+  if (phone === null) throw ApiError.invalidPhone();
+  return phone;
+}
+
+function phoneOf(raw: string): string | null {
   const compact = raw.replace(/[\s\-.()]/g, "");
-  if (!E164.test(compact)) throw ApiError.invalidPhone();
+  if (!E164.test(compact)) return null;
   return compact.startsWith("+") ? compact : `+${compact}`;
 }
 
@@ -29,4 +35,14 @@ export function checkUsername(raw: string): string {
 export function usernameKey(username: string): string {
   const nfc = username.normalize("NFC");
   return nfc.includes("@") ? nfc.toLowerCase() : nfc;
+}
+
+/**
+ * The keys a name given to api.php may mean, the name as written first: itself, and the phone
+ * number it spells however createuser accepted it ("+41 79 123 45 67" finds "+41791234567").
+ */
+export function usernameKeys(name: string): string[] {
+  const key = usernameKey(name);
+  const phone = phoneOf(name);
+  return phone === null || phone === key ? [key] : [key, phone];
 }

@@ -3,28 +3,28 @@ import { deleteUserByName, listUsersJsonPage, lookupUserByName, setPasswordHash 
 import { ApiError } from "../errors";
 import type { Deps } from "./deps";
 import { acceptKeyId, callerKeyHash, requireApiKey } from "./api-key";
-import { usernameKey } from "./identity";
+import { usernameKeys } from "./identity";
 
 /** The seed's own rule: "password too short (we expect at least 6 chars)". */
 export const MIN_PASSWORD_CHARS = 6;
 
 /** Sets a user's local password, stored only as a salted PBKDF2 hash. */
 export async function changeLocalPassword(deps: Deps, apiKey: string | undefined, username: string, password: string): Promise<void> {
-  const keyHash = await callerKeyHash(apiKey);
-  const key = usernameKey(username);
-  const found = await lookupUserByName(deps.db, keyHash, key);
-  acceptKeyId(deps, found.keyId);
+  const keyHash = await callerKeyHash(deps, apiKey);
+  const found = await lookupUserByName(deps.db, keyHash, usernameKeys(username));
+  await acceptKeyId(deps, found.keyId, keyHash);
   // Characters, as the seed says, not UTF-16 units or bytes.
   if ([...password].length < MIN_PASSWORD_CHARS) throw ApiError.passwordTooShort(MIN_PASSWORD_CHARS);
-  if (found.userId === null) throw ApiError.localUserMissing();
+  if (found.user === null) throw ApiError.localUserMissing();
   // The slow hash runs only for a user that exists: unknown names cost the server nothing.
   const passwordHash = await hashPassword(password, deps.config.passwordIterations);
-  if (!(await setPasswordHash(deps.db, keyHash, found.userId, key, passwordHash))) throw ApiError.localUserMissing();
+  if (!(await setPasswordHash(deps.db, keyHash, found.user.id, found.user.usernameKey, passwordHash))) throw ApiError.localUserMissing();
 }
 
 export async function deleteLocalUser(deps: Deps, apiKey: string | undefined, username: string): Promise<void> {
-  const result = await deleteUserByName(deps.db, await callerKeyHash(apiKey), usernameKey(username));
-  acceptKeyId(deps, result.keyId);
+  const keyHash = await callerKeyHash(deps, apiKey);
+  const result = await deleteUserByName(deps.db, keyHash, usernameKeys(username));
+  await acceptKeyId(deps, result.keyId, keyHash);
   if (!result.deleted) throw ApiError.localUserMissing();
 }
 

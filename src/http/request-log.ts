@@ -1,20 +1,64 @@
 import type { MiddlewareHandler } from "hono";
+import { routePath } from "hono/route";
 import type { AppEnv } from "../app-env";
-import { routeOf } from "../openapi/routes";
+import { ErrorCode, type ApiError } from "../errors";
+
+/**
+ * What the API answered, in one word, so that `wrangler tail` shows guessing (invalid), lockouts
+ * (locked), replays, bad keys and floods (rate_limited) without any request data.
+ */
+export type Outcome =
+  | "valid"
+  | "invalid"
+  | "code_requested"
+  | "created"
+  | "done"
+  | "replay"
+  | "locked"
+  | "bad_key"
+  | "unknown_user"
+  | "user_exists"
+  | "bad_input"
+  | "rate_limited";
+
+const ERROR_OUTCOMES: Record<ErrorCode, Outcome> = {
+  [ErrorCode.InvalidApiKey]: "bad_key",
+  [ErrorCode.MissingParameter]: "bad_input",
+  [ErrorCode.InvalidParameter]: "bad_input",
+  [ErrorCode.UserNotFound]: "unknown_user",
+  [ErrorCode.UserExists]: "user_exists",
+  [ErrorCode.TooManyAttempts]: "locked",
+  [ErrorCode.InvalidFormat]: "bad_input",
+  [ErrorCode.TokenUsed]: "replay",
+  [ErrorCode.InvalidPhone]: "bad_input",
+  [ErrorCode.InvalidEmail]: "bad_input",
+};
+
+export function errorOutcome(error: ApiError): Outcome {
+  return ERROR_OUTCOMES[error.code];
+}
 
 /** What one request log line holds: never a query string, key, secret, token or password. */
 export interface RequestLogLine {
   level: "info";
   event: "request";
   method: string;
-  /** The path for routes the API serves (their paths hold no secrets), else "(unmatched)": a stray path could hold anything. */
-  path: string;
+  /**
+   * The route that answered, as registered (e.g. "/validate", "/qr/:file{…}"), else "(unmatched)":
+   * a stray path could hold anything, and a percent-encoded one ("/%76alidate") is still the route.
+   */
+  route: string;
   status: number;
   /** Wall time in milliseconds (in Workers, the clock moves only across I/O). */
   ms: number;
+  /** The API outcome, for the API's routes. */
+  outcome?: Outcome;
   /** The id (never the key) of the API key the request was made with, once it was found valid. */
   apiKeyId?: number;
 }
+
+/** Middleware is registered for every path ("*"); a route's own path is anything else. */
+const MIDDLEWARE_PATHS = new Set(["*", "/*"]);
 
 /** One JSON line per request, written after the answer is known (errors included: onError has run by then). */
 export function requestLog(): MiddlewareHandler<AppEnv> {
@@ -23,15 +67,17 @@ export function requestLog(): MiddlewareHandler<AppEnv> {
     await next();
     // Without deps the configuration itself failed: that request is logged whatever REQUEST_LOG says.
     if (c.var.deps?.config.requestLog === false) return;
-    const pathname = new URL(c.req.url).pathname;
+    const route = routePath(c, -1);
+    const outcome = c.res.status === 429 ? "rate_limited" : c.var.outcome;
     const line: RequestLogLine = {
       level: "info",
       event: "request",
       // Workers only deliver valid method tokens; the cap keeps a line short whatever arrives.
       method: c.req.method.slice(0, 16),
-      path: routeOf(pathname) ? pathname : "(unmatched)",
+      route: MIDDLEWARE_PATHS.has(route) ? "(unmatched)" : route,
       status: c.res.status,
       ms: Math.round(performance.now() - started),
+      ...(outcome !== undefined && { outcome }),
       ...(c.var.deps?.caller.apiKeyId !== undefined && { apiKeyId: c.var.deps.caller.apiKeyId }),
     };
     console.log(JSON.stringify(line));

@@ -84,7 +84,11 @@ function responsesOf(answer: AnswerSpec): JsonObject {
     case "svg":
       return { "200": { description: "The QR code.", content: { "image/svg+xml": { schema: { type: "string" } } } }, "404": { $ref: "#/components/responses/NotFound" }, ...notAllowed };
     case "health": {
-      const health = (ok: boolean) => ({ type: "object", properties: { status: { const: ok ? "ok" : "unavailable" }, database: { const: ok } }, required: ["status", "database"] });
+      const keyring = {
+        keyIds: { type: "array", items: { type: "string" }, minItems: 1, description: "The ids (never the keys) of SECRET_ENCRYPTION_KEYS, the sealing one first; `npm run rotate-keys` checks them." },
+        keyring: { const: "invalid", description: "Instead of `keyIds` when SECRET_ENCRYPTION_KEYS is missing or malformed (the log says why)." },
+      };
+      const health = (ok: boolean) => ({ type: "object", properties: { status: { const: ok ? "ok" : "unavailable" }, database: { const: ok }, ...keyring }, required: ["status", "database"] });
       return {
         "200": { description: "D1 answered.", content: { "application/json": { schema: health(true) } } },
         "503": { description: "D1 did not answer.", content: { "application/json": { schema: health(false) } } },
@@ -95,6 +99,14 @@ function responsesOf(answer: AnswerSpec): JsonObject {
       return { "200": { description: "This document.", content: { "application/json": { schema: { type: "object" } } } }, ...notAllowed };
     case "html":
       return { "200": { description: "An HTML page.", content: { "text/html; charset=utf-8": { schema: { type: "string" } } } }, ...notAllowed };
+    case "redirect":
+      return {
+        "302": {
+          description: `Redirect to \`${answer.location}\`.`,
+          headers: { Location: { description: "Where to go.", schema: { const: answer.location } } },
+        },
+        ...notAllowed,
+      };
   }
 }
 

@@ -38,7 +38,8 @@ export const CREATEUSER_PARAMS: readonly ParamSpec[] = [
 
 export const VALIDATE_PARAMS: readonly ParamSpec[] = [
   { name: "userid", in: "query", required: true, description: "The userid that createuser returned.", schema: text({ pattern: "^[1-9][0-9]{0,15}$" }), example: "1" },
-  { name: "token", in: "query", required: true, description: "The 6-digit code from the authenticator app; surrounding spaces are stripped. Each code is accepted once.", schema: text({ pattern: "^\\s*[0-9]{6}\\s*$" }), example: "123456" },
+  { name: "token", in: "query", required: true, description: "The 6-digit code from the authenticator app; surrounding spaces are stripped. Each code is accepted once. Not needed with `send=1`.", schema: text({ pattern: "^\\s*[0-9]{6}\\s*$" }), example: "123456" },
+  { name: "send", in: "query", description: "`1` without a token (the Token2 Cloud API's \"send me a code\"): answers `enter the code from your authenticator app`, `validation` `false`, no error, and counts nothing. Otherwise ignored.", schema: text(), example: "0" },
   FORMAT,
 ];
 

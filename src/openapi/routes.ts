@@ -1,4 +1,5 @@
 import { QR_ROUTE } from "../routes/qr";
+import { DOCS_PATH } from "../routes/root";
 import { CREATEUSER_ANSWER, VALIDATE_ANSWER, type FieldsAnswer } from "./answers";
 import { API_PHP_PARAMS, CREATEUSER_PARAMS, QR_PARAMS, VALIDATE_PARAMS, type ParamSpec } from "./parameters";
 
@@ -11,7 +12,17 @@ export type AnswerSpec =
   | { kind: "svg" }
   | { kind: "health" }
   | { kind: "openapi" }
-  | { kind: "html" };
+  | { kind: "html" }
+  | { kind: "redirect"; location: string };
+
+/**
+ * A request for the docs page's curl examples: parameter values, and a concrete path when the
+ * route has path parameters.
+ */
+export interface RequestExample {
+  path?: string;
+  params: Readonly<Record<string, string>>;
+}
 
 export interface RouteSpec {
   id: RouteId;
@@ -24,9 +35,11 @@ export interface RouteSpec {
   apiKey: boolean;
   params: readonly ParamSpec[];
   answer: AnswerSpec;
+  /** At least one per route; test/node/browser-docs.test.ts sends each one to a real server. */
+  examples: readonly RequestExample[];
 }
 
-export type RouteId = "createuser" | "validate" | "api.php" | "qr" | "healthz" | "openapi" | "docs";
+export type RouteId = "createuser" | "validate" | "api.php" | "qr" | "healthz" | "openapi" | "docs" | "root";
 
 /**
  * Every route the server answers. src/index.ts registers exactly these (paths and methods) and the
@@ -42,6 +55,7 @@ export const ROUTES: readonly RouteSpec[] = [
     apiKey: true,
     params: CREATEUSER_PARAMS,
     answer: { kind: "fields", answer: CREATEUSER_ANSWER },
+    examples: [{ params: { email: "alice@example.com", format: "1" } }],
   },
   {
     id: "validate",
@@ -52,6 +66,7 @@ export const ROUTES: readonly RouteSpec[] = [
     apiKey: true,
     params: VALIDATE_PARAMS,
     answer: { kind: "fields", answer: VALIDATE_ANSWER },
+    examples: [{ params: { userid: "1", token: "123456", format: "1" } }],
   },
   {
     id: "api.php",
@@ -62,6 +77,13 @@ export const ROUTES: readonly RouteSpec[] = [
     apiKey: true,
     params: API_PHP_PARAMS,
     answer: { kind: "api.php" },
+    examples: [
+      { params: { action: "listusers" } },
+      {
+        params: { action: "changelocaluserpassword", user: "alice@example.com", localpassword: "correct horse" },
+      },
+      { params: { action: "deletelocaluser", user: "alice@example.com" } },
+    ],
   },
   {
     id: "qr",
@@ -72,6 +94,7 @@ export const ROUTES: readonly RouteSpec[] = [
     apiKey: false,
     params: QR_PARAMS,
     answer: { kind: "svg" },
+    examples: [{ path: "/qr/1.svg", params: { secret: "JBSWY3DPEHPK3PXPJBSWY3DPEHPK3PXP" } }],
   },
   {
     id: "healthz",
@@ -82,6 +105,7 @@ export const ROUTES: readonly RouteSpec[] = [
     apiKey: false,
     params: [],
     answer: { kind: "health" },
+    examples: [{ params: {} }],
   },
   {
     id: "openapi",
@@ -92,16 +116,29 @@ export const ROUTES: readonly RouteSpec[] = [
     apiKey: false,
     params: [],
     answer: { kind: "openapi" },
+    examples: [{ params: {} }],
   },
   {
     id: "docs",
-    honoPath: "/docs",
+    honoPath: DOCS_PATH,
     methods: ["GET"],
     summary: "This document as a web page",
     description: "Endpoints, parameters, formats and error codes, as HTML.",
     apiKey: false,
     params: [],
     answer: { kind: "html" },
+    examples: [{ params: {} }],
+  },
+  {
+    id: "root",
+    honoPath: "/",
+    methods: ["GET"],
+    summary: "Redirect to the docs page",
+    description: `Answers 302 with \`Location: ${DOCS_PATH}\`, for people who open the server's address.`,
+    apiKey: false,
+    params: [],
+    answer: { kind: "redirect", location: DOCS_PATH },
+    examples: [{ params: {} }],
   },
 ];
 

@@ -1,6 +1,7 @@
 import type { Context } from "hono";
 import { ApiError } from "../errors";
 import { parseFormat, type Fields, type Format } from "../formats/fields";
+import { errorOutcome } from "../http/request-log";
 import { fieldsResponse } from "../http/respond";
 import { Params } from "../http/params";
 import type { AppEnv } from "../app-env";
@@ -26,6 +27,7 @@ export function apiEndpoint(spec: EndpointSpec) {
       return fieldsResponse(await spec.handle(c, params), format, spec.flag);
     } catch (error) {
       if (!(error instanceof ApiError)) throw error;
+      c.set("outcome", errorOutcome(error));
       return fieldsResponse(spec.errorFields(error, params), format, spec.flag);
     }
   };

@@ -5,6 +5,7 @@ import { requireApiKey } from "../domain/api-key";
 import { ApiError, ErrorCode } from "../errors";
 import { jsonArrayStream } from "../formats/json-array-stream";
 import { Params } from "../http/params";
+import { errorOutcome } from "../http/request-log";
 import { textResponse } from "../http/respond";
 import { apiKeyOf } from "./api-endpoint";
 
@@ -19,23 +20,30 @@ export async function apiPhp(c: Context<AppEnv>): Promise<Response> {
   let action: string | undefined;
   try {
     action = params.get("action");
-    switch (action) {
-      case "listusers":
-        return await listUsersAction(c, params);
-      case "changelocaluserpassword":
-        await changeLocalPassword(c.var.deps, apiKeyOf(c, params), required(params, "user"), passwordOf(params));
-        return textResponse("Success: user password changed");
-      case "deletelocaluser":
-        await deleteLocalUser(c.var.deps, apiKeyOf(c, params), required(params, "user"));
-        return textResponse("Success: user deleted");
-      default:
-        throw ApiError.unknownAction();
-    }
+    const response = await runAction(c, params, action);
+    c.set("outcome", "done");
+    return response;
   } catch (error) {
     if (!(error instanceof ApiError)) throw error;
     const answer = await keyOutranks(c, params, error);
+    c.set("outcome", errorOutcome(answer));
     if (action === "listusers") return jsonError(answer.text);
     return textResponse(`Error: ${answer.text}`);
+  }
+}
+
+async function runAction(c: Context<AppEnv>, params: Params, action: string | undefined): Promise<Response> {
+  switch (action) {
+    case "listusers":
+      return await listUsersAction(c, params);
+    case "changelocaluserpassword":
+      await changeLocalPassword(c.var.deps, apiKeyOf(c, params), required(params, "user"), passwordOf(params));
+      return textResponse("Success: user password changed");
+    case "deletelocaluser":
+      await deleteLocalUser(c.var.deps, apiKeyOf(c, params), required(params, "user"));
+      return textResponse("Success: user deleted");
+    default:
+      throw ApiError.unknownAction();
   }
 }
 

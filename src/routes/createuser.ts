@@ -18,7 +18,9 @@ export const createUser = apiEndpoint({
       email: params.get("email"),
       username: params.get("username"),
     });
-    const origin = new URL(c.req.url).origin;
+    // A forged Host header must not point a client's QR elsewhere: deployments set PUBLIC_ORIGIN.
+    const origin = deps.config.publicOrigin ?? new URL(c.req.url).origin;
+    c.set("outcome", "created");
     return [
       ["response", "user created"],
       ["userid", enrollment.userId],

@@ -34,9 +34,9 @@ describe("/openapi.json served by wrangler dev", () => {
     expect(res.status).toBe(200);
     expect(res.headers.get("content-security-policy")).toMatch(/^default-src 'none'/);
     // wrangler dev prints the Worker's console; give its pipe a moment to flush the line.
-    for (let i = 0; i < 40 && !server.output().includes('"path":"/docs"'); i++) await new Promise((r) => setTimeout(r, 50));
+    for (let i = 0; i < 40 && !server.output().includes('"route":"/docs"'); i++) await new Promise((r) => setTimeout(r, 50));
     const lines = server.output().split("\n").filter((line) => line.includes('"event":"request"'));
-    expect(lines.some((line) => /^\{"level":"info","event":"request","method":"GET","path":"\/docs","status":200,"ms":\d+\}$/.test(line.trim()))).toBe(true);
+    expect(lines.some((line) => /^\{"level":"info","event":"request","method":"GET","route":"\/docs","status":200,"ms":\d+\}$/.test(line.trim()))).toBe(true);
     expect(server.output()).not.toContain("not-in-the-log");
   });
 });

@@ -57,7 +57,7 @@ function requestArbitrary(apiKey: string, userId: number) {
     "/api.php": fc.constantFrom("action=listusers", "action=deletelocaluser&user=fuzz-nobody", "action=changelocaluserpassword&user=fuzz-nobody&localpassword=secret123", "action=nope", "action="),
     [`/qr/${userId}.svg`]: fc.constantFrom("secret=AAAA", "secret=", "secret=%zz"),
   };
-  const route = fc.constantFrom(...Object.keys(breakers), "/", "/createuser/extra", "/validate.php", "/API.PHP", "/qr/x.svg", "/%2e%2e/validate");
+  const route = fc.constantFrom(...Object.keys(breakers), "/index.html", "/createuser/extra", "/validate.php", "/API.PHP", "/qr/x.svg", "/%2e%2e/validate");
   return fc
     .record({
       path: route,

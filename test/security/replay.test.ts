@@ -24,6 +24,8 @@ async function burst(call: ReturnType<typeof testApp>, userId: number, tokens: s
   return answers;
 }
 
+const attemptState = (userId: number) =>
+  env.DB.prepare("SELECT failed_attempts, locked_until FROM users WHERE id = ?").bind(userId).first<{ failed_attempts: number; locked_until: number }>();
 const accepted = (answers: Answer[]) => answers.filter((a) => a.validation === "true").length;
 const lastStep = async (userId: number) =>
   (await env.DB.prepare("SELECT last_step FROM users WHERE id = ?").bind(userId).first<number>("last_step"))!;
@@ -35,8 +37,25 @@ describe("replay under concurrency (RFC 6238 §5.2)", () => {
     const user = await enroll(call, key);
     const answers = await burst(call, user.userId, Array(1000).fill(tokenFor(user.secret, clock.ms)));
     expect(accepted(answers)).toBe(1);
-    // Every other answer is a refusal that says why: already used, or locked by the burst itself.
-    for (const a of answers) if (a.validation !== "true") expect([6, 8]).toContain(a.code);
+    // Every other answer says why: already used. A replay counts nothing, so the burst locks nobody.
+    expect(answers.filter((a) => a.code === 8).length).toBe(999);
+    expect(await attemptState(user.userId)).toEqual({ failed_attempts: 0, locked_until: 0 });
+  });
+
+  it("replays cost nothing: the failure count stays where it was and a later wrong code still counts", async () => {
+    const clock = new TestClock();
+    const call = testApp({ now: clock.now });
+    const user = await enroll(call, key);
+    const token = tokenFor(user.secret, clock.ms);
+    expect(accepted(await burst(call, user.userId, [token]))).toBe(1);
+    const wrong = await burst(call, user.userId, Array(3).fill(tokenFor(user.secret, clock.ms, 5)), 1);
+    expect(wrong.map((a) => a.code)).toEqual([undefined, undefined, undefined]);
+    const replays = await burst(call, user.userId, Array(40).fill(token), 10);
+    expect(new Set(replays.map((a) => a.code))).toEqual(new Set([8]));
+    expect(await attemptState(user.userId)).toEqual({ failed_attempts: 3, locked_until: 0 });
+    // The counter still counts: two more wrong codes reach the threshold of 5, the next is locked.
+    const more = await burst(call, user.userId, Array(3).fill(tokenFor(user.secret, clock.ms, 5)), 1);
+    expect(more.map((a) => a.code)).toEqual([undefined, undefined, 6]);
   });
 
   it.each([-1, 1])("a token of step offset %i within the window is accepted at most once", async (offset) => {

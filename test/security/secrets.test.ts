@@ -50,7 +50,7 @@ describe("secrets stay secret", () => {
       await call(`/validate?api_key=${key}x&userid=${user.userId}&token=${token}`);
       await call("/createuser", { method: "POST", body: new URLSearchParams({ api_key: key, email: "x@y.zz", format: "1" }) });
       // A storage fault makes the worker log an error: that line must not quote the request either.
-      const faulty = withFaultyD1(env, /update "users"/i);
+      const faulty = withFaultyD1(env, /from "users"/i);
       await createApp({ now: clock.now }).fetch(new Request(`https://totp.test/validate?${q}&token=${token}`), faulty);
     });
     expect(log).toContain("unhandled"); // the capture works: the fault was logged
