@@ -1,4 +1,5 @@
 import { Hono, type Context } from "hono";
+import { getPath } from "hono/utils/url";
 import type { AppEnv } from "./app-env";
 import { ConfigError, readConfig } from "./config";
 import { KeyringError, loadKeyring } from "./crypto/secret-box";
@@ -32,10 +33,20 @@ const HANDLERS: Record<RouteId, (c: Context<AppEnv>) => Promise<Response>> = {
   root: rootRedirect,
 };
 
+/**
+ * The path routes are matched on: repeated slashes collapsed (the WordPress plugin calls
+ * `//validate` when its API host setting ends with a slash) and a trailing slash tolerated
+ * (what Hono's `strict: false` does, which cannot be combined with a getPath of our own).
+ */
+function routingPath(request: Request): string {
+  const path = getPath(request).replace(/\/{2,}/g, "/");
+  return path.length > 1 && path.endsWith("/") ? path.slice(0, -1) : path;
+}
+
 /** Builds the app; the Worker and the tests both use this. */
 export function createApp(options: AppOptions = {}): Hono<AppEnv> {
   const now = options.now ?? Date.now;
-  const app = new Hono<AppEnv>({ strict: false });
+  const app = new Hono<AppEnv>({ getPath: routingPath });
 
   app.use(requestLog());
   app.use(async (c, next) => {

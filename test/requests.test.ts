@@ -166,9 +166,12 @@ describe("transport errors", () => {
     expect(res.headers.get("cache-control")).toBe("no-store");
   });
 
-  it("tolerates a trailing slash", async () => {
-    const res = await call(`/validate/?api_key=${key}&format=1`);
-    expect((await json(res)).code).toBe(2);
+  it("tolerates a trailing slash and repeated slashes (the WordPress plugin with an API host ending in /)", async () => {
+    for (const path of ["/validate/", "//validate", "//validate//"]) {
+      const res = await call(`${path}?api_key=${key}&format=1`);
+      expect((await json(res)).code, path).toBe(2);
+    }
+    expect((await call("//createusers")).status).toBe(404);
   });
 
   it.each(["PUT", "DELETE", "PATCH", "HEAD"])("405 for %s, with Allow", async (method) => {
