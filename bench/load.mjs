@@ -9,10 +9,11 @@ import autocannon from "autocannon";
  * @param {number} [options.seconds] run length, unless `amount` is given
  * @param {number} [options.amount] run until this many requests were answered instead
  * @param {() => string} options.nextPath the path (with query) of each request
+ * @param {() => Record<string, string>} [options.nextHeaders] extra headers of each request
  * @param {(body: string) => boolean} options.verifyBody whether a 200 answer is the expected one
  * @param {{ start(): () => { workerdMs: number, nodeMs: number } }} [options.cpu] server CPU meter
  */
-export async function runLoad({ url, connections, seconds, amount, nextPath, verifyBody, cpu }) {
+export async function runLoad({ url, connections, seconds, amount, nextPath, nextHeaders, verifyBody, cpu }) {
   const times = [];
   const stopCpu = cpu?.start();
   const started = process.hrtime.bigint();
@@ -22,7 +23,12 @@ export async function runLoad({ url, connections, seconds, amount, nextPath, ver
     ...(amount ? { amount } : { duration: seconds }),
     pipelining: 1,
     timeout: 30,
-    requests: [{ method: "GET", setupRequest: (request) => ({ ...request, path: nextPath() }) }],
+    requests: [
+      {
+        method: "GET",
+        setupRequest: (request) => ({ ...request, path: nextPath(), ...(nextHeaders && { headers: { ...request.headers, ...nextHeaders() } }) }),
+      },
+    ],
     verifyBody,
   });
   instance.on("response", (_client, _status, _bytes, responseTime) => times.push(responseTime));

@@ -13,8 +13,14 @@ export function withRatios(http) {
   return http;
 }
 
-export function evaluateTargets(http, micro) {
+export function evaluateTargets(http, micro, flood) {
   const targets = [];
+  const oneAddress = flood?.rows.find((r) => r.flood === "wrong keys, one address");
+  targets.push({
+    target: "a wrong-key flood from one address raises a legitimate validate's p50 ≤ 2×",
+    value: oneAddress?.p50Ratio ? `${oneAddress.p50Ratio} ×` : "not measured",
+    met: Boolean(oneAddress?.p50Ratio && oneAddress.p50Ratio <= 2),
+  });
   const failure16 = http.find((s) => s.id === "validate-failure")?.runs.find((r) => r.connections === 16);
   targets.push({
     target: "validate failure path ≥ 0.7 × ceiling req/s at 16 connections",
@@ -53,6 +59,15 @@ export function printReport(result) {
   lines.push("ceiling: the mean of a run before and a run after the validate/listusers runs at each connection count");
   lines.push(`wrangler's inspector proxy: ${result.options.wranglerInspector ? "on (--with-inspector)" : "off (as at the edge; --with-inspector to keep it)"}`);
   lines.push("");
+  if (result.flood) {
+    const fw = [40, 8, 10, 10, 12, 12, 10];
+    lines.push(`flood: validate with a legitimate key (wrong tokens, ${result.flood.connections} connections) beside a flood of wrong API keys (${result.flood.connections} connections)`);
+    lines.push(row(["flood", "p50 ms", "p99 ms", "req/s", "× p50 alone", "flood req/s", "flood 429"], fw));
+    for (const r of result.flood.rows) {
+      lines.push(row([r.flood, fmt(r.legit.p50, 2), fmt(r.legit.p99, 2), fmt(r.legit.rps), fmt(r.p50Ratio, 2), fmt(r.floodRps), r.flood429 === null ? "–" : `${Math.round(r.flood429 * 100)} %`], fw));
+    }
+    lines.push("");
+  }
   if (result.serverErrors.count > 0) lines.push(`server logged ${result.serverErrors.count} error line(s), e.g. ${result.serverErrors.examples.join(" | ")}`);
   lines.push(`peak RSS of workerd: ${result.memory.peakRssMiB} MiB sampled VmRSS, ${result.memory.vmHwmMiB} MiB VmHWM (${result.memory.processes} process(es), ${result.memory.samples} samples)`);
   lines.push("");
@@ -90,6 +105,16 @@ function markdown(result) {
     for (const r of s.runs) out.push(`| ${s.name} | ${r.connections} | ${fmt(r.rps)} | ${fmt(r.ratio, 2)} | ${fmt(r.p50, 2)} | ${fmt(r.p99, 2)} | ${r.errors} | ${fmt(r.workerdCpuMs, 2)} |`);
   }
   out.push("");
+  if (result.flood) {
+    out.push(`Flood: validate with a legitimate key (wrong tokens, ${result.flood.connections} connections) beside a flood of wrong API keys (${result.flood.connections} connections).`);
+    out.push("");
+    out.push("| flood | p50 ms | p99 ms | req/s | × p50 alone | flood req/s | flood answered 429 |");
+    out.push("|---|--:|--:|--:|--:|--:|--:|");
+    for (const r of result.flood.rows) {
+      out.push(`| ${r.flood} | ${fmt(r.legit.p50, 2)} | ${fmt(r.legit.p99, 2)} | ${fmt(r.legit.rps)} | ${fmt(r.p50Ratio, 2)} | ${fmt(r.floodRps)} | ${r.flood429 === null ? "–" : `${Math.round(r.flood429 * 100)} %`} |`);
+    }
+    out.push("");
+  }
   out.push(`Peak RSS of workerd during the run: ${result.memory.vmHwmMiB} MiB (VmHWM).`);
   out.push("");
   out.push("| micro benchmark (Node, one process) | ops/s |");

@@ -6,6 +6,7 @@ import { tmpdir } from "node:os";
 import path from "node:path";
 import { fileURLToPath } from "node:url";
 import { register } from "tsx/esm/api";
+import { runFlood } from "./flood.mjs";
 import { runLoad } from "./load.mjs";
 import { describeMachine } from "./machine.mjs";
 import { evaluateTargets, printReport, withRatios, writeResults } from "./report.mjs";
@@ -14,6 +15,8 @@ import * as scenarios from "./scenarios.mjs";
 
 const HERE = path.dirname(fileURLToPath(import.meta.url));
 const CONNECTIONS = [1, 16, 64];
+/** The flood scenario's load: the legitimate client and the flooder each. */
+const FLOOD_CONNECTIONS = 16;
 const USERS = 10_000;
 /** High enough that rotating wrong tokens over the users never locks one (the default is 5). */
 const LOCKOUT_THRESHOLD = 1000;
@@ -39,7 +42,8 @@ async function main() {
     // scripts below copy process.env for wrangler. --with-inspector measures the stock setup.
     process.env.VSCODE_INSPECTOR_OPTIONS ??= "{}";
   }
-  const { newApiKey } = await import("../scripts/d1.mjs");
+  register(); // lets this process import src/*.ts: the API key generator, the micro benchmarks
+  const { generateApiKey } = await import("../src/crypto/api-keys.ts");
   const { startLocalServer } = await import("../scripts/local-server.mjs");
   const { benchKeyring, seedUsers } = await import("./seed.mjs");
   const machine = describeMachine();
@@ -48,7 +52,6 @@ async function main() {
   let micro = null;
   if (options.micro) {
     log("micro benchmarks (tinybench)…");
-    register(); // lets this process import src/*.ts
     const { runMicro } = await import("./micro.mjs");
     micro = await runMicro({ quick: options.quick });
   }
@@ -57,7 +60,7 @@ async function main() {
   const persistTo = mkdtempSync(path.join(tmpdir(), "totp-edge-bench-"));
   const keyring = benchKeyring();
   const secrets = seedUsers({ persistTo, keyring, count: options.users });
-  const apiKey = newApiKey();
+  const apiKey = generateApiKey();
   log("starting wrangler dev…");
   const server = await startLocalServer({
     persistTo,
@@ -65,9 +68,9 @@ async function main() {
     vars: { SECRET_ENCRYPTION_KEYS: keyring.config, LOCKOUT_THRESHOLD: String(LOCKOUT_THRESHOLD) },
   });
   const memory = sampleWorkerdMemory(server.pid);
-  let http;
+  let http, flood;
   try {
-    http = await runHttp(server.url, { apiKey, secrets, options, cpu: cpuMeter(server.pid), memory });
+    ({ http, flood } = await runHttp(server.url, { apiKey, secrets, options, cpu: cpuMeter(server.pid), memory }));
   } finally {
     options.memory = memory.stop();
     const errorLines = server.output().split("\n").filter((line) => /"level":"error"|\[ERROR\]/.test(line));
@@ -89,10 +92,11 @@ async function main() {
     memory: options.memory,
     serverErrors: options.serverErrors,
     http: withRatios(http),
+    flood,
     micro,
     durationSeconds: Math.round((Date.now() - started) / 1000),
   };
-  result.targets = evaluateTargets(result.http, micro);
+  result.targets = evaluateTargets(result.http, micro, flood);
   printReport(result);
   writeResults(result, path.join(HERE, "results"));
   log(`done in ${result.durationSeconds} s; wrote bench/results/latest.json and latest.md`);
@@ -151,7 +155,10 @@ async function runHttp(url, { apiKey, secrets, options, cpu, memory }) {
 
   const order = ["healthz", "validate-failure", "validate-success", "listusers", "createuser"];
   if (listUnavailable) results.set("listusers", { id: "listusers", name: listUsers.name, runs: [], unavailable: listUnavailable });
-  return order.map((id) => results.get(id));
+
+  log(`flood: validate (legitimate key) alone, then beside a flood of wrong keys, ${FLOOD_CONNECTIONS} connections each, ${options.seconds} s`);
+  const flood = await runFlood(url, { legit: scenarios.validateFailure({ apiKey, secrets }), seconds: options.seconds, connections: FLOOD_CONNECTIONS });
+  return { http: order.map((id) => results.get(id)), flood };
 }
 
 /** The mean of two runs at the same connection count; the run pair is kept for the record. */

@@ -8,8 +8,8 @@ const currentStep = () => Math.floor(Date.now() / 1000 / PERIOD);
 
 /** The ceiling: one indexed D1 read and nothing else. */
 export function healthz() {
-  const body = '{"status":"ok","database":true}';
-  return { name: "healthz (ceiling)", nextPath: () => "/healthz", verifyBody: (b) => b === body };
+  const start = '{"status":"ok","database":true,"keyIds":[';
+  return { name: "healthz (ceiling)", nextPath: () => "/healthz", verifyBody: (b) => b.startsWith(start) };
 }
 
 /**

@@ -1,7 +1,10 @@
 // npm run apikey -- create [--label NAME] [--key KEY] | list | revoke ID   [--remote] [--env NAME] [--persist-to DIR]
 // Keys are stored only as SHA-256 hashes: `create` prints the key once and never again.
+// Runs under tsx (`node --import tsx`): the key generator and hash are the Worker's own.
 import { parseArgs } from "node:util";
-import { applyMigrations, execute, hashApiKey, newApiKey, sqlString } from "./d1.mjs";
+import { estimateKeyBits, generateApiKey, hashApiKey, MIN_REGISTERED_KEY_BITS } from "../src/crypto/api-keys.ts";
+import { applyMigrations, execute, sqlString } from "./d1.mjs";
+import { DEV_API_KEY } from "./dev.mjs";
 
 const USAGE = `usage: npm run apikey -- <command> [options]
   create [--label NAME] [--key KEY]   make a key (or register an existing one, e.g. an appliance's) and print it once
@@ -38,10 +41,21 @@ if (values.help) {
 const target = { remote: values.remote, env: values.env, persistTo: values["persist-to"] };
 const [command, ...rest] = positionals;
 
-// Arguments are checked before anything touches a database.
+// Arguments are checked before anything touches a database. Messages never repeat a given key:
+// it would land in terminal scrollback and CI logs.
 if (!["create", "list", "revoke"].includes(command)) fail(command ? `unknown command: ${command}` : "missing command");
-const key = values.key ?? newApiKey();
-if (key.length < 16 || key.length > 1024) fail("a key must be 16 to 1024 characters long");
+const key = command === "create" ? (values.key ?? generateApiKey()) : "";
+if (values.key !== undefined) {
+  if (key.length < 16 || key.length > 1024) fail("a key must be 16 to 1024 characters long");
+  if (key === DEV_API_KEY) fail("that is the development key from the README: anyone can read it");
+  const bits = estimateKeyBits(key);
+  if (bits < MIN_REGISTERED_KEY_BITS) {
+    fail(`that key is too easy to guess: its estimated strength is ${Math.floor(bits)} bits, at least ${MIN_REGISTERED_KEY_BITS} are needed (omit --key to get a generated one)`);
+  }
+  if (/[^A-Za-z0-9]/.test(key)) {
+    console.error("note: the Token2 WordPress plugin deletes every character but A-Z, a-z and 0-9 from the key it saves, so it cannot use this key");
+  }
+}
 if (values.label.length > 100) fail("a label must be at most 100 characters long");
 const revokeId = Number(rest[0]);
 if (command === "revoke" && (!Number.isInteger(revokeId) || revokeId <= 0)) fail("revoke needs the key's numeric id (see `list`)");
@@ -52,7 +66,7 @@ try {
   switch (command) {
     case "create": {
       const [row] = execute(
-        `INSERT INTO api_keys (label, key_hash) VALUES (${sqlString(values.label)}, ${sqlString(hashApiKey(key))}) RETURNING id`,
+        `INSERT INTO api_keys (label, key_hash) VALUES (${sqlString(values.label)}, ${sqlString(await hashApiKey(key))}) RETURNING id`,
         target,
       );
       console.log(`Created API key ${row.id}${values.label ? ` (${values.label})` : ""}. It is shown only now:\n${key}`);

@@ -50,13 +50,13 @@ function sleepSync(ms) {
   Atomics.wait(new Int32Array(new SharedArrayBuffer(4)), 0, 0, ms);
 }
 
+/**
+ * The same digest as src/crypto/api-keys.ts hashApiKey (test/node/apikey-cli.test.ts compares
+ * them). It is repeated here because `npm run dev` and `npm run bench` import this file under
+ * plain node, which cannot load TypeScript; `npm run apikey` runs under tsx and uses the original.
+ */
 export function hashApiKey(key) {
   return createHash("sha256").update(key, "utf8").digest("hex");
-}
-
-/** Same shape as the Worker's generateApiKey: 256 random bits. */
-export function newApiKey() {
-  return `te_${randomBytes(32).toString("base64url")}`;
 }
 
 /** A fresh keyring entry for SECRET_ENCRYPTION_KEYS. */

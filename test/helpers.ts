@@ -1,5 +1,6 @@
 import { env } from "cloudflare:workers";
 import * as OTPAuth from "otpauth";
+import { generateApiKey, hashApiKey } from "../src/crypto/api-keys";
 import { createApp, type AppOptions } from "../src/index";
 
 /** A clock the test moves by hand (Unix ms). */
@@ -18,15 +19,10 @@ export function testApp(options: AppOptions = {}) {
     app.fetch(new Request(`https://totp.test${path}`, init), env);
 }
 
-let keyCounter = 0;
-
 /** Inserts a fresh API key straight into D1 (as the CLI does) and returns the key. */
 export async function newApiKey(label = "test"): Promise<string> {
-  const key = `test-key-${Date.now()}-${++keyCounter}-${Math.random().toString(36).slice(2)}`;
-  const hash = [...new Uint8Array(await crypto.subtle.digest("SHA-256", new TextEncoder().encode(key)))]
-    .map((b) => b.toString(16).padStart(2, "0"))
-    .join("");
-  await env.DB.prepare("INSERT INTO api_keys (label, key_hash) VALUES (?, ?)").bind(label, hash).run();
+  const key = generateApiKey();
+  await env.DB.prepare("INSERT INTO api_keys (label, key_hash) VALUES (?, ?)").bind(label, await hashApiKey(key)).run();
   return key;
 }
 

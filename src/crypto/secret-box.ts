@@ -55,6 +55,14 @@ async function importKeyring(text: string): Promise<Keyring> {
   return { currentId, keys };
 }
 
+/**
+ * The key ids, the sealing one first. Ids are labels, not key material: /healthz publishes them so
+ * that `npm run rotate-keys` can refuse to re-seal under a key the Worker does not have.
+ */
+export function keyIds(keyring: Keyring): string[] {
+  return [keyring.currentId, ...[...keyring.keys.keys()].filter((id) => id !== keyring.currentId)];
+}
+
 /** `context` is bound as additional data, so a ciphertext copied onto another user's row does not open. */
 export async function seal(keyring: Keyring, plaintext: Uint8Array, context: string): Promise<Sealed> {
   const iv = crypto.getRandomValues(new Uint8Array(12));

@@ -1,17 +1,38 @@
 import type { Context } from "hono";
 import type { AppEnv } from "../app-env";
+import { KeyringError, keyIds } from "../crypto/secret-box";
 import { pingDatabase } from "../db/health";
 
 /**
  * Liveness with a real D1 round trip: one indexed read and nothing else. The benchmark uses it as
- * the ceiling the API routes are measured against, so it must stay this small.
+ * the ceiling the API routes are measured against, so it must stay this small: the keyring costs
+ * no round trip (it is parsed once per isolate and cached).
  */
 export async function healthz(c: Context<AppEnv>): Promise<Response> {
-  let ok: boolean;
+  const [ok, keyring] = await Promise.all([databaseAnswers(c), publishedKeyIds(c)]);
+  return c.json({ status: ok ? "ok" : "unavailable", database: ok, ...keyring }, ok ? 200 : 503);
+}
+
+async function databaseAnswers(c: Context<AppEnv>): Promise<boolean> {
   try {
-    ok = await pingDatabase(c.var.deps.db);
+    return await pingDatabase(c.var.deps.db);
   } catch {
-    ok = false;
+    return false;
   }
-  return c.json({ status: ok ? "ok" : "unavailable", database: ok }, ok ? 200 : 503);
+}
+
+/**
+ * The key ids (sealing one first), which `npm run rotate-keys` checks before it re-seals anything.
+ * A keyring that does not load answers only "invalid": the reason goes to the log, never into a
+ * public answer. The HTTP status stays the database's, so that monitors and the benchmark keep
+ * their meaning; every route that needs the keyring answers 500 meanwhile.
+ */
+async function publishedKeyIds(c: Context<AppEnv>): Promise<{ keyIds: string[] } | { keyring: "invalid" }> {
+  try {
+    return { keyIds: keyIds(await c.var.deps.keyring()) };
+  } catch (error) {
+    const named = error instanceof KeyringError;
+    console.error(JSON.stringify({ level: "error", event: "misconfigured", kind: (error as Error).name, ...(named && { message: error.message }) }));
+    return { keyring: "invalid" };
+  }
 }

@@ -4,6 +4,11 @@ import { tmpdir } from "node:os";
 import path from "node:path";
 import { promisify } from "node:util";
 import { afterAll, describe, expect, it } from "vitest";
+import { estimateKeyBits, hashApiKey } from "../../src/crypto/api-keys";
+// @ts-expect-error plain ESM scripts without type declarations
+import { execute, hashApiKey as scriptsHashApiKey } from "../../scripts/d1.mjs";
+// @ts-expect-error plain ESM scripts without type declarations
+import { DEV_API_KEY } from "../../scripts/dev.mjs";
 // @ts-expect-error plain ESM scripts without type declarations
 import { startLocalServer } from "../../scripts/local-server.mjs";
 
@@ -11,8 +16,8 @@ const run = promisify(execFile);
 const persistTo = mkdtempSync(path.join(tmpdir(), "totp-edge-apikey-"));
 const apikey = async (...args: string[]) => {
   try {
-    const { stdout } = await run("node", ["scripts/apikey.mjs", ...args, "--persist-to", persistTo]);
-    return { code: 0, out: stdout };
+    const { stdout, stderr } = await run("node", ["--import", "tsx", "scripts/apikey.mjs", ...args, "--persist-to", persistTo]);
+    return { code: 0, out: stdout + stderr };
   } catch (error) {
     const failed = error as { code: number; stdout: string; stderr: string };
     return { code: failed.code, out: failed.stdout + failed.stderr };
@@ -26,7 +31,8 @@ describe("npm run apikey", () => {
   it("creates a key shown once, lists it without the key, and revokes it", async () => {
     const created = await apikey("create", "--label", "website");
     expect(created.code).toBe(0);
-    const key = /^(te_[A-Za-z0-9_-]{43})$/m.exec(created.out)?.[1];
+    // Letters and digits only: the WordPress plugin deletes every other character of a key.
+    const key = /^([A-Za-z0-9]{32})$/m.exec(created.out)?.[1];
     expect(key, created.out).toBeDefined();
     const listed = await apikey("list");
     expect(listed.out).toMatch(/^1\twebsite\tcreated \S+\tactive$/m);
@@ -50,8 +56,37 @@ describe("npm run apikey", () => {
       expect([args, result.code]).toEqual([args, 2]);
       expect(result.out).toContain("usage: npm run apikey");
     }
-    // An existing key (an appliance's) can be registered, but only once.
-    expect((await apikey("create", "--key", "appliance-key-0123456789")).code).toBe(0);
+    // An existing key (an appliance's) can be registered, but only once; the WordPress plugin
+    // could not use this one, and the CLI says so.
+    const appliance = await apikey("create", "--key", "appliance-key-0123456789");
+    expect(appliance.code).toBe(0);
+    expect(appliance.out).toContain("WordPress plugin deletes every character but A-Z, a-z and 0-9");
     expect((await apikey("create", "--key", "appliance-key-0123456789")).out).toContain("already registered");
+  });
+
+  it("refuses a weak or public key with exit 2, naming its estimated strength but never the key", async () => {
+    const rows = () => execute("SELECT id, key_hash FROM api_keys ORDER BY id", { persistTo });
+    const before = rows();
+    for (const weak of ["aaaaaaaaaaaaaaaa", "abcdefghijklmnopqrstuvwxyz", "1234567890123456789012", "passwordpassword"]) {
+      const result = await apikey("create", "--key", weak);
+      expect([weak, result.code]).toEqual([weak, 2]);
+      expect(result.out).toMatch(new RegExp(`estimated strength is ${Math.floor(estimateKeyBits(weak))} bits, at least 96 are needed`));
+      expect(result.out).not.toContain(weak);
+    }
+    const dev = await apikey("create", "--key", DEV_API_KEY);
+    expect(dev.code).toBe(2);
+    expect(dev.out).toContain("the development key from the README");
+    expect(rows()).toEqual(before);
+  });
+
+  it("has a development key that the WordPress plugin keeps as it is", () => {
+    expect(DEV_API_KEY).toMatch(/^[A-Za-z0-9]{32,}$/);
+    expect(estimateKeyBits(DEV_API_KEY)).toBeGreaterThanOrEqual(128);
+  });
+
+  it("hashes keys in the scripts exactly as the Worker does", async () => {
+    for (const key of [DEV_API_KEY, "appliance-key-0123456789", "clé-ünïcödé-🔑-0123456789"]) {
+      expect(scriptsHashApiKey(key)).toBe(await hashApiKey(key));
+    }
   });
 });

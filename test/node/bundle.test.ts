@@ -4,11 +4,11 @@ import path from "node:path";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 // @ts-expect-error plain ESM scripts without type declarations
 import { buildBundle, configProblem, FREE_PLAN_GZIP_LIMIT, readWranglerConfig } from "../../scripts/deploy.mjs";
+// @ts-expect-error plain ESM scripts without type declarations
+import { DEV_API_KEY } from "../../scripts/dev.mjs";
 import { TEST_ENCRYPTION_KEYS } from "../../vitest.config";
 
 const ROOT = path.resolve(import.meta.dirname, "../..");
-/** scripts/dev.mjs starts a server when imported, so its key is read from the source. */
-const DEV_API_KEY = /DEV_API_KEY = "([^"]+)"/.exec(readFileSync(path.join(ROOT, "scripts/dev.mjs"), "utf8"))![1]!;
 const tmp = mkdtempSync(path.join(tmpdir(), "totp-edge-bundle-"));
 afterAll(() => rmSync(tmp, { recursive: true, force: true }));
 
