@@ -1,30 +1,57 @@
 // `npm run dev`: migrates the local D1, makes sure the development API key and an encryption key
-// exist, then serves the API on localhost:8787 until Ctrl-C.
-import { existsSync, readFileSync, writeFileSync } from "node:fs";
+// exist, then serves the API on localhost:8787 until Ctrl-C. Importing this file does nothing
+// but define DEV_API_KEY (the API key CLI and the tests read it).
+import { existsSync, readFileSync, realpathSync, writeFileSync } from "node:fs";
 import path from "node:path";
-import { newEncryptionKey } from "./d1.mjs";
+import { createInterface } from "node:readline";
+import { pathToFileURL } from "node:url";
+import { applyMigrations, newEncryptionKey } from "./d1.mjs";
 import { insertApiKeys } from "./local-server.mjs";
-import { applyMigrations } from "./d1.mjs";
 import { ROOT, spawnWrangler, stopGroup } from "./wrangler.mjs";
 
-/** Documented in the README; only ever inserted into the local D1. */
-export const DEV_API_KEY = "dev-api-key-change-me";
-const PORT = process.env.PORT ?? "8787";
+/**
+ * Documented in the README, so public: only ever inserted into the local D1. Letters and digits
+ * only, like every key we make, so that it works in the Token2 WordPress plugin too. A local D1
+ * may still hold the previous development key; it is left as it was (it only ever opened this
+ * machine's test data).
+ */
+export const DEV_API_KEY = "devkeyTOTPedgeLocalOnlyNotSecret";
 
-// The local keyring is made once and kept: secrets sealed under it must stay readable across runs.
-const devVars = path.join(ROOT, ".dev.vars");
-if (!existsSync(devVars) || !readFileSync(devVars, "utf8").includes("SECRET_ENCRYPTION_KEYS=")) {
-  writeFileSync(devVars, `SECRET_ENCRYPTION_KEYS="${newEncryptionKey("dev")}"\n`, { flag: "a", mode: 0o600 });
-  console.log("Created .dev.vars with a local encryption key (git-ignored).");
+function main() {
+  const port = process.env.PORT ?? "8787";
+  // The local keyring is made once and kept: secrets sealed under it must stay readable across runs.
+  const devVars = path.join(ROOT, ".dev.vars");
+  if (!existsSync(devVars) || !readFileSync(devVars, "utf8").includes("SECRET_ENCRYPTION_KEYS=")) {
+    writeFileSync(devVars, `SECRET_ENCRYPTION_KEYS="${newEncryptionKey("dev")}"\n`, { flag: "a", mode: 0o600 });
+    console.log("Created .dev.vars with a local encryption key (git-ignored).");
+  }
+
+  applyMigrations({});
+  insertApiKeys({ development: DEV_API_KEY }, {});
+  console.log(`\nLocal D1 migrated. Development API key: ${DEV_API_KEY}`);
+  console.log(`Try: curl http://localhost:${port}/createuser -H "X-API-Key: ${DEV_API_KEY}" -d email=alice@example.com -d format=1`);
+  console.log(`API reference: http://localhost:${port}/docs\n`);
+
+  const child = spawnWrangler(["dev", "--port", port, "--show-interactive-dev-session=false"], { stdio: ["inherit", "pipe", "pipe"] });
+  dropRequestLines(child.stdout, process.stdout);
+  dropRequestLines(child.stderr, process.stderr);
+  const stop = () => stopGroup(child).then(() => process.exit(0));
+  process.on("SIGINT", stop);
+  process.on("SIGTERM", stop);
+  child.on("exit", (code) => process.exit(code ?? 0));
 }
 
-applyMigrations({});
-insertApiKeys({ development: DEV_API_KEY }, {});
-console.log(`\nLocal D1 migrated. Development API key: ${DEV_API_KEY}`);
-console.log(`Try: curl 'http://localhost:${PORT}/createuser?api_key=${DEV_API_KEY}&email=alice@example.com&format=1'\n`);
+/**
+ * Passes wrangler's output on without its own line per request ("[wrangler:info] GET /validate
+ * 200 OK (12ms)"): the Worker logs each request itself, with the route and the API's outcome, so
+ * the terminal shows one line per request instead of two.
+ */
+export function dropRequestLines(from, to) {
+  const request = /^(?:\x1b\[[0-9;]*m)*\[wrangler:info\](?:\x1b\[[0-9;]*m)* [A-Z]+ \S+ \d{3} /;
+  createInterface({ input: from, crlfDelay: Infinity }).on("line", (line) => {
+    if (!request.test(line)) to.write(`${line}\n`);
+  });
+}
 
-const child = spawnWrangler(["dev", "--port", PORT, "--show-interactive-dev-session=false"], { stdio: "inherit" });
-const stop = () => stopGroup(child).then(() => process.exit(0));
-process.on("SIGINT", stop);
-process.on("SIGTERM", stop);
-child.on("exit", (code) => process.exit(code ?? 0));
+// import.meta.url is the real path of this file; argv[1] is the path node was given.
+if (process.argv[1] && import.meta.url === pathToFileURL(realpathSync(process.argv[1])).href) main();

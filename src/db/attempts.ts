@@ -47,12 +47,11 @@ export async function readAttemptState(db: Db, keyHash: string, userId: number):
 
 /**
  * How a conditional write of validate ended. `written` false means another request got there first:
- * the user is gone (state null), locked meanwhile, or (acceptance) the step was taken.
+ * the user is gone (`lockedUntil` null), locked meanwhile, or (acceptance) the step was taken.
  */
 export interface AttemptWrite {
   written: boolean;
   lockedUntil: number | null;
-  lastStep: number | null;
 }
 
 /**
@@ -87,26 +86,27 @@ export async function recordFailure(db: Db, userId: number, nowMs: number, polic
       .returning({ id: users.id }),
     lockState(db, userId),
   ]);
-  return { written: updated.length > 0, lockedUntil: state[0]?.lockedUntil ?? null, lastStep: state[0]?.lastStep ?? null };
+  return { written: updated.length > 0, lockedUntil: state[0]?.lockedUntil ?? null };
 }
 
 /**
- * Accepts `step` unless that step or a later one was already accepted, the user got locked, or
- * the secret changed since it was read: one compare-and-set, so of concurrent requests with the
- * same token exactly one wins. A success clears the failure count and any lock.
+ * Accepts `step` unless that step or a later one was already accepted or the user got locked:
+ * one compare-and-set, so of concurrent requests with the same token exactly one wins. A success
+ * clears the failure count and any lock. (Not guarded by the ciphertext: re-sealing under a new
+ * key changes it without changing the secret, and must not fail a right code.)
  */
-export async function acceptStep(db: Db, userId: number, step: number, nowMs: number, ciphertext: string): Promise<AttemptWrite> {
+export async function acceptStep(db: Db, userId: number, step: number, nowMs: number): Promise<AttemptWrite> {
   const [updated, state] = await db.batch([
     db
       .update(users)
       .set({ lastStep: step, failedAttempts: 0, lockedUntil: 0 })
-      .where(and(eq(users.id, userId), lt(users.lastStep, step), lte(users.lockedUntil, nowMs), eq(users.secretCiphertext, ciphertext)))
+      .where(and(eq(users.id, userId), lt(users.lastStep, step), lte(users.lockedUntil, nowMs)))
       .returning({ id: users.id }),
     lockState(db, userId),
   ]);
-  return { written: updated.length > 0, lockedUntil: state[0]?.lockedUntil ?? null, lastStep: state[0]?.lastStep ?? null };
+  return { written: updated.length > 0, lockedUntil: state[0]?.lockedUntil ?? null };
 }
 
 function lockState(db: Db, userId: number) {
-  return db.select({ lockedUntil: users.lockedUntil, lastStep: users.lastStep }).from(users).where(eq(users.id, userId)).limit(1);
+  return db.select({ lockedUntil: users.lockedUntil }).from(users).where(eq(users.id, userId)).limit(1);
 }

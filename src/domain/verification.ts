@@ -38,12 +38,11 @@ export async function verifyToken(deps: Deps, request: VerificationRequest): Pro
     return false;
   }
   if (step <= user.lastStep) throw ApiError.tokenUsed();
-  const accepted = await acceptStep(deps.db, request.userId, step, now, user.secret.ciphertext);
+  const accepted = await acceptStep(deps.db, request.userId, step, now);
   refuseLost(accepted, now);
-  // Lost the compare-and-set to a concurrent acceptance of this step or a later one; otherwise the
-  // secret was replaced since it was read, and the token was for the old one.
-  if (!accepted.written && accepted.lastStep !== null && accepted.lastStep >= step) throw ApiError.tokenUsed();
-  return accepted.written;
+  // Not deleted, not locked: lost the compare-and-set to an acceptance of this step or a later one.
+  if (!accepted.written) throw ApiError.tokenUsed();
+  return true;
 }
 
 /** A conditional write that did not happen because the user was deleted or locked meanwhile. */
