@@ -1,4 +1,4 @@
-/** The API's error codes (../shared/API-CONTRACT.md, "Errors of createuser and validate"). */
+/** The API's error codes (docs/api.md, "Error codes"). */
 export const ErrorCode = {
   InvalidApiKey: 1,
   MissingParameter: 2,

@@ -1,7 +1,8 @@
-import { and, eq, lt, lte, sql } from "drizzle-orm";
+import { and, eq, lt, lte, sql, type SQL } from "drizzle-orm";
+import type { SQLiteUpdateSetSource } from "drizzle-orm/sqlite-core";
 import type { LockoutPolicy } from "../config";
 import type { Db } from "./client";
-import { selectActiveKey } from "./api-keys";
+import { activeKeyExists, selectActiveKey } from "./api-keys";
 import { users } from "./schema";
 import type { UserSecret } from "./users";
 
@@ -46,12 +47,20 @@ export async function readAttemptState(db: Db, keyHash: string, userId: number):
 }
 
 /**
- * How a conditional write of validate ended. `written` false means another request got there first:
- * the user is gone (`lockedUntil` null), locked meanwhile, or (acceptance) the step was taken.
+ * How a conditional write of validate ended, read in the same round trip: `written` false means
+ * the key is not valid (`keyId` null), the user is gone (`state` null), the user is locked, the
+ * secret changed since the caller's copy (`state.ciphertext`), or (acceptance) the step was taken.
  */
 export interface AttemptWrite {
+  keyId: number | null;
   written: boolean;
-  lockedUntil: number | null;
+  state: { lockedUntil: number; lastStep: number; ciphertext: string } | null;
+}
+
+/** What every write of validate is guarded by: the caller's key, and the secret it checked the token with. */
+export interface WriteGuard {
+  keyHash: string;
+  ciphertext: string;
 }
 
 /**
@@ -71,42 +80,43 @@ export function maxDoublings(policy: LockoutPolicy): number {
  * threshold sets the lock: base, doubling per further failure, at most max. Concurrent wrong
  * guesses are counted one by one, so at most `threshold` of them get an answer other than the lock.
  */
-export async function recordFailure(db: Db, userId: number, nowMs: number, policy: LockoutPolicy): Promise<AttemptWrite> {
+export async function recordFailure(db: Db, userId: number, guard: WriteGuard, nowMs: number, policy: LockoutPolicy): Promise<AttemptWrite> {
   const attempts = sql`${users.failedAttempts} + 1`;
-  const [updated, state] = await db.batch([
-    db
-      .update(users)
-      .set({
-        failedAttempts: attempts,
-        lockedUntil: sql`case when ${attempts} >= ${policy.threshold}
-          then ${nowMs} + min(${policy.maxMs}, ${policy.baseMs} << min(${attempts} - ${policy.threshold}, ${maxDoublings(policy)}))
-          else ${users.lockedUntil} end`,
-      })
-      .where(and(eq(users.id, userId), lte(users.lockedUntil, nowMs)))
-      .returning({ id: users.id }),
-    lockState(db, userId),
-  ]);
-  return { written: updated.length > 0, lockedUntil: state[0]?.lockedUntil ?? null };
+  return guardedWrite(db, userId, guard, lte(users.lockedUntil, nowMs), {
+    failedAttempts: attempts,
+    lockedUntil: sql`case when ${attempts} >= ${policy.threshold}
+      then ${nowMs} + min(${policy.maxMs}, ${policy.baseMs} << min(${attempts} - ${policy.threshold}, ${maxDoublings(policy)}))
+      else ${users.lockedUntil} end`,
+  });
 }
 
 /**
  * Accepts `step` unless that step or a later one was already accepted or the user got locked:
  * one compare-and-set, so of concurrent requests with the same token exactly one wins. A success
- * clears the failure count and any lock. (Not guarded by the ciphertext: re-sealing under a new
- * key changes it without changing the secret, and must not fail a right code.)
+ * clears the failure count and any lock.
  */
-export async function acceptStep(db: Db, userId: number, step: number, nowMs: number): Promise<AttemptWrite> {
-  const [updated, state] = await db.batch([
-    db
-      .update(users)
-      .set({ lastStep: step, failedAttempts: 0, lockedUntil: 0 })
-      .where(and(eq(users.id, userId), lt(users.lastStep, step), lte(users.lockedUntil, nowMs)))
-      .returning({ id: users.id }),
-    lockState(db, userId),
-  ]);
-  return { written: updated.length > 0, lockedUntil: state[0]?.lockedUntil ?? null };
+export async function acceptStep(db: Db, userId: number, guard: WriteGuard, step: number, nowMs: number): Promise<AttemptWrite> {
+  return guardedWrite(db, userId, guard, and(lt(users.lastStep, step), lte(users.lockedUntil, nowMs))!, { lastStep: step, failedAttempts: 0, lockedUntil: 0 });
 }
 
-function lockState(db: Db, userId: number) {
-  return db.select({ lockedUntil: users.lockedUntil }).from(users).where(eq(users.id, userId)).limit(1);
+/**
+ * One round trip: the key check, the update (only under a valid key, for the secret the token was
+ * checked with, and when `condition` holds), and the state after it, so that a write that did not
+ * happen can say why.
+ */
+async function guardedWrite(db: Db, userId: number, guard: WriteGuard, condition: SQL, set: SQLiteUpdateSetSource<typeof users>): Promise<AttemptWrite> {
+  const [keyRows, updated, state] = await db.batch([
+    selectActiveKey(db, guard.keyHash),
+    db
+      .update(users)
+      .set(set)
+      .where(and(eq(users.id, userId), eq(users.secretCiphertext, guard.ciphertext), activeKeyExists(guard.keyHash), condition))
+      .returning({ id: users.id }),
+    db
+      .select({ lockedUntil: users.lockedUntil, lastStep: users.lastStep, ciphertext: users.secretCiphertext })
+      .from(users)
+      .where(eq(users.id, userId))
+      .limit(1),
+  ]);
+  return { keyId: keyRows[0]?.id ?? null, written: updated.length > 0, state: state[0] ?? null };
 }

@@ -8,27 +8,36 @@ export async function openUserSecret(deps: Deps, user: UserSecret): Promise<Uint
   return open(await deps.keyring(), user.secret, user.usernameKey);
 }
 
-interface CachedKey {
-  keyId: string;
+/** A user's HMAC key as this isolate last opened it, and the ciphertext it was opened from. */
+export interface UserKey {
   ciphertext: string;
   key: HmacSha1Key;
 }
 
 /**
- * The user's HMAC key, cached per isolate by user id and checked against the stored ciphertext:
- * validate then skips the AES-GCM decryption. A new ciphertext (re-keyed, or a new user that got
- * a recycled id) misses the cache, so a stale entry can never verify a token. An entry is about
- * 200 bytes, so the limit costs at most ~2 MB of the isolate's 128 MB.
+ * The users' HMAC keys, cached per isolate by user id with the ciphertext they came from: validate
+ * then skips the AES-GCM decryption, and with a hit it can check a token before reading D1 at all,
+ * writing the outcome guarded by that ciphertext (src/domain/verification.ts). A ciphertext that
+ * changed (re-sealed, or replaced) fails that guard, so a stale entry can never verify a token.
+ * An entry is about 200 bytes, so the limit costs at most ~2 MB of the isolate's 128 MB.
  */
-const cache = new Map<number, CachedKey>();
+const cache = new Map<number, UserKey>();
 const CACHE_LIMIT = 10_000;
 
-export async function userHmacKey(deps: Deps, userId: number, user: UserSecret): Promise<HmacSha1Key> {
+export function cachedUserKey(userId: number): UserKey | undefined {
+  return cache.get(userId);
+}
+
+export function forgetUserKey(userId: number): void {
+  cache.delete(userId);
+}
+
+export async function userHmacKey(deps: Deps, userId: number, user: UserSecret): Promise<UserKey> {
   const hit = cache.get(userId);
-  if (hit && hit.ciphertext === user.secret.ciphertext && hit.keyId === user.secret.keyId) return hit.key;
-  const key = hmacSha1Key(await openUserSecret(deps, user));
+  if (hit && hit.ciphertext === user.secret.ciphertext) return hit;
+  const entry = { ciphertext: user.secret.ciphertext, key: hmacSha1Key(await openUserSecret(deps, user)) };
   cache.delete(userId);
   if (cache.size >= CACHE_LIMIT) cache.delete(cache.keys().next().value!);
-  cache.set(userId, { keyId: user.secret.keyId, ciphertext: user.secret.ciphertext, key });
-  return key;
+  cache.set(userId, entry);
+  return entry;
 }

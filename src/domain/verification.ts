@@ -3,7 +3,7 @@ import { ApiError } from "../errors";
 import { matchTotpStep } from "../otp/totp";
 import { acceptKeyId, callerKeyHash } from "./api-key";
 import type { Deps } from "./deps";
-import { userHmacKey } from "./user-keys";
+import { cachedUserKey, forgetUserKey, userHmacKey, type UserKey } from "./user-keys";
 
 export interface VerificationRequest {
   apiKey: string | undefined;
@@ -21,35 +21,60 @@ export interface VerificationRequest {
  * Every answer that reveals something about a token rests on a conditional write made while the
  * user was not locked (the failure count, or the acceptance), so concurrent guesses cannot outrun
  * the lock: of N parallel wrong guesses, at most `threshold` are answered "not valid".
+ *
+ * Round trips: with the user's key cached in this isolate, the token is checked first and its
+ * outcome written in one round trip, guarded by the ciphertext the key came from; otherwise (or
+ * when that ciphertext changed) the user is read first, then the outcome is written: two.
  */
 export async function verifyToken(deps: Deps, request: VerificationRequest): Promise<boolean> {
   const now = deps.now();
   const keyHash = await callerKeyHash(deps, request.apiKey);
-  const state = await readAttemptState(deps.db, keyHash, request.userId);
-  await acceptKeyId(deps, state.keyId, keyHash);
-  const user = state.user;
-  if (!user) throw ApiError.userNotFound();
-  if (user.lockedUntil > now) throw lockedError(user.lockedUntil, now);
-
-  const key = await userHmacKey(deps, request.userId, user);
-  const step = matchTotpStep(key, request.token, now, deps.config.totp);
-  if (step === null) {
-    refuseLost(await recordFailure(deps.db, request.userId, now, deps.config.lockout), now);
-    return false;
+  const cached = cachedUserKey(request.userId);
+  if (cached) {
+    const outcome = await checkAndWrite(deps, request, keyHash, cached, now);
+    if (outcome !== "stale") return outcome;
+    forgetUserKey(request.userId);
   }
-  if (step <= user.lastStep) throw ApiError.tokenUsed();
-  const accepted = await acceptStep(deps.db, request.userId, step, now);
-  refuseLost(accepted, now);
-  // Not deleted, not locked: lost the compare-and-set to an acceptance of this step or a later one.
-  if (!accepted.written) throw ApiError.tokenUsed();
-  return true;
+  // A secret that changes between the read and the write (re-sealed by a rotation, or replaced)
+  // wrote nothing: read it again. Twice in a row within one request is a fault, not a race.
+  for (let reads = 0; reads < 2; reads++) {
+    const state = await readAttemptState(deps.db, keyHash, request.userId);
+    await acceptKeyId(deps, state.keyId, keyHash);
+    const user = state.user;
+    if (!user) throw ApiError.userNotFound();
+    if (user.lockedUntil > now) throw lockedError(user.lockedUntil, now);
+    const key = await userHmacKey(deps, request.userId, user);
+    const outcome = await checkAndWrite(deps, request, keyHash, key, now, user.lastStep);
+    if (outcome !== "stale") return outcome;
+  }
+  throw new Error("the user's secret changed under every attempt to check the token");
 }
 
-/** A conditional write that did not happen because the user was deleted or locked meanwhile. */
+/**
+ * Checks the token with `key` and writes the outcome: a wrong token counted, a right one accepted.
+ * "stale" when the user's ciphertext is no longer the one `key` came from (nothing was written).
+ * `lastStep`, when just read, refuses a replay without a write.
+ */
+async function checkAndWrite(deps: Deps, request: VerificationRequest, keyHash: string, key: UserKey, now: number, lastStep?: number): Promise<boolean | "stale"> {
+  const step = matchTotpStep(key.key, request.token, now, deps.config.totp);
+  if (step !== null && lastStep !== undefined && step <= lastStep) throw ApiError.tokenUsed();
+  const guard = { keyHash, ciphertext: key.ciphertext };
+  const write =
+    step === null
+      ? await recordFailure(deps.db, request.userId, guard, now, deps.config.lockout)
+      : await acceptStep(deps.db, request.userId, guard, step, now);
+  await acceptKeyId(deps, write.keyId, keyHash);
+  if (write.written) return step !== null;
+  refuseLost(write, now);
+  if (write.state!.ciphertext !== key.ciphertext) return "stale";
+  // Not deleted, not locked, same secret: the acceptance lost to one of this step or a later one.
+  throw ApiError.tokenUsed();
+}
+
+/** A conditional write that did not happen because the user was deleted or is locked. */
 function refuseLost(write: AttemptWrite, now: number): void {
-  if (write.written) return;
-  if (write.lockedUntil === null) throw ApiError.userNotFound();
-  if (write.lockedUntil > now) throw lockedError(write.lockedUntil, now);
+  if (write.state === null) throw ApiError.userNotFound();
+  if (write.state.lockedUntil > now) throw lockedError(write.state.lockedUntil, now);
 }
 
 function lockedError(lockedUntil: number, now: number): ApiError {

@@ -3,8 +3,8 @@ import { MAX_VALUE_BYTES } from "../http/params";
 import type { JsonObject } from "./json";
 
 /**
- * A request parameter as the server reads it. Query parameters are also accepted in an
- * application/x-www-form-urlencoded POST body (the contract's "Requests").
+ * A request parameter as the server reads it. Query parameters are also accepted in a POST body:
+ * form-urlencoded, multipart/form-data or a JSON object (src/http/params.ts).
  */
 export interface ParamSpec {
   name: string;

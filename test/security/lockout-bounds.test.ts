@@ -3,6 +3,7 @@ import { beforeAll, describe, expect, it } from "vitest";
 import { INTEGER_SETTINGS, type LockoutPolicy } from "../../src/config";
 import { maxDoublings, recordFailure } from "../../src/db/attempts";
 import { getDb } from "../../src/db/client";
+import { hashApiKey } from "../../src/crypto/api-keys";
 import { createApp } from "../../src/index";
 import { enroll, newApiKey, testApp, TestClock, tokenFor } from "../helpers";
 
@@ -22,14 +23,16 @@ const lockedUntil = async (userId: number) =>
 async function lockLengths(policy: LockoutPolicy, failures: number): Promise<number[]> {
   const { userId } = await enroll(testApp(), key);
   const db = getDb(env.DB);
+  const ciphertext = (await env.DB.prepare("SELECT secret_ciphertext FROM users WHERE id = ?").bind(userId).first<string>("secret_ciphertext"))!;
+  const guard = { keyHash: await hashApiKey(key), ciphertext };
   let now = Date.UTC(2026, 0, 1);
   const lengths: number[] = [];
   for (let i = 1; i <= failures; i++) {
-    const write = await recordFailure(db, userId, now, policy);
+    const write = await recordFailure(db, userId, guard, now, policy);
     expect(write.written, `failure ${i} is counted`).toBe(true);
     if (i >= policy.threshold) {
-      lengths.push(write.lockedUntil! - now);
-      now = write.lockedUntil!;
+      lengths.push(write.state!.lockedUntil - now);
+      now = write.state!.lockedUntil;
     }
   }
   return lengths;
