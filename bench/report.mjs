@@ -23,9 +23,15 @@ export function evaluateTargets(http, micro, flood) {
   });
   const failure16 = http.find((s) => s.id === "validate-failure")?.runs.find((r) => r.connections === 16);
   targets.push({
-    target: "validate failure path ≥ 0.7 × ceiling req/s at 16 connections",
+    target: "validate failure path, first sight of the user (2 round trips) ≥ 0.7 × ceiling req/s at 16 connections",
     value: failure16 ? `${failure16.ratio} ×` : "not measured",
     met: failure16 ? failure16.ratio >= 0.7 : false,
+  });
+  const cached16 = http.find((s) => s.id === "validate-failure-cached")?.runs.find((r) => r.connections === 16);
+  targets.push({
+    target: "validate failure path, user's key cached in the isolate (1 round trip) ≥ 0.7 × ceiling at 16 connections",
+    value: cached16 ? `${cached16.ratio} ×` : "not measured",
+    met: cached16 ? cached16.ratio >= 0.7 : false,
   });
   const ours = micro?.find((m) => m.name.startsWith("TOTP verify ±1, ours ("));
   const otpauth = micro?.find((m) => m.name.startsWith("TOTP verify ±1, otpauth"));

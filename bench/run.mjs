@@ -105,6 +105,8 @@ async function main() {
 async function runHttp(url, { apiKey, secrets, options, cpu, memory }) {
   const healthz = scenarios.healthz();
   const failure = scenarios.validateFailure({ apiKey, secrets });
+  // The first 200 users, warmed up below: their keys stay cached in the isolate.
+  const failureCached = scenarios.validateFailure({ apiKey, secrets: secrets.slice(0, 200), name: "validate, wrong token, key cached" });
   const success = scenarios.validateSuccess({ apiKey, secrets });
   const listUsers = scenarios.listUsers({ apiKey, count: secrets.length });
   const createUser = scenarios.createUser({ apiKey });
@@ -134,7 +136,7 @@ async function runHttp(url, { apiKey, secrets, options, cpu, memory }) {
   };
 
   log("warm-up (1 s each, not reported)");
-  for (const s of [healthz, failure]) await runLoad({ url, connections: 16, seconds: 1, ...s });
+  for (const s of [healthz, failure, failureCached]) await runLoad({ url, connections: 16, seconds: 1, ...s });
 
   // Per connection count, the ceiling is measured before and after the routes compared with it
   // and averaged, so a drift in the machine's other load does not land on one side of the ratio.
@@ -143,6 +145,7 @@ async function runHttp(url, { apiKey, secrets, options, cpu, memory }) {
   for (const connections of CONNECTIONS) {
     await record(healthz, "healthz", connections);
     await record(failure, "validate-failure", connections);
+    await record(failureCached, "validate-failure-cached", connections);
     await record(success, "validate-success", connections);
     if (!listUnavailable) await record(listUsers, "listusers", connections);
     await record(healthz, "healthz-after", connections);
@@ -153,7 +156,7 @@ async function runHttp(url, { apiKey, secrets, options, cpu, memory }) {
   results.delete("healthz-after");
   before.runs = before.runs.map((run, i) => averageRuns(run, after.runs[i]));
 
-  const order = ["healthz", "validate-failure", "validate-success", "listusers", "createuser"];
+  const order = ["healthz", "validate-failure", "validate-failure-cached", "validate-success", "listusers", "createuser"];
   if (listUnavailable) results.set("listusers", { id: "listusers", name: listUsers.name, runs: [], unavailable: listUnavailable });
 
   log(`flood: validate (legitimate key) alone, then beside a flood of wrong keys, ${FLOOD_CONNECTIONS} connections each, ${options.seconds} s`);
