@@ -1,6 +1,7 @@
 import { describe, expect, it } from "vitest";
 import { ApiError } from "../src/errors";
-import { parseFormat, type Fields } from "../src/formats/fields";
+import type { Fields } from "../src/formats/fields";
+import { Params } from "../src/http/params";
 import { phpSerialize } from "../src/formats/php-serialize";
 import { renderFields } from "../src/formats/render";
 import { escapeXml } from "../src/formats/xml";
@@ -39,6 +40,9 @@ describe("XML (format 2)", () => {
   });
 });
 
+const paramsWithFormat = (raw: string | undefined) =>
+  Params.fromRequest(new Request(`https://totp.test/validate${raw === undefined ? "" : `?format=${encodeURIComponent(raw)}`}`));
+
 describe("format selection", () => {
   it.each([
     [undefined, 0],
@@ -47,14 +51,15 @@ describe("format selection", () => {
     ["1", 1],
     ["2", 2],
     ["3", 3],
-  ] as const)("format=%s is %d", (raw, expected) => {
-    expect(parseFormat(raw)).toBe(expected);
+  ] as const)("format=%s is %d", async (raw, expected) => {
+    expect((await paramsWithFormat(raw)).format()).toBe(expected);
   });
 
-  it.each(["4", "json", "01", " 1", "-1", "1.0"])("format=%j is refused with code 7", (raw) => {
-    expect(() => parseFormat(raw)).toThrow(ApiError);
+  it.each(["4", "json", "01", " 1", "-1", "1.0"])("format=%j is refused with code 7", async (raw) => {
+    const params = await paramsWithFormat(raw);
+    expect(() => params.format()).toThrow(ApiError);
     try {
-      parseFormat(raw);
+      params.format();
     } catch (error) {
       expect((error as ApiError).code).toBe(7);
     }

@@ -2,7 +2,7 @@ import { afterEach, beforeAll, describe, expect, it, vi } from "vitest";
 import { ErrorCode } from "../src/errors";
 import { Params } from "../src/http/params";
 import { createApp } from "../src/index";
-import { API_PHP_ANSWERS, CREATEUSER_ANSWER, ERROR_CATALOGUE, VALIDATE_ANSWER, apiPhpErrorText } from "../src/openapi/answers";
+import { API_PHP_ANSWERS, CREATEUSER_ANSWER, ERROR_CATALOGUE, VALIDATE_ANSWER, apiPhpErrorBody } from "../src/openapi/answers";
 import { ROUTES, routeOf } from "../src/openapi/routes";
 import { enroll, newApiKey, testApp, uniqueEmail } from "./helpers";
 
@@ -160,10 +160,10 @@ describe("documented answers are the real ones", () => {
     ];
     expect(answers.slice(0, 5)).toEqual([
       API_PHP_ANSWERS.changelocaluserpassword.success,
-      apiPhpErrorText(API_PHP_ANSWERS.changelocaluserpassword.errors[3]),
+      apiPhpErrorBody(API_PHP_ANSWERS.changelocaluserpassword.errors[3]),
       API_PHP_ANSWERS.deletelocaluser.success,
-      apiPhpErrorText(API_PHP_ANSWERS.deletelocaluser.errors[2]),
-      apiPhpErrorText(API_PHP_ANSWERS.unknown.errors[0]),
+      apiPhpErrorBody(API_PHP_ANSWERS.deletelocaluser.errors[2]),
+      apiPhpErrorBody(API_PHP_ANSWERS.unknown.errors[0]),
     ]);
     // Text answers appear as JSON strings in the document, the listusers error as a JSON object.
     for (const answer of answers) expect(documented, answer).toContain(answer.startsWith("{") ? answer : JSON.stringify(answer));

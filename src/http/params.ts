@@ -1,4 +1,5 @@
 import { ApiError, HttpError } from "../errors";
+import type { Format } from "../formats/fields";
 
 export const MAX_INPUT_BYTES = 8 * 1024;
 export const MAX_VALUE_BYTES = 1024;
@@ -20,7 +21,10 @@ type Value = string | typeof UNUSABLE;
  * multipart/form-data; JavaScript and Python clients often send JSON.
  */
 export class Params {
-  private constructor(private readonly values: ReadonlyMap<string, Value>) {}
+  private constructor(
+    private readonly values: ReadonlyMap<string, Value>,
+    private readonly keyHeader: string | undefined,
+  ) {}
 
   static async fromRequest(request: Request): Promise<Params> {
     const url = new URL(request.url);
@@ -33,7 +37,7 @@ export class Params {
         for (const [name, value] of await bodyEntries(body, request.headers.get("content-type") ?? "")) values.set(name, value);
       }
     }
-    return new Params(values);
+    return new Params(values, request.headers.get("x-api-key") ?? undefined);
   }
 
   /** A parameter's value, or undefined. Oversized or unusable values are refused, never truncated. */
@@ -43,13 +47,17 @@ export class Params {
     return value;
   }
 
-  /** The first of several accepted spellings that is present (e.g. `api_key` and `api`). */
-  first(...names: string[]): string | undefined {
-    for (const name of names) {
-      const value = this.get(name);
-      if (value !== undefined) return value;
-    }
-    return undefined;
+  /** The caller's API key: `api_key`, or `api` as both known clients send it, or an X-API-Key header. */
+  apiKey(): string | undefined {
+    return this.get("api_key") ?? this.get("api") ?? this.keyHeader;
+  }
+
+  /** 0 = PHP serialize (default), 1 = JSON, 2 = XML, 3 = "true"/"false"; anything else is code 7. */
+  format(): Format {
+    const raw = this.get("format");
+    if (raw === undefined || raw === "") return 0;
+    if (raw === "0" || raw === "1" || raw === "2" || raw === "3") return Number(raw) as Format;
+    throw ApiError.invalidFormat();
   }
 }
 

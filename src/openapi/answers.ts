@@ -2,6 +2,7 @@ import { MIN_PASSWORD_CHARS } from "../domain/local-users";
 import { ApiError, ErrorCode } from "../errors";
 import type { FieldValue, Fields, Format } from "../formats/fields";
 import { renderFields } from "../formats/render";
+import { apiPhpErrorText, CODE_REQUESTED, OTP_NOT_VALID, OTP_VALID, PASSWORD_CHANGED, USER_CREATED, USER_DELETED } from "../messages";
 import type { JsonObject } from "./json";
 
 /** One field of a createuser/validate answer, in answer order (clients read fields by position too). */
@@ -24,7 +25,7 @@ const errorCode: FieldSpec = { name: "code", schema: { type: "integer", enum: Ob
 export const CREATEUSER_ANSWER: FieldsAnswer = {
   flag: "success",
   success: [
-    { name: "response", schema: { const: "user created" }, example: "user created" },
+    { name: "response", schema: { const: USER_CREATED }, example: USER_CREATED },
     { name: "userid", schema: { type: "integer", minimum: 1 }, example: 1 },
     { name: "success", schema: { const: "true" }, example: "true" },
     { name: "hash", schema: { type: "string", pattern: "^[A-Z2-7]{32}$", description: "The TOTP secret: 20 random bytes, base32 without padding." }, example: "JBSWY3DPEHPK3PXPJBSWY3DPEHPK3PXP" },
@@ -41,7 +42,7 @@ export const CREATEUSER_ANSWER: FieldsAnswer = {
 export const VALIDATE_ANSWER: FieldsAnswer = {
   flag: "validation",
   success: [
-    { name: "response", schema: { enum: ["OTP is valid", "OTP is not valid"] }, example: "OTP is valid" },
+    { name: "response", schema: { enum: [OTP_VALID, OTP_NOT_VALID, CODE_REQUESTED] }, example: OTP_VALID },
     { name: "userid", schema: { type: "integer", minimum: 1 }, example: 1 },
     { name: "validation", schema: { enum: ["true", "false"] }, example: "true" },
   ],
@@ -83,15 +84,15 @@ export const API_PHP_ANSWERS = {
     errors: [ApiError.invalidApiKey(), ApiError.invalid("limit"), ApiError.invalid("offset")],
   },
   changelocaluserpassword: {
-    success: "Success: user password changed",
+    success: PASSWORD_CHANGED,
     errors: [ApiError.invalidApiKey(), ApiError.missing("user"), ApiError.missing("localpassword"), ApiError.passwordTooShort(MIN_PASSWORD_CHARS), ApiError.invalid("localpassword"), ApiError.localUserMissing()],
   },
   deletelocaluser: {
-    success: "Success: user deleted",
+    success: USER_DELETED,
     errors: [ApiError.invalidApiKey(), ApiError.missing("user"), ApiError.localUserMissing()],
   },
   unknown: { errors: [ApiError.unknownAction()] },
 } as const;
 
 /** The text/plain body api.php gives for an error. */
-export const apiPhpErrorText = (error: ApiError) => `Error: ${error.text}`;
+export const apiPhpErrorBody = (error: ApiError) => apiPhpErrorText(error.text);

@@ -1,6 +1,6 @@
 import { HttpError } from "../errors";
 import { MAX_INPUT_BYTES } from "../http/params";
-import { API_PHP_ANSWERS, ERROR_CATALOGUE, FORMATS, apiPhpErrorText, renderExample, type FieldSpec, type FieldsAnswer } from "./answers";
+import { API_PHP_ANSWERS, ERROR_CATALOGUE, FORMATS, apiPhpErrorBody, renderExample, type FieldSpec, type FieldsAnswer } from "./answers";
 import type { JsonObject } from "./json";
 import { API_KEY_SCHEMES, type ParamSpec } from "./parameters";
 import { ROUTES, allowHeader, openApiPath, pathParams, type AnswerSpec, type Method, type RouteSpec } from "./routes";
@@ -52,7 +52,7 @@ function fieldsResponses(answer: FieldsAnswer): JsonObject {
 
 function apiPhpResponses(): JsonObject {
   const { listusers, changelocaluserpassword, deletelocaluser, unknown } = API_PHP_ANSWERS;
-  const texts = [changelocaluserpassword.success, deletelocaluser.success, ...[...changelocaluserpassword.errors, ...deletelocaluser.errors, ...unknown.errors].map(apiPhpErrorText)];
+  const texts = [changelocaluserpassword.success, deletelocaluser.success, ...[...changelocaluserpassword.errors, ...deletelocaluser.errors, ...unknown.errors].map(apiPhpErrorBody)];
   const user = { type: "object", properties: { userid: { type: "integer" }, username: { type: "string" }, timestamp: { type: "integer", description: "Registration time, Unix seconds." } }, required: ["userid", "username", "timestamp"] };
   return {
     "200": {

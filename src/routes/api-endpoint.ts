@@ -1,10 +1,11 @@
 import type { Context } from "hono";
-import { ApiError } from "../errors";
-import { parseFormat, type Fields, type Format } from "../formats/fields";
+import type { AppEnv } from "../app-env";
+import { requireApiKey } from "../domain/api-key";
+import { ApiError, ErrorCode } from "../errors";
+import type { Fields, Format } from "../formats/fields";
+import { Params } from "../http/params";
 import { errorOutcome } from "../http/request-log";
 import { fieldsResponse } from "../http/respond";
-import { Params } from "../http/params";
-import type { AppEnv } from "../app-env";
 
 export interface EndpointSpec {
   /** The field that format 3 reduces an answer to. */
@@ -23,17 +24,30 @@ export function apiEndpoint(spec: EndpointSpec) {
     const params = await Params.fromRequest(c.req.raw);
     let format: Format = 0;
     try {
-      format = parseFormat(params.get("format"));
+      format = params.format();
       return fieldsResponse(await spec.handle(c, params), format, spec.flag);
     } catch (error) {
       if (!(error instanceof ApiError)) throw error;
-      c.set("outcome", errorOutcome(error));
-      return fieldsResponse(spec.errorFields(error, params), format, spec.flag);
+      const answer = await keyOutranks(c, params, error);
+      c.set("outcome", errorOutcome(answer));
+      return fieldsResponse(spec.errorFields(answer, params), format, spec.flag);
     }
   };
 }
 
-/** The caller's API key: `api_key`, or `api` as both known clients send it, or an X-API-Key header. */
-export function apiKeyOf(c: Context<AppEnv>, params: Params): string | undefined {
-  return params.first("api_key", "api") ?? c.req.header("x-api-key") ?? undefined;
+/**
+ * A wrong key outranks every other error, on every endpoint: a caller without a valid key learns
+ * nothing about parameters, users or actions. Looked up only on error paths, and only when the
+ * request has not had its key accepted already: the handlers check the key inside their own D1
+ * round trips, so a successful request pays nothing for this rule.
+ */
+export async function keyOutranks(c: Context<AppEnv>, params: Params, error: ApiError): Promise<ApiError> {
+  if (error.code === ErrorCode.InvalidApiKey || c.var.deps.caller.apiKeyId !== undefined) return error;
+  try {
+    await requireApiKey(c.var.deps, params.apiKey());
+    return error;
+  } catch (keyError) {
+    if (keyError instanceof ApiError) return keyError;
+    throw keyError;
+  }
 }

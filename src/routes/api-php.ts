@@ -1,13 +1,13 @@
 import type { Context } from "hono";
 import type { AppEnv } from "../app-env";
 import { changeLocalPassword, deleteLocalUser, listUsersJson, type ListWindow } from "../domain/local-users";
-import { requireApiKey } from "../domain/api-key";
-import { ApiError, ErrorCode } from "../errors";
+import { ApiError } from "../errors";
 import { jsonArrayStream } from "../formats/json-array-stream";
 import { Params } from "../http/params";
 import { errorOutcome } from "../http/request-log";
 import { textResponse } from "../http/respond";
-import { apiKeyOf } from "./api-endpoint";
+import { apiPhpErrorText, PASSWORD_CHANGED, USER_DELETED } from "../messages";
+import { keyOutranks } from "./api-endpoint";
 
 const JSON_TYPE = "application/json; charset=utf-8";
 
@@ -28,7 +28,7 @@ export async function apiPhp(c: Context<AppEnv>): Promise<Response> {
     const answer = await keyOutranks(c, params, error);
     c.set("outcome", errorOutcome(answer));
     if (action === "listusers") return jsonError(answer.text);
-    return textResponse(`Error: ${answer.text}`);
+    return textResponse(apiPhpErrorText(answer.text));
   }
 }
 
@@ -37,35 +37,19 @@ async function runAction(c: Context<AppEnv>, params: Params, action: string | un
     case "listusers":
       return await listUsersAction(c, params);
     case "changelocaluserpassword":
-      await changeLocalPassword(c.var.deps, apiKeyOf(c, params), required(params, "user"), passwordOf(params));
-      return textResponse("Success: user password changed");
+      await changeLocalPassword(c.var.deps, params.apiKey(), required(params, "user"), passwordOf(params));
+      return textResponse(PASSWORD_CHANGED);
     case "deletelocaluser":
-      await deleteLocalUser(c.var.deps, apiKeyOf(c, params), required(params, "user"));
-      return textResponse("Success: user deleted");
+      await deleteLocalUser(c.var.deps, params.apiKey(), required(params, "user"));
+      return textResponse(USER_DELETED);
     default:
       throw ApiError.unknownAction();
   }
 }
 
-/**
- * A wrong key outranks every other error, as in createuser and validate, so a caller without a
- * valid key learns nothing about actions, users or parameters. Looked up on error paths only:
- * the actions check the key within their own D1 round trip.
- */
-async function keyOutranks(c: Context<AppEnv>, params: Params, error: ApiError): Promise<ApiError> {
-  if (error.code === ErrorCode.InvalidApiKey) return error;
-  try {
-    await requireApiKey(c.var.deps, apiKeyOf(c, params));
-    return error;
-  } catch (keyError) {
-    if (keyError instanceof ApiError) return keyError;
-    throw keyError;
-  }
-}
-
 async function listUsersAction(c: Context<AppEnv>, params: Params): Promise<Response> {
   const window: ListWindow = { limit: count(params, "limit", 1), offset: count(params, "offset", 0) };
-  const pages = await listUsersJson(c.var.deps, apiKeyOf(c, params), window);
+  const pages = await listUsersJson(c.var.deps, params.apiKey(), window);
   const body = jsonArrayStream(pages, (error) =>
     // The kind only: a D1 message could quote usernames.
     console.error(JSON.stringify({ level: "error", event: "listusers_stream_failed", kind: error instanceof Error ? error.name : typeof error })),

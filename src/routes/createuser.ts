@@ -1,14 +1,15 @@
 import { enrollUser } from "../domain/enrollment";
 import { requireApiKey } from "../domain/api-key";
 import { ApiError } from "../errors";
-import { apiEndpoint, apiKeyOf } from "./api-endpoint";
+import { USER_CREATED } from "../messages";
+import { apiEndpoint } from "./api-endpoint";
 import { qrPath } from "./qr";
 
 export const createUser = apiEndpoint({
   flag: "success",
   async handle(c, params) {
     const deps = c.var.deps;
-    await requireApiKey(deps, apiKeyOf(c, params));
+    await requireApiKey(deps, params.apiKey());
     const type = params.get("type");
     // Type 0 (mobile app) is the only one the appliance API has; it is kept for Token2 Cloud compatibility.
     if (type !== undefined && type !== "" && type !== "0") throw ApiError.invalid("type");
@@ -22,7 +23,7 @@ export const createUser = apiEndpoint({
     const origin = deps.config.publicOrigin ?? new URL(c.req.url).origin;
     c.set("outcome", "created");
     return [
-      ["response", "user created"],
+      ["response", USER_CREATED],
       ["userid", enrollment.userId],
       ["success", "true"],
       ["hash", enrollment.secret],

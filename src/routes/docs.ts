@@ -4,7 +4,7 @@ import {
   API_PHP_ANSWERS,
   ERROR_CATALOGUE,
   FORMATS,
-  apiPhpErrorText,
+  apiPhpErrorBody,
   renderExample,
   type FieldsAnswer,
 } from "../openapi/answers";
@@ -132,7 +132,7 @@ function apiPhpErrorRows(): Row[] {
   for (const [action, { errors }] of Object.entries(API_PHP_ANSWERS)) {
     for (const error of errors) {
       if (action === "listusers") add(JSON.stringify({ error: error.text }), action);
-      else add(apiPhpErrorText(error), action === "unknown" ? "any other or no action" : action);
+      else add(apiPhpErrorBody(error), action === "unknown" ? "any other or no action" : action);
     }
   }
   return [...actions].map(([text, names]) => [code(text), names.join(", ")]);

@@ -3,12 +3,10 @@ import { verifyToken } from "../domain/verification";
 import { ApiError } from "../errors";
 import type { Fields } from "../formats/fields";
 import type { Params } from "../http/params";
-import { apiEndpoint, apiKeyOf } from "./api-endpoint";
+import { CODE_REQUESTED, OTP_NOT_VALID, OTP_VALID } from "../messages";
+import { apiEndpoint } from "./api-endpoint";
 
 const USER_ID = /^[1-9][0-9]{0,15}$/;
-
-/** The answer to `send=1` without a token: our users' codes come from an app, never by SMS. */
-export const CODE_REQUESTED = "enter the code from your authenticator app";
 
 function userIdOf(params: Params): number {
   const raw = params.get("userid")?.trim();
@@ -46,26 +44,16 @@ export const validate = apiEndpoint({
   flag: "validation",
   async handle(c, params) {
     const deps = c.var.deps;
-    const apiKey = apiKeyOf(c, params);
-    if (!apiKey) throw ApiError.invalidApiKey();
-    let userId: number, token: string | undefined;
-    try {
-      userId = userIdOf(params);
-      token = codeRequested(params) ? undefined : tokenOf(params, deps.config.totp.digits);
-    } catch (error) {
-      // A wrong key outranks bad parameters, as in createuser; looked up only on this error path
-      // because the hot path checks the key inside the same D1 round trip as the attempt.
-      await requireApiKey(deps, apiKey);
-      throw error;
-    }
-    if (token === undefined) {
-      await requireApiKey(deps, apiKey);
+    const userId = userIdOf(params);
+    if (codeRequested(params)) {
+      await requireApiKey(deps, params.apiKey());
       c.set("outcome", "code_requested");
       return answer(CODE_REQUESTED, userId, false);
     }
-    const valid = await verifyToken(deps, { apiKey, userId, token });
+    const token = tokenOf(params, deps.config.totp.digits);
+    const valid = await verifyToken(deps, { apiKey: params.apiKey(), userId, token });
     c.set("outcome", valid ? "valid" : "invalid");
-    return answer(valid ? "OTP is valid" : "OTP is not valid", userId, valid);
+    return answer(valid ? OTP_VALID : OTP_NOT_VALID, userId, valid);
   },
   errorFields: (error, params) => [
     ["response", error.text],
