@@ -7,31 +7,14 @@ import { getDb } from "./db/client";
 import { HttpError } from "./errors";
 import { requestLog } from "./http/request-log";
 import { textResponse } from "./http/respond";
-import { ROUTES, allowHeader, answersHead, type RouteId } from "./openapi/routes";
-import { apiPhp } from "./routes/api-php";
-import { createUser } from "./routes/createuser";
-import { docs } from "./routes/docs";
-import { healthz } from "./routes/healthz";
-import { openApiJson } from "./routes/openapi";
-import { qrImage } from "./routes/qr";
-import { rootRedirect } from "./routes/root";
-import { validate } from "./routes/validate";
+import { allowHeader, answersHead } from "./openapi/spec";
+import { ROUTES } from "./routes";
 
 export interface AppOptions {
   /** The clock in Unix milliseconds; tests inject one to cross lock expiries without sleeping. */
   now?: () => number;
 }
 
-const HANDLERS: Record<RouteId, (c: Context<AppEnv>) => Promise<Response>> = {
-  createuser: createUser,
-  validate,
-  "api.php": apiPhp,
-  qr: qrImage,
-  healthz,
-  openapi: openApiJson,
-  docs,
-  root: rootRedirect,
-};
 
 /**
  * The path routes are matched on: repeated slashes collapsed (the WordPress plugin calls
@@ -64,9 +47,9 @@ export function createApp(options: AppOptions = {}): Hono<AppEnv> {
     if (!c.res.headers.has("Cache-Control")) c.res.headers.set("Cache-Control", "no-store");
   });
 
-  // The route table is also what /openapi.json and /docs describe: a route exists in both or in neither.
+  // The route list is also what /openapi.json and /docs describe: a route exists in both or in neither.
   for (const route of ROUTES) {
-    const handler = HANDLERS[route.id];
+    const handler = route.handler;
     const notAllowed = () => new HttpError(405, "Method Not Allowed", { Allow: allowHeader(route) });
     app.on([...route.methods], route.honoPath, answersHead(route) ? handler : (c) => {
       if (c.req.method === "HEAD") throw notAllowed();

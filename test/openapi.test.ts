@@ -3,7 +3,8 @@ import { ErrorCode } from "../src/errors";
 import { Params } from "../src/http/params";
 import { createApp } from "../src/index";
 import { API_PHP_ANSWERS, CREATEUSER_ANSWER, ERROR_CATALOGUE, VALIDATE_ANSWER, apiPhpErrorBody } from "../src/openapi/answers";
-import { ROUTES, routeOf } from "../src/openapi/routes";
+import { openApiPath } from "../src/openapi/spec";
+import { ROUTES } from "../src/routes";
 import { enroll, newApiKey, testApp, uniqueEmail } from "./helpers";
 
 interface Operation {
@@ -56,10 +57,7 @@ describe("GET /openapi.json", () => {
       const put = await call(concrete(path), { method: "PUT" });
       expect(put.status, `PUT ${path}`).toBe(405);
     }
-    // The route matcher the request log uses agrees with the app.
-    for (const { path } of operations()) expect(routeOf(concrete(path))?.id, path).toBeDefined();
     for (const path of ["/index.html", "/createuser/extra", "/API.PHP", "/qr/x.svg", "/qr/0.svg"]) {
-      expect(routeOf(path), path).toBeUndefined();
       expect((await call(path)).status, path).toBe(404);
     }
   });
@@ -74,7 +72,7 @@ describe("GET /openapi.json", () => {
   it("the API key is documented in the three spellings the server accepts", () => {
     expect(Object.values(doc.components.securitySchemes).map((s) => s.name).sort()).toEqual(["X-API-Key", "api", "api_key"]);
     for (const { path, op } of operations()) {
-      const route = routeOf(concrete(path))!;
+      const route = ROUTES.find((r) => openApiPath(r) === path)!;
       expect(op.security !== undefined, path).toBe(route.apiKey);
     }
   });

@@ -1,4 +1,4 @@
-import type { RequestExample, RouteSpec } from "./routes";
+import type { RequestExample, RouteSpec } from "./spec";
 
 /** The shell variables every example reads: the server's origin and an API key. */
 export const CURL_URL_VARIABLE = "TOTP_URL";

@@ -3,7 +3,7 @@ import { MAX_INPUT_BYTES } from "../http/params";
 import { API_PHP_ANSWERS, ERROR_CATALOGUE, FORMATS, apiPhpErrorBody, renderExample, type FieldSpec, type FieldsAnswer } from "./answers";
 import type { JsonObject } from "./json";
 import { API_KEY_SCHEMES, type ParamSpec } from "./parameters";
-import { ROUTES, allowHeader, openApiPath, pathParams, type AnswerSpec, type Method, type RouteSpec } from "./routes";
+import { allowHeader, openApiPath, pathParams, type AnswerSpec, type Method, type RouteSpec } from "./spec";
 
 /** Bumped with the API's behaviour, not with every commit. */
 export const API_VERSION = "1.0.0";
@@ -150,11 +150,9 @@ function operation(route: RouteSpec, method: Method): JsonObject {
   };
 }
 
-let cached: JsonObject | undefined;
-
-/** The OpenAPI 3.1 document of every route in ROUTES. Origin-independent (servers: "/"), so built once per isolate. */
-export function openApiDocument(): JsonObject {
-  cached ??= {
+/** The OpenAPI 3.1 document of `routes`. */
+export function openApiDocument(routes: readonly RouteSpec[]): JsonObject {
+  return {
     openapi: "3.1.0",
     info: {
       title: "totp-edge",
@@ -163,18 +161,18 @@ export function openApiDocument(): JsonObject {
       description: [
         "Enrol users with a TOTP secret (`/createuser`), check their one-time codes (`/validate`), and manage them (`/api.php`).",
         "",
-        `Requests: GET, or POST with the parameters in the query string or an urlencoded body (at most ${MAX_INPUT_BYTES} bytes). Unknown parameters are ignored; a value over 1 KiB is \`invalid parameter: NAME\`.`,
+        `Requests: GET, or POST with the parameters in the query string or a body (at most ${MAX_INPUT_BYTES} bytes) that is form-urlencoded, multipart/form-data or a JSON object of strings and numbers; another non-empty body type is HTTP 415. Unknown parameters are ignored; a value over 1 KiB is \`invalid parameter: NAME\`. Send the key in the X-API-Key header: Cloudflare's own logs record query strings.`,
         "",
         "API errors of createuser and validate answer HTTP 200 in the requested format with `response`, `error` (the same text) and `code`:",
         "",
         errorTable(),
         "",
-        "Other statuses are transport problems: 404 unknown path, 405 method, 413 oversized, 500 server fault (plain text).",
+        "Other statuses are transport problems: 400 malformed body, 404 unknown path, 405 method, 413 oversized, 415 body type, 429 too many wrong keys from one address, 500 server fault (plain text).",
       ].join("\n"),
     },
     servers: [{ url: "/" }],
     paths: Object.fromEntries(
-      ROUTES.map((route) => [openApiPath(route), Object.fromEntries(route.methods.map((method) => [method.toLowerCase(), operation(route, method)]))]),
+      routes.map((route) => [openApiPath(route), Object.fromEntries(route.methods.map((method) => [method.toLowerCase(), operation(route, method)]))]),
     ),
     components: {
       securitySchemes: API_KEY_SCHEMES,
@@ -187,13 +185,12 @@ export function openApiDocument(): JsonObject {
       },
       responses: {
         NotFound: plain(404, "Not Found"),
-        MethodNotAllowed: { ...plain(405, "Method Not Allowed"), headers: { Allow: { description: `The methods of this path, e.g. \`${allowHeader(ROUTES[0]!)}\`.`, schema: { type: "string" } } } },
+        MethodNotAllowed: { ...plain(405, "Method Not Allowed"), headers: { Allow: { description: `The methods of this path, e.g. \`${allowHeader(routes[0]!)}\`.`, schema: { type: "string" } } } },
         PayloadTooLarge: plain(413, "Payload Too Large"),
         ServerError: plain(500, "Internal Server Error"),
       },
     },
   };
-  return cached;
 }
 
 function plain(status: HttpError["status"] | 500, text: string): JsonObject {

@@ -7,7 +7,9 @@ import { Params } from "../http/params";
 import { errorOutcome } from "../http/request-log";
 import { textResponse } from "../http/respond";
 import { apiPhpErrorText, PASSWORD_CHANGED, USER_DELETED } from "../messages";
+import { API_PHP_PARAMS } from "../openapi/parameters";
 import { keyOutranks } from "./api-endpoint";
+import type { Route } from "./route";
 
 const JSON_TYPE = "application/json; charset=utf-8";
 
@@ -81,3 +83,20 @@ function count(params: Params, name: string, min: number): number | undefined {
   if (!/^[0-9]{1,9}$/.test(raw) || Number(raw) < min) throw ApiError.invalid(name);
   return Number(raw);
 }
+
+export const apiPhpRoute: Route = {
+  id: "api.php",
+  honoPath: "/api.php",
+  methods: ["GET", "POST"],
+  summary: "Manage users (TOTPRadius api.php)",
+  description: "`action` selects: `listusers` (JSON array ordered by userid), `changelocaluserpassword` (`user`, `localpassword`), `deletelocaluser` (`user`). Errors are plain text `Error: …` with HTTP 200, except listusers, which always answers JSON.",
+  apiKey: true,
+  params: API_PHP_PARAMS,
+  answer: { kind: "api.php" },
+  examples: [
+    { params: { action: "listusers" } },
+    { params: { action: "changelocaluserpassword", user: "alice@example.com", localpassword: "correct horse" } },
+    { params: { action: "deletelocaluser", user: "alice@example.com" } },
+  ],
+  handler: apiPhp,
+};

@@ -2,7 +2,10 @@ import { enrollUser } from "../domain/enrollment";
 import { requireApiKey } from "../domain/api-key";
 import { ApiError } from "../errors";
 import { USER_CREATED } from "../messages";
+import { CREATEUSER_ANSWER } from "../openapi/answers";
+import { CREATEUSER_PARAMS } from "../openapi/parameters";
 import { apiEndpoint } from "./api-endpoint";
+import type { Route } from "./route";
 import { qrPath } from "./qr";
 
 export const createUser = apiEndpoint({
@@ -37,3 +40,16 @@ export const createUser = apiEndpoint({
     ["code", error.code],
   ],
 });
+
+export const createUserRoute: Route = {
+  id: "createuser",
+  honoPath: "/createuser",
+  methods: ["GET", "POST"],
+  summary: "Enrol a user",
+  description: "Creates a user with a new TOTP secret and answers the secret (`hash`) and a QR code URL (`hashqr`) for authenticator apps.",
+  apiKey: true,
+  params: CREATEUSER_PARAMS,
+  answer: { kind: "fields", answer: CREATEUSER_ANSWER },
+  examples: [{ params: { email: "alice@example.com", format: "1" } }],
+  handler: createUser,
+};

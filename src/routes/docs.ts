@@ -11,7 +11,9 @@ import {
 import { CURL_KEY_VARIABLE, CURL_URL_VARIABLE, curlCommand } from "../openapi/curl";
 import { API_VERSION } from "../openapi/document";
 import { API_KEY_SCHEMES, type ParamSpec } from "../openapi/parameters";
-import { ROUTES, openApiPath, pathParams, type RouteSpec } from "../openapi/routes";
+import { openApiPath, pathParams, type RouteSpec } from "../openapi/spec";
+import { DOCS_PATH } from "./root";
+import type { Route } from "./route";
 
 // Nothing may make the page wider than the window (a phone is 390 px): long words break, shell
 // commands scroll inside their own box, and on a narrow screen each table row becomes a block
@@ -156,8 +158,8 @@ function errorsSection(): string {
   ].join("\n");
 }
 
-function body(): string {
-  const contents = ROUTES.map(
+function body(routes: readonly RouteSpec[]): string {
+  const contents = routes.map(
     (r) => `<li><a href="#${escapeHtml(r.id)}">${code(openApiPath(r))}</a>: ${prose(r.summary)}</li>`,
   );
   return [
@@ -171,15 +173,12 @@ function body(): string {
     ...contents,
     `<li><a href="#errors">Errors</a></li>`,
     `</ul>`,
-    ...ROUTES.map(routeSection),
+    ...routes.map(routeSection),
     errorsSection(),
   ].join("\n");
 }
 
-/** The page, built once per isolate: it depends only on the route table. */
-let page: { html: string; csp: string } | undefined;
-
-async function buildPage(): Promise<{ html: string; csp: string }> {
+async function buildPage(routes: readonly RouteSpec[]): Promise<{ html: string; csp: string }> {
   const html = [
     `<!doctype html>`,
     `<html lang="en">`,
@@ -190,7 +189,7 @@ async function buildPage(): Promise<{ html: string; csp: string }> {
     `<style>${STYLE}</style>`,
     `</head>`,
     `<body>`,
-    body(),
+    body(routes),
     `</body>`,
     `</html>`,
   ].join("\n");
@@ -207,15 +206,30 @@ async function buildPage(): Promise<{ html: string; csp: string }> {
   return { html, csp };
 }
 
-/** GET /docs: the API described in HTML, from the same route table as /openapi.json. */
-export async function docs(_c: Context<AppEnv>): Promise<Response> {
-  page ??= await buildPage();
-  return new Response(page.html, {
-    headers: {
-      "Content-Type": "text/html; charset=utf-8",
-      "Content-Security-Policy": page.csp,
-      "Referrer-Policy": "no-referrer",
-      "Cache-Control": "public, max-age=300",
+/** GET /docs: the API described in HTML, from the same route list as /openapi.json. */
+export function docsRoute(routes: () => readonly RouteSpec[]): Route {
+  // Built once per isolate: it depends only on the route list.
+  let page: { html: string; csp: string } | undefined;
+  return {
+    id: "docs",
+    honoPath: DOCS_PATH,
+    methods: ["GET"],
+    summary: "This document as a web page",
+    description: "Endpoints, parameters, formats and error codes, as HTML.",
+    apiKey: false,
+    params: [],
+    answer: { kind: "html" },
+    examples: [{ params: {} }],
+    async handler() {
+      page ??= await buildPage(routes());
+      return new Response(page.html, {
+        headers: {
+          "Content-Type": "text/html; charset=utf-8",
+          "Content-Security-Policy": page.csp,
+          "Referrer-Policy": "no-referrer",
+          "Cache-Control": "public, max-age=300",
+        },
+      });
     },
-  });
+  };
 }

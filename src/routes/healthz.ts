@@ -2,6 +2,7 @@ import type { Context } from "hono";
 import type { AppEnv } from "../app-env";
 import { KeyringError, keyIds } from "../crypto/secret-box";
 import { pingDatabase } from "../db/health";
+import type { Route } from "./route";
 
 /**
  * Liveness with a real D1 round trip: one indexed read and nothing else. The benchmark uses it as
@@ -36,3 +37,16 @@ async function publishedKeyIds(c: Context<AppEnv>): Promise<{ keyIds: string[] }
     return { keyring: "invalid" };
   }
 }
+
+export const healthzRoute: Route = {
+  id: "healthz",
+  honoPath: "/healthz",
+  methods: ["GET"],
+  summary: "Health check",
+  description: "One indexed D1 read: 200 when the database answers, 503 when it does not. `keyIds`: the ids (never the keys) of SECRET_ENCRYPTION_KEYS, the sealing one first.",
+  apiKey: false,
+  params: [],
+  answer: { kind: "health" },
+  examples: [{ params: {} }],
+  handler: healthz,
+};

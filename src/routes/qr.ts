@@ -3,6 +3,8 @@ import QRCode from "qrcode-svg";
 import type { AppEnv } from "../app-env";
 import { enrollmentUri } from "../domain/enrollment-qr";
 import { HttpError } from "../errors";
+import { QR_PARAMS } from "../openapi/parameters";
+import type { Route } from "./route";
 
 export const QR_ROUTE = "/qr/:file{[1-9][0-9]{0,15}\\.svg}";
 
@@ -98,3 +100,16 @@ export async function qrImage(c: Context<AppEnv>): Promise<Response> {
     },
   });
 }
+
+export const qrRoute: Route = {
+  id: "qr",
+  honoPath: QR_ROUTE,
+  methods: ["GET"],
+  summary: "QR code of a user's secret",
+  description: "The `hashqr` image: an SVG QR code of `otpauth://totp/ISSUER:USERNAME?secret=…`, only while the user exists and the secret matches. Never cached.",
+  apiKey: false,
+  params: QR_PARAMS,
+  answer: { kind: "svg" },
+  examples: [{ path: "/qr/1.svg", params: { secret: "JBSWY3DPEHPK3PXPJBSWY3DPEHPK3PXP" } }],
+  handler: qrImage,
+};

@@ -4,7 +4,10 @@ import { ApiError } from "../errors";
 import type { Fields } from "../formats/fields";
 import type { Params } from "../http/params";
 import { CODE_REQUESTED, OTP_NOT_VALID, OTP_VALID } from "../messages";
+import { VALIDATE_ANSWER } from "../openapi/answers";
+import { VALIDATE_PARAMS } from "../openapi/parameters";
 import { apiEndpoint } from "./api-endpoint";
+import type { Route } from "./route";
 
 const USER_ID = /^[1-9][0-9]{0,15}$/;
 
@@ -71,3 +74,16 @@ function answer(response: string, userId: number, valid: boolean): Fields {
     ["validation", valid ? "true" : "false"],
   ];
 }
+
+export const validateRoute: Route = {
+  id: "validate",
+  honoPath: "/validate",
+  methods: ["GET", "POST"],
+  summary: "Check a one-time code",
+  description: "Checks a 6-digit TOTP code (RFC 6238, SHA-1, 30 s, ±1 step by default). A code is accepted once; after repeated failures the user is locked for a while (code 6).",
+  apiKey: true,
+  params: VALIDATE_PARAMS,
+  answer: { kind: "fields", answer: VALIDATE_ANSWER },
+  examples: [{ params: { userid: "1", token: "123456", format: "1" } }],
+  handler: validate,
+};

@@ -1,0 +1,77 @@
+import type { FieldsAnswer } from "./answers";
+import type { ParamSpec } from "./parameters";
+
+export type Method = "GET" | "POST";
+
+/** How a route answers; src/openapi/document.ts turns each kind into OpenAPI responses. */
+export type AnswerSpec =
+  | { kind: "fields"; answer: FieldsAnswer }
+  | { kind: "api.php" }
+  | { kind: "svg" }
+  | { kind: "health" }
+  | { kind: "openapi" }
+  | { kind: "html" }
+  | { kind: "redirect"; location: string };
+
+/**
+ * A request for the docs page's curl examples: parameter values, and a concrete path when the
+ * route has path parameters.
+ */
+export interface RequestExample {
+  path?: string;
+  params: Readonly<Record<string, string>>;
+}
+
+/**
+ * What a route declares about itself, beside its handler (src/routes/*.ts): src/routes/index.ts
+ * lists the routes, src/index.ts registers exactly those, and /openapi.json and /docs describe the
+ * same list, so neither can miss a route or invent one.
+ */
+export interface RouteSpec {
+  /** The docs page's anchor. */
+  id: string;
+  /** The path as Hono matches it (`:name{regex}` for path parameters). */
+  honoPath: string;
+  methods: readonly Method[];
+  summary: string;
+  description: string;
+  /** Whether the API key is required (api_key, api or X-API-Key). */
+  apiKey: boolean;
+  params: readonly ParamSpec[];
+  answer: AnswerSpec;
+  /** At least one per route; test/node/browser-docs.test.ts sends each one to a real server. */
+  examples: readonly RequestExample[];
+}
+
+const PATH_PARAM = /:(\w+)\{((?:[^{}]|\{[^{}]*\})+)\}/g;
+
+/** `/qr/:file{regex}` → `/qr/{file}`. */
+export function openApiPath(route: RouteSpec): string {
+  return route.honoPath.replace(PATH_PARAM, (_, name: string) => `{${name}}`);
+}
+
+/** The path parameters with the patterns Hono matches them by. */
+export function pathParams(route: RouteSpec): ParamSpec[] {
+  return [...route.honoPath.matchAll(PATH_PARAM)].map(([, name, pattern]) => ({
+    name: name!,
+    in: "path",
+    required: true,
+    description: `Matches ${pattern}.`,
+    schema: { type: "string", pattern: `^${pattern}$` },
+    example: "",
+  }));
+}
+
+/**
+ * Whether HEAD is answered. Hono runs the GET handler for a HEAD request, which is harmless for
+ * read-only routes but would enrol a user or spend a code on the API's routes (the contract allows
+ * them GET and POST only), so those refuse it.
+ */
+export function answersHead(route: RouteSpec): boolean {
+  return !route.methods.includes("POST");
+}
+
+/** The methods for a 405's Allow header. */
+export function allowHeader(route: RouteSpec): string {
+  return [...route.methods.flatMap((method) => (method === "GET" && answersHead(route) ? ["GET", "HEAD"] : [method]))].join(", ");
+}
