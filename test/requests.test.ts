@@ -24,9 +24,14 @@ describe("API keys", () => {
     }
   });
 
-  it("a wrong key outranks bad parameters", async () => {
+  it("a wrong key outranks bad parameters, a bad format included (answered in format 0)", async () => {
     const res = await testApp()(`/validate?api_key=nope&userid=x&format=1`);
     expect((await json(res)).code).toBe(1);
+    for (const path of ["/createuser?api_key=nope&email=a@example.com&format=9", "/validate?userid=1&token=123456&format=json"]) {
+      expect(await (await testApp()(path)).text(), path).toMatch(/^a:\d+:\{s:8:"response";s:15:"invalid api key";/);
+    }
+    // With a valid key the bad format is what the caller hears.
+    expect(await (await testApp()(`/validate?api_key=${key}&userid=1&token=123456&format=9`)).text()).toContain('"invalid format"');
   });
 
   it("refuses everything when no key exists at all", async () => {
