@@ -8,15 +8,14 @@ import path from "node:path";
 import { promisify } from "node:util";
 import { chromium, type Browser, type Page } from "playwright-core";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-// @ts-expect-error plain ESM scripts without type declarations
-import { startLocalServer } from "../../scripts/local-server.mjs";
+import { startLocalServer, type LocalServer } from "../../scripts/local-server";
 
 const CHROMIUM = "/usr/bin/chromium";
 const KEY = `browser${randomBytes(16).toString("hex")}`;
 const QR_SIZE = 256;
 const run = promisify(execFile);
 
-let server: { url: string; stop: () => Promise<void> };
+let server: LocalServer;
 let browser: Browser;
 const shots = mkdtempSync(path.join(tmpdir(), "totp-edge-screens-"));
 

@@ -2,10 +2,8 @@ import { existsSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from "no
 import { tmpdir } from "node:os";
 import path from "node:path";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-// @ts-expect-error plain ESM scripts without type declarations
-import { buildBundle, configProblem, FREE_PLAN_GZIP_LIMIT, readWranglerConfig } from "../../scripts/deploy.mjs";
-// @ts-expect-error plain ESM scripts without type declarations
-import { DEV_API_KEY } from "../../scripts/dev.mjs";
+import { buildBundle, configProblem, FREE_PLAN_GZIP_LIMIT, readWranglerConfig, type Bundle } from "../../scripts/deploy";
+import { DEV_API_KEY } from "../../scripts/dev";
 import { TEST_ENCRYPTION_KEYS } from "../../vitest.config";
 
 const ROOT = path.resolve(import.meta.dirname, "../..");
@@ -13,7 +11,7 @@ const tmp = mkdtempSync(path.join(tmpdir(), "totp-edge-bundle-"));
 afterAll(() => rmSync(tmp, { recursive: true, force: true }));
 
 describe("the deployable bundle (wrangler deploy --dry-run)", () => {
-  let bundle: { files: string[]; gzipBytes: number; rawBytes: number };
+  let bundle: Bundle;
   let code: string;
   beforeAll(() => {
     bundle = buildBundle({ env: "production", outdir: path.join(tmp, "dist") });
@@ -58,7 +56,7 @@ describe("the deployable bundle (wrangler deploy --dry-run)", () => {
 describe("wrangler.toml environments", () => {
   it.each(["production", "dev"])("%s has its own D1 binding with migrations, and an ISSUER", async (env) => {
     const config = await readWranglerConfig(env);
-    const db = config.d1_databases.find((binding: { binding: string }) => binding.binding === "DB");
+    const db = config.d1_databases.find((binding) => binding.binding === "DB");
     expect(db).toMatchObject({ binding: "DB", migrations_dir: "drizzle" });
     expect(config.vars.ISSUER).toMatch(/^[^:]{1,64}$/);
     expect(config.vars.SECRET_ENCRYPTION_KEYS, "the keyring is a secret, never a var").toBeUndefined();

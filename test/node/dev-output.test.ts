@@ -1,7 +1,6 @@
 import { PassThrough } from "node:stream";
 import { describe, expect, it } from "vitest";
-// @ts-expect-error plain ESM scripts without type declarations
-import { dropRequestLines } from "../../scripts/dev.mjs";
+import { dropRequestLines } from "../../scripts/dev";
 
 describe("npm run dev's terminal", () => {
   it("shows one line per request: the Worker's own, not wrangler's", async () => {

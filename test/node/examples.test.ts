@@ -8,8 +8,7 @@ import type { AddressInfo } from "node:net";
 import path from "node:path";
 import * as OTPAuth from "otpauth";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-// @ts-expect-error plain ESM scripts without type declarations
-import { startLocalServer } from "../../scripts/local-server.mjs";
+import { startLocalServer, type LocalServer } from "../../scripts/local-server";
 
 // Alphanumeric, like every key the project generates.
 const KEY = `examples${randomBytes(16).toString("hex")}`;
@@ -154,7 +153,7 @@ function stepOf(secret: string, code: string): number | null {
   return totp.validate({ token: code, window: 2 });
 }
 
-let server: { url: string; stop: () => Promise<void> };
+let server: LocalServer;
 beforeAll(async () => {
   server = await startLocalServer({ apiKeys: { examples: KEY } });
 }, 120_000);

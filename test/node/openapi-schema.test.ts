@@ -1,11 +1,10 @@
 import { Validator, type SpecData } from "@seriousme/openapi-schema-validator";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-// @ts-expect-error plain ESM scripts without type declarations
-import { startLocalServer } from "../../scripts/local-server.mjs";
+import { startLocalServer, type LocalServer } from "../../scripts/local-server";
 
 // The validator reads its JSON schemas from disk and compiles them with ajv (code generation),
 // neither of which workerd allows: so this check runs in Node against a real `wrangler dev`.
-let server: { url: string; stop: () => Promise<void>; output: () => string };
+let server: LocalServer;
 beforeAll(async () => {
   server = await startLocalServer();
 }, 120_000);

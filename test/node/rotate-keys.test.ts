@@ -5,10 +5,8 @@ import * as OTPAuth from "otpauth";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { generateApiKey } from "../../src/crypto/api-keys";
 import { loadKeyring, open, seal } from "../../src/crypto/secret-box";
-// @ts-expect-error plain ESM scripts without type declarations
-import { freePort, startLocalServer } from "../../scripts/local-server.mjs";
-// @ts-expect-error plain ESM scripts without type declarations
-import { execute, sqlString } from "../../scripts/d1.mjs";
+import { execute, sqlString } from "../../scripts/d1";
+import { freePort, startLocalServer, type LocalServer } from "../../scripts/local-server";
 
 const run = promisify(execFile);
 const API_KEY = generateApiKey();
@@ -16,12 +14,11 @@ const oldKey = `old:${randomBytes(32).toString("base64")}`;
 const newKey = `new:${randomBytes(32).toString("base64")}`;
 const thirdKey = `third:${randomBytes(32).toString("base64")}`;
 
-type Server = { url: string; persistTo: string; stop: () => Promise<void> };
 type User = { userid: number; hash: string; hashqr: string };
-let server: Server;
+let server: LocalServer;
 const users: User[] = [];
 
-const startWorker = (keys: string, persistTo?: string): Promise<Server> =>
+const startWorker = (keys: string, persistTo?: string): Promise<LocalServer> =>
   startLocalServer({ persistTo, apiKeys: { rotation: API_KEY }, vars: { SECRET_ENCRYPTION_KEYS: keys } });
 
 beforeAll(async () => {
@@ -34,14 +31,14 @@ beforeAll(async () => {
 }, 180_000);
 afterAll(() => server?.stop());
 
-const sql = (query: string) => execute(query, { persistTo: server.persistTo }) as Array<Record<string, unknown>>;
+const sql = (query: string) => execute(query, { persistTo: server.persistTo });
 const keyIds = () => sql("SELECT secret_key_id AS k, count(*) AS n FROM users GROUP BY k ORDER BY k").map(({ k, n }) => `${k}:${n}`);
 const sealedRows = () => sql("SELECT id, secret_key_id, secret_ciphertext FROM users ORDER BY id");
 
 /** The script with this keyring in its environment; exit code and both outputs. */
 async function rotateKeys(keys: string, ...args: string[]) {
   try {
-    const { stdout, stderr } = await run("node", ["--import", "tsx", "scripts/rotate-keys.mjs", "--persist-to", server.persistTo, ...args], {
+    const { stdout, stderr } = await run("node", ["--import", "tsx", "scripts/rotate-keys.ts", "--persist-to", server.persistTo, ...args], {
       env: { ...process.env, SECRET_ENCRYPTION_KEYS: keys },
     });
     return { code: 0, stdout, stderr };
@@ -152,7 +149,7 @@ describe("npm run rotate-keys", () => {
     await insertOldUsers(Array.from({ length: 6 }, (_, i) => `early${i}@example.com`));
 
     // One row per write, so the first pass is still running when the late users arrive.
-    const child = spawn("node", ["--import", "tsx", "scripts/rotate-keys.mjs", "--persist-to", server.persistTo, "--worker", server.url, "--batch", "1"], {
+    const child = spawn("node", ["--import", "tsx", "scripts/rotate-keys.ts", "--persist-to", server.persistTo, "--worker", server.url, "--batch", "1"], {
       env: { ...process.env, SECRET_ENCRYPTION_KEYS: `${newKey},${oldKey}` },
       stdio: "pipe",
     });
@@ -165,7 +162,7 @@ describe("npm run rotate-keys", () => {
       if (Date.now() - start > 120_000) throw new Error(`the rotation did not start:\n${stdout}${stderr}`);
     }
     await insertOldUsers(["late0@example.com", "late1@example.com", "late2@example.com"]);
-    // The test's insert and the script's queries take turns on the local D1's lock (d1.mjs retries
+    // The test's insert and the script's queries take turns on the local D1's lock (scripts/d1.ts retries
     // and says so on stderr); anything else on stderr is a failure.
     const exitCode = await exit;
     const unexpected = stderr.split("\n").filter((line) => line && !line.startsWith("local D1 is locked by another process"));

@@ -1,7 +1,30 @@
 // Peak memory of the workerd processes behind a wrangler dev process group, read from /proc.
 import { readdirSync, readFileSync } from "node:fs";
 
-function statusOf(pid) {
+/** CPU used by the server since `start()`, in ms, split into workerd and wrangler's Node process. */
+export interface CpuMeter {
+  start(): () => { workerdMs: number; nodeMs: number };
+}
+
+export interface MemorySampler {
+  /** The largest sampled VmRSS total since the previous call, in MiB: one run's peak. */
+  takeWindowPeak(): number;
+  stop(): MemoryReport;
+}
+
+export interface MemoryReport {
+  processes: number;
+  samples: number;
+  peakRssMiB: number;
+  vmHwmMiB: number;
+}
+
+interface GroupProcess {
+  pid: number;
+  workerd: boolean;
+}
+
+function statusOf(pid: number): string | null {
   try {
     return readFileSync(`/proc/${pid}/status`, "utf8");
   } catch {
@@ -9,13 +32,13 @@ function statusOf(pid) {
   }
 }
 
-function kib(status, field) {
+function kib(status: string, field: string): number {
   const match = status.match(new RegExp(`^${field}:\\s+(\\d+) kB`, "m"));
   return match ? Number(match[1]) : 0;
 }
 
 /** CPU time (user + system) a process has used so far, in ms; 0 once it is gone. */
-function cpuMs(pid) {
+function cpuMs(pid: number): number {
   try {
     const stat = readFileSync(`/proc/${pid}/stat`, "utf8");
     const fields = stat.slice(stat.lastIndexOf(")") + 2).split(" ");
@@ -32,7 +55,7 @@ const CLOCK_TICKS = 100;
  * CPU used by the server's processes over a stretch of time: workerd (the Worker, D1, and
  * wrangler's proxy worker) and Node (wrangler's own process: dev tooling that does not exist at the edge).
  */
-export function cpuMeter(groupId) {
+export function cpuMeter(groupId: number): CpuMeter {
   const read = () => new Map(groupPids(groupId).map((p) => [p.pid, { workerd: p.workerd, ms: cpuMs(p.pid) }]));
   return {
     start() {
@@ -52,11 +75,11 @@ export function cpuMeter(groupId) {
 }
 
 /** The processes of a process group, marked whether they are workerd. */
-function groupPids(groupId) {
-  const pids = [];
+function groupPids(groupId: number): GroupProcess[] {
+  const pids: GroupProcess[] = [];
   for (const entry of readdirSync("/proc")) {
     if (!/^\d+$/.test(entry)) continue;
-    let stat;
+    let stat: string;
     try {
       stat = readFileSync(`/proc/${entry}/stat`, "utf8");
     } catch {
@@ -71,7 +94,7 @@ function groupPids(groupId) {
 }
 
 /** The workerd processes whose process group is `groupId` (wrangler is spawned detached, as its own group leader). */
-function workerdPids(groupId) {
+function workerdPids(groupId: number): number[] {
   return groupPids(groupId).filter((p) => p.workerd).map((p) => p.pid);
 }
 
@@ -79,8 +102,8 @@ function workerdPids(groupId) {
  * Samples every `intervalMs`: the largest VmRSS seen (sum over workerd processes) and each
  * process's VmHWM (the kernel's own high-water mark, which catches peaks between samples).
  */
-export function sampleWorkerdMemory(groupId, intervalMs = 250) {
-  const hwm = new Map();
+export function sampleWorkerdMemory(groupId: number, intervalMs = 250): MemorySampler {
+  const hwm = new Map<number, number>();
   let peakRssKiB = 0;
   let windowPeakKiB = 0;
   let samples = 0;
@@ -99,7 +122,6 @@ export function sampleWorkerdMemory(groupId, intervalMs = 250) {
   sample();
   const timer = setInterval(sample, intervalMs);
   return {
-    /** The largest sampled VmRSS total since the previous call, in MiB: one run's peak. */
     takeWindowPeak() {
       sample();
       const peak = windowPeakKiB;
@@ -115,4 +137,4 @@ export function sampleWorkerdMemory(groupId, intervalMs = 250) {
   };
 }
 
-const round = (x) => Math.round(x * 10) / 10;
+const round = (x: number) => Math.round(x * 10) / 10;

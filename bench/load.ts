@@ -1,20 +1,48 @@
 // One autocannon run with our own latency record: autocannon's histogram keeps whole
 // milliseconds, too coarse for sub-millisecond local answers, so every response time is kept here.
 import autocannon from "autocannon";
+import type { CpuMeter } from "./rss";
 
-/**
- * @param {object} options
- * @param {string} options.url server origin
- * @param {number} options.connections
- * @param {number} [options.seconds] run length, unless `amount` is given
- * @param {number} [options.amount] run until this many requests were answered instead
- * @param {() => string} options.nextPath the path (with query) of each request
- * @param {() => Record<string, string>} [options.nextHeaders] extra headers of each request
- * @param {(body: string) => boolean} options.verifyBody whether a 200 answer is the expected one
- * @param {{ start(): () => { workerdMs: number, nodeMs: number } }} [options.cpu] server CPU meter
- */
-export async function runLoad({ url, connections, seconds, amount, nextPath, nextHeaders, verifyBody, cpu }) {
-  const times = [];
+/** A stream of requests: nextPath (and nextHeaders) are called once per request, at send time. */
+export interface Scenario {
+  name: string;
+  /** The path (with query) of each request. */
+  nextPath: () => string;
+  /** Extra headers of each request. */
+  nextHeaders?: () => Record<string, string>;
+  /** Whether a 200 answer is the expected one. */
+  verifyBody: (body: string) => boolean;
+}
+
+interface LoadOptions extends Scenario {
+  /** Server origin. */
+  url: string;
+  connections: number;
+  /** Run length, unless `amount` is given. */
+  seconds?: number;
+  /** Run until this many requests were answered instead. */
+  amount?: number | undefined;
+  /** The server's CPU meter; without it the CPU figures are null. */
+  cpu?: CpuMeter;
+}
+
+export interface LoadResult {
+  connections: number;
+  seconds: number;
+  requests: number;
+  rps: number;
+  /** Milliseconds, null when nothing was answered. */
+  p50: number | null;
+  p99: number | null;
+  errors: number;
+  /** Server CPU ms per answered request: robust to other load on the machine, unlike req/s. */
+  workerdCpuMs: number | null;
+  wranglerNodeCpuMs: number | null;
+  errorKinds: { connection: number; timeouts: number; non2xx: number; wrongBody: number };
+}
+
+export async function runLoad({ url, connections, seconds, amount, nextPath, nextHeaders, verifyBody, cpu }: LoadOptions): Promise<LoadResult> {
+  const times: number[] = [];
   const stopCpu = cpu?.start();
   const started = process.hrtime.bigint();
   const instance = autocannon({
@@ -45,7 +73,6 @@ export async function runLoad({ url, connections, seconds, amount, nextPath, nex
     p50: percentile(times, 0.5),
     p99: percentile(times, 0.99),
     errors: result.errors + result.non2xx + result.mismatches,
-    // Server CPU per answered request: robust to other load on the machine, unlike req/s.
     workerdCpuMs: used && answered ? Number((used.workerdMs / answered).toFixed(2)) : null,
     wranglerNodeCpuMs: used && answered ? Number((used.nodeMs / answered).toFixed(2)) : null,
     errorKinds: { connection: result.errors - result.timeouts, timeouts: result.timeouts, non2xx: result.non2xx, wrongBody: result.mismatches },
@@ -53,8 +80,7 @@ export async function runLoad({ url, connections, seconds, amount, nextPath, nex
 }
 
 /** Nearest-rank percentile in ms, two decimals. */
-function percentile(sorted, q) {
-  if (sorted.length === 0) return null;
+function percentile(sorted: readonly number[], q: number): number | null {
   const value = sorted[Math.min(sorted.length - 1, Math.ceil(q * sorted.length) - 1)];
-  return Number(value.toFixed(2));
+  return value === undefined ? null : Number(value.toFixed(2));
 }

@@ -1,13 +1,24 @@
-// The request streams of the HTTP benchmark. Each returns { name, nextPath, verifyBody }:
-// nextPath is called once per request, so validate tokens are computed at send time.
+// The request streams of the HTTP benchmark. nextPath is called once per request, so validate
+// tokens are computed at send time.
 import { HOTP, Secret } from "otpauth";
+import type { Scenario } from "./load";
 
 const PERIOD = 30;
 const WINDOW = 1;
 const currentStep = () => Math.floor(Date.now() / 1000 / PERIOD);
 
+interface SeededUsers {
+  apiKey: string;
+  /** The raw TOTP secrets; index i is user i+1's. */
+  secrets: readonly Uint8Array[];
+}
+
+function hotpOf(secret: Uint8Array): HOTP {
+  return new HOTP({ secret: new Secret({ buffer: secret.slice().buffer }), digits: 6, algorithm: "SHA1" });
+}
+
 /** The ceiling: one indexed D1 read and nothing else. */
-export function healthz() {
+export function healthz(): Scenario {
   const start = '{"status":"ok","database":true,"keyIds":[';
   return { name: "healthz (ceiling)", nextPath: () => "/healthz", verifyBody: (b) => b.startsWith(start) };
 }
@@ -17,9 +28,9 @@ export function healthz() {
  * not used inside the ±1 window (the server refuses a step at or before the last accepted one).
  * A user thus yields up to three tokens per 30 s, and one more per step after that.
  */
-export function validateSuccess({ apiKey, secrets }) {
-  const lastUsed = new Array(secrets.length).fill(-Infinity);
-  const hotps = new Array(secrets.length);
+export function validateSuccess({ apiKey, secrets }: SeededUsers): Scenario {
+  const lastUsed: number[] = new Array<number>(secrets.length).fill(-Infinity);
+  const hotps: Array<HOTP | undefined> = [];
   let next = 0;
   return {
     name: "validate, valid token",
@@ -31,11 +42,11 @@ export function validateSuccess({ apiKey, secrets }) {
       for (let tried = 0; tried < secrets.length; tried++) {
         const i = next;
         next = (next + 1) % secrets.length;
-        const use = Math.max(lastUsed[i] + 1, lowest);
+        const use = Math.max(lastUsed[i]! + 1, lowest);
         if (use > step + WINDOW) continue;
         lastUsed[i] = use;
-        hotps[i] ??= new HOTP({ secret: Secret.fromHex(secrets[i].toString("hex")), digits: 6, algorithm: "SHA1" });
-        return `/validate?api_key=${apiKey}&userid=${i + 1}&token=${hotps[i].generate({ counter: use })}&format=3`;
+        const hotp = (hotps[i] ??= hotpOf(secrets[i]!));
+        return `/validate?api_key=${apiKey}&userid=${i + 1}&token=${hotp.generate({ counter: use })}&format=3`;
       }
       throw new Error("every user has used every step in the window: the run needs fewer requests or more users");
     },
@@ -50,18 +61,18 @@ export function validateSuccess({ apiKey, secrets }) {
  * 2 round trips); `name` and a few `secrets` make the stream of users whose keys the isolate
  * has cached (check, then write: 1 round trip).
  */
-export function validateFailure({ apiKey, secrets, name = "validate, wrong token" }) {
-  const hotps = new Array(secrets.length);
+export function validateFailure({ apiKey, secrets, name = "validate, wrong token" }: SeededUsers & { name?: string }): Scenario {
+  const hotps: Array<HOTP | undefined> = [];
   let next = Math.floor(secrets.length / 2);
   return {
     name,
     nextPath() {
       const i = next;
       next = (next + 1) % secrets.length;
-      hotps[i] ??= new HOTP({ secret: Secret.fromHex(secrets[i].toString("hex")), digits: 6, algorithm: "SHA1" });
+      const hotp = (hotps[i] ??= hotpOf(secrets[i]!));
       const step = currentStep();
-      const valid = new Set();
-      for (let s = step - WINDOW - 1; s <= step + WINDOW + 1; s++) valid.add(hotps[i].generate({ counter: s }));
+      const valid = new Set<string>();
+      for (let s = step - WINDOW - 1; s <= step + WINDOW + 1; s++) valid.add(hotp.generate({ counter: s }));
       let token = Math.floor(Math.random() * 1e6);
       while (valid.has(String(token).padStart(6, "0"))) token = (token + 1) % 1e6;
       return `/validate?api_key=${apiKey}&userid=${i + 1}&token=${String(token).padStart(6, "0")}&format=1`;
@@ -71,7 +82,7 @@ export function validateFailure({ apiKey, secrets, name = "validate, wrong token
 }
 
 /** New users with unique emails; format 3 answers exactly "true" on success. */
-export function createUser({ apiKey }) {
+export function createUser({ apiKey }: Pick<SeededUsers, "apiKey">): Scenario {
   const run = Date.now().toString(36);
   let n = 0;
   return {
@@ -82,7 +93,7 @@ export function createUser({ apiKey }) {
 }
 
 /** The whole user list (10,000 seeded users): a JSON array. */
-export function listUsers({ apiKey, count }) {
+export function listUsers({ apiKey, count }: { apiKey: string; count: number }): Scenario {
   const tail = `"userid":${count},`;
   return {
     name: `listusers (${count.toLocaleString("en")} users)`,

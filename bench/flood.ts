@@ -2,10 +2,34 @@
 // alone, then while a second client floods wrong API keys from one address (which the
 // KEY_REFUSALS limit blocks), then from a new address per request (which no per-address limit
 // can stop: the residual cost of a distributed flood, for the record).
-import { runLoad } from "./load.mjs";
+import { runLoad, type LoadResult, type Scenario } from "./load";
+
+interface FloodOptions {
+  /** The legitimate client's stream. */
+  legit: Scenario;
+  seconds: number;
+  /** Of the legitimate client and of the flooder each. */
+  connections: number;
+}
+
+interface FloodRow {
+  /** Which flood ran beside the legitimate client ("none" for the run alone). */
+  flood: string;
+  legit: LoadResult;
+  /** The share of flood requests answered 429, 3 decimals. */
+  flood429: number | null;
+  floodRps: number | null;
+  /** The legitimate p50 over its p50 alone. */
+  p50Ratio: number | null;
+}
+
+export interface FloodResult {
+  connections: number;
+  rows: FloodRow[];
+}
 
 /** Wrong, never-repeating API keys; `spread` gives every request its own client address. */
-function wrongKeyFlood({ spread }) {
+function wrongKeyFlood({ spread }: { spread: boolean }): Scenario {
   let n = 0;
   return {
     name: spread ? "wrong keys, a new address per request" : "wrong keys, one address",
@@ -17,16 +41,10 @@ function wrongKeyFlood({ spread }) {
   };
 }
 
-/**
- * @param {string} url
- * @param {object} options
- * @param {{ nextPath: () => string, verifyBody: (b: string) => boolean }} options.legit the legitimate stream
- * @param {number} options.seconds
- * @param {number} options.connections of the legitimate client and of the flooder each
- */
-export async function runFlood(url, { legit, seconds, connections }) {
+export async function runFlood(url: string, { legit, seconds, connections }: FloodOptions): Promise<FloodResult> {
   const alone = await runLoad({ url, connections, seconds, ...legit });
-  const rows = [{ flood: "none", legit: alone, flood429: null, floodRps: null }];
+  const ratio = (during: LoadResult) => (alone.p50 && during.p50 ? Number((during.p50 / alone.p50).toFixed(2)) : null);
+  const rows: FloodRow[] = [{ flood: "none", legit: alone, flood429: null, floodRps: null, p50Ratio: ratio(alone) }];
   for (const spread of [false, true]) {
     const flood = wrongKeyFlood({ spread });
     const [during, flooded] = await Promise.all([
@@ -38,8 +56,8 @@ export async function runFlood(url, { legit, seconds, connections }) {
       legit: during,
       floodRps: flooded.rps,
       flood429: flooded.requests ? Number((flooded.errorKinds.non2xx / flooded.requests).toFixed(3)) : null,
+      p50Ratio: ratio(during),
     });
   }
-  for (const row of rows) row.p50Ratio = alone.p50 && row.legit.p50 ? Number((row.legit.p50 / alone.p50).toFixed(2)) : null;
   return { connections, rows };
 }

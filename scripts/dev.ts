@@ -1,13 +1,13 @@
 // `npm run dev`: migrates the local D1, makes sure the development API key and an encryption key
 // exist, then serves the API on localhost:8787 until Ctrl-C. Importing this file does nothing
-// but define DEV_API_KEY (the API key CLI and the tests read it).
-import { existsSync, readFileSync, realpathSync, writeFileSync } from "node:fs";
+// but define DEV_API_KEY and dropRequestLines (the API key CLI and the tests use them).
+import { existsSync, readFileSync, writeFileSync } from "node:fs";
 import path from "node:path";
 import { createInterface } from "node:readline";
-import { pathToFileURL } from "node:url";
-import { applyMigrations, newEncryptionKey } from "./d1.mjs";
-import { insertApiKeys } from "./local-server.mjs";
-import { ROOT, spawnWrangler, stopGroup } from "./wrangler.mjs";
+import { insertApiKeys } from "./api-key-rows";
+import { runIfEntryPoint } from "./cli";
+import { applyMigrations, newEncryptionKey } from "./d1";
+import { ROOT, spawnWrangler, stopGroup } from "./wrangler";
 
 /**
  * Documented in the README, so public: only ever inserted into the local D1. Letters and digits
@@ -17,7 +17,7 @@ import { ROOT, spawnWrangler, stopGroup } from "./wrangler.mjs";
  */
 export const DEV_API_KEY = "devkeyTOTPedgeLocalOnlyNotSecret";
 
-function main() {
+async function main(): Promise<void> {
   const port = process.env.PORT ?? "8787";
   // The local keyring is made once and kept: secrets sealed under it must stay readable across runs.
   const devVars = path.join(ROOT, ".dev.vars");
@@ -27,14 +27,14 @@ function main() {
   }
 
   applyMigrations({});
-  insertApiKeys({ development: DEV_API_KEY }, {});
+  await insertApiKeys([{ label: "development", key: DEV_API_KEY }], {}, { ifAbsent: true });
   console.log(`\nLocal D1 migrated. Development API key: ${DEV_API_KEY}`);
   console.log(`Try: curl http://localhost:${port}/createuser -H "X-API-Key: ${DEV_API_KEY}" -d email=alice@example.com -d format=1`);
   console.log(`API reference: http://localhost:${port}/docs\n`);
 
   const child = spawnWrangler(["dev", "--port", port, "--show-interactive-dev-session=false"], { stdio: ["inherit", "pipe", "pipe"] });
-  dropRequestLines(child.stdout, process.stdout);
-  dropRequestLines(child.stderr, process.stderr);
+  if (child.stdout) dropRequestLines(child.stdout, process.stdout);
+  if (child.stderr) dropRequestLines(child.stderr, process.stderr);
   const stop = () => stopGroup(child).then(() => process.exit(0));
   process.on("SIGINT", stop);
   process.on("SIGTERM", stop);
@@ -46,12 +46,11 @@ function main() {
  * 200 OK (12ms)"): the Worker logs each request itself, with the route and the API's outcome, so
  * the terminal shows one line per request instead of two.
  */
-export function dropRequestLines(from, to) {
+export function dropRequestLines(from: NodeJS.ReadableStream, to: NodeJS.WritableStream): void {
   const request = /^(?:\x1b\[[0-9;]*m)*\[wrangler:info\](?:\x1b\[[0-9;]*m)* [A-Z]+ \S+ \d{3} /;
   createInterface({ input: from, crlfDelay: Infinity }).on("line", (line) => {
     if (!request.test(line)) to.write(`${line}\n`);
   });
 }
 
-// import.meta.url is the real path of this file; argv[1] is the path node was given.
-if (process.argv[1] && import.meta.url === pathToFileURL(realpathSync(process.argv[1])).href) main();
+runIfEntryPoint(import.meta.url, main);

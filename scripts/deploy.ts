@@ -3,11 +3,11 @@
 // --dry-run only builds the bundle (offline, no login needed) and reports its size.
 import { readdirSync, readFileSync, rmSync } from "node:fs";
 import path from "node:path";
-import { gzipSync } from "node:zlib";
 import { parseArgs } from "node:util";
-import { pathToFileURL } from "node:url";
-import { targetArgs } from "./d1.mjs";
-import { ROOT, wrangler } from "./wrangler.mjs";
+import { gzipSync } from "node:zlib";
+import { messageOf, runIfEntryPoint } from "./cli";
+import { targetArgs } from "./d1";
+import { ROOT, wrangler } from "./wrangler";
 
 /** Workers' limit on the compressed Worker on the Free plan (the Paid plan allows 10 MiB). */
 export const FREE_PLAN_GZIP_LIMIT = 3 * 1024 * 1024;
@@ -20,11 +20,35 @@ const USAGE = `usage: npm run deploy [-- options]
 Without --dry-run: applies the migrations to the environment's remote D1, then \`wrangler deploy --env NAME\`.
 See DEPLOY.md for the whole procedure.`;
 
+interface BundleOptions {
+  /** A wrangler.toml environment (default: production). */
+  env?: string;
+  /** Emptied, then filled with the bundle (default: dist/). */
+  outdir?: string;
+}
+
+export interface Bundle {
+  outdir: string;
+  /** The uploaded modules: .js, .mjs and .wasm (source maps are not uploaded). */
+  files: string[];
+  rawBytes: number;
+  gzipBytes: number;
+}
+
+/**
+ * The parts of wrangler's resolved configuration read here and in the tests. wrangler's own type
+ * comes from a package it bundles without its declarations, so it arrives as `any`.
+ */
+interface WranglerConfig {
+  d1_databases: Array<{ binding: string; database_name?: string; database_id?: string; migrations_dir?: string }>;
+  vars: Record<string, unknown>;
+}
+
 /**
  * Builds the deployable bundle exactly as `wrangler deploy` would, without uploading it, and
- * returns its files (source maps excluded: they are not uploaded) and their gzip size.
+ * returns its files and their gzip size.
  */
-export function buildBundle({ env = "production", outdir = path.join(ROOT, "dist") } = {}) {
+export function buildBundle({ env = "production", outdir = path.join(ROOT, "dist") }: BundleOptions = {}): Bundle {
   rmSync(outdir, { recursive: true, force: true });
   wrangler(["deploy", "--dry-run", "--outdir", outdir, "--env", env]);
   const files = readdirSync(outdir)
@@ -36,13 +60,15 @@ export function buildBundle({ env = "production", outdir = path.join(ROOT, "dist
 }
 
 /** The environment's configuration as wrangler resolves it (envs do not inherit bindings or vars). */
-export async function readWranglerConfig(env, configPath = path.join(ROOT, "wrangler.toml")) {
-  const { unstable_readConfig } = await import("wrangler");
-  return unstable_readConfig({ config: configPath, env }, { hideWarnings: true });
+export async function readWranglerConfig(env: string, configPath = path.join(ROOT, "wrangler.toml")): Promise<WranglerConfig> {
+  // Loaded on demand: wrangler's API is large, and only this path of the script needs it.
+  const { unstable_readConfig: readConfig } = await import("wrangler");
+  const config: WranglerConfig = readConfig({ config: configPath, env }, { hideWarnings: true });
+  return config;
 }
 
 /** Why this environment cannot be deployed yet, or null. Checked before anything touches the network. */
-export async function configProblem(env, configPath) {
+export async function configProblem(env: string, configPath?: string): Promise<string | null> {
   const config = await readWranglerConfig(env, configPath);
   const db = config.d1_databases.find((binding) => binding.binding === "DB");
   if (!db) return `wrangler.toml has no D1 binding "DB" for --env ${env}: add a [[env.${env}.d1_databases]] section (DEPLOY.md).`;
@@ -57,28 +83,31 @@ export async function configProblem(env, configPath) {
   return null;
 }
 
-function isLoggedIn() {
+function isLoggedIn(): boolean {
   // whoami exits 0 either way; an API token in CLOUDFLARE_API_TOKEN counts as logged in too.
   return !/not authenticated/i.test(wrangler(["whoami"]));
 }
 
-const kib = (bytes) => `${(bytes / 1024).toFixed(1)} KiB`;
+const kib = (bytes: number) => `${(bytes / 1024).toFixed(1)} KiB`;
 
-async function main() {
-  let values;
+function parse() {
   try {
-    ({ values } = parseArgs({
+    return parseArgs({
       options: {
         env: { type: "string", default: "production" },
         "dry-run": { type: "boolean", default: false },
         outdir: { type: "string" },
         help: { type: "boolean", short: "h" },
       },
-    }));
+    }).values;
   } catch (error) {
-    console.error(`${error.message}\n\n${USAGE}`);
+    console.error(`${messageOf(error)}\n\n${USAGE}`);
     process.exit(2);
   }
+}
+
+async function main(): Promise<void> {
+  const values = parse();
   if (values.help) {
     console.log(USAGE);
     return;
@@ -113,9 +142,4 @@ async function main() {
   ].join("\n"));
 }
 
-if (import.meta.url === pathToFileURL(process.argv[1] ?? "").href) {
-  main().catch((error) => {
-    console.error(error.message);
-    process.exit(1);
-  });
-}
+runIfEntryPoint(import.meta.url, main);
