@@ -1,13 +1,13 @@
 // The conformance suite's own readers of the answer formats: they must be strict, or a server
 // bug in a format would pass unnoticed.
 import { describe, expect, it } from "vitest";
-import { parsePhpSerialized } from "../../conformance/parse/php";
-import { parseFlatXml } from "../../conformance/parse/xml";
-import { parseJsonObject } from "../../conformance/parse/json";
-import { BodyParseError } from "../../conformance/parse/parsed-body";
-import { matchValue } from "../../conformance/match";
-import { RunIdentity, Scope } from "../../conformance/placeholders";
-import { totpAt, waitBeforeToken, wrongTotp } from "../../conformance/totp";
+import { parsePhpSerialized } from "../../conformance/src/parse/php";
+import { parseFlatXml } from "../../conformance/src/parse/xml";
+import { parseJsonObject } from "../../conformance/src/parse/json";
+import { BodyParseError } from "../../conformance/src/parse/parsed-body";
+import { matchValue } from "../../conformance/src/match";
+import { RunIdentity, Scope } from "../../conformance/src/placeholders";
+import { totpAt, waitBeforeToken, wrongTotp } from "../../conformance/src/totp";
 
 describe("conformance parsers", () => {
   it("reads PHP serialize() with UTF-8 byte lengths, in order, and refuses a wrong length", () => {

@@ -1,14 +1,17 @@
 // Runs the conformance suite (the real CLI, as a child process) against `wrangler dev`, and proves
-// that it catches bugs: a local proxy in front of the server breaks one behaviour at a time.
+// that it catches bugs: a local proxy in front of the server breaks one behaviour at a time. Also
+// records a run and replays it against the server unchanged and with one field changed.
 import { spawn } from "node:child_process";
 import { randomBytes } from "node:crypto";
+import { mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from "node:fs";
 import http from "node:http";
 import type { AddressInfo } from "node:net";
+import { tmpdir } from "node:os";
+import path from "node:path";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-// @ts-expect-error plain ESM scripts without type declarations
-import { freePort, startLocalServer } from "../../scripts/local-server.mjs";
+import { freePort, startLocalServer, type LocalServer } from "../../scripts/local-server";
 
-const KEY = `conformance-${randomBytes(8).toString("hex")}`;
+const KEY = `conformance${randomBytes(8).toString("hex")}`;
 
 interface Answer {
   status: number;
@@ -71,7 +74,7 @@ interface CliRun {
 
 function runCli(args: string[], onStdout?: (text: string, child: ReturnType<typeof spawn>) => void): Promise<CliRun> {
   return new Promise((resolve, reject) => {
-    const child = spawn(process.execPath, ["--import", "tsx", "conformance/cli.ts", ...args], { cwd: process.cwd(), stdio: ["ignore", "pipe", "pipe"] });
+    const child = spawn(process.execPath, ["--import", "tsx", "conformance/src/cli.ts", ...args], { cwd: process.cwd(), stdio: ["ignore", "pipe", "pipe"] });
     let stdout = "";
     let stderr = "";
     child.stdout.on("data", (chunk: Buffer) => {
@@ -98,14 +101,16 @@ function onJson(rewrite: (value: Record<string, unknown>) => Record<string, unkn
   };
 }
 
-let server: { url: string; stop: () => Promise<void> };
+let server: LocalServer;
 const proxies: Proxy[] = [];
+const scratch = mkdtempSync(path.join(tmpdir(), "conformance-test-"));
 beforeAll(async () => {
   server = await startLocalServer({ apiKeys: { conformance: KEY } });
 }, 120_000);
 afterAll(async () => {
   await Promise.all(proxies.map((proxy) => proxy.close()));
   await server?.stop();
+  rmSync(scratch, { recursive: true, force: true });
 });
 
 async function proxyWith(mutate?: Mutation): Promise<Proxy> {
@@ -213,5 +218,118 @@ describe("npm run conformance", () => {
     expect(run.stdout).toMatch(/contract-validate-errors › unknown userid \(code 4\)\s+\| body\.response\s+\| "user not found"\s+\| "no such user"/);
     // userids, secrets and hosts differ on every run and are not reported.
     expect(run.stdout).not.toMatch(/\| body\.(userid|hash|hashqr) /);
+  });
+});
+
+/** The rows of the compare/replay table: [step, field, A, B], cells trimmed. */
+function tableRows(stdout: string): string[][] {
+  const lines = stdout.split("\n");
+  const rule = lines.findIndex((line) => /^-+-\+-/.test(line));
+  if (rule < 0) return [];
+  const rows: string[][] = [];
+  for (const line of lines.slice(rule + 1)) {
+    if (!line.includes(" | ")) break;
+    rows.push(line.split(" | ").map((cell) => cell.trim()));
+  }
+  return rows;
+}
+
+interface RecordedStep {
+  fixture: string;
+  step: string;
+  passed: boolean;
+  observed: Record<string, string>;
+  request?: { url: string; body?: string; multipart?: Record<string, string> };
+  answer?: { status: number; body: string };
+}
+
+function recordedFiles(directory: string): Map<string, string> {
+  const files = new Map<string, string>();
+  for (const name of readdirSync(directory, { recursive: true, encoding: "utf8" })) {
+    if (name.endsWith(".json")) files.set(name, readFileSync(path.join(directory, name), "utf8"));
+  }
+  return files;
+}
+
+describe("--record and --replay", () => {
+  const recording = path.join(scratch, "recording");
+  /** what the server said on the wire while the recording was made */
+  const wire: string[] = [];
+  let record: CliRun;
+  const OTHER_PERSON = "alice.realperson@example.org";
+
+  beforeAll(async () => {
+    // An appliance lists its real users too: one that is not the suite's must not reach a recording.
+    const created = await fetch(`${server.url}/createuser?api_key=${KEY}&email=${encodeURIComponent(OTHER_PERSON)}&format=1`);
+    expect(created.status).toBe(200);
+    const proxy = await proxyWith((request, answer) => {
+      wire.push(`${request.url}\n${answer.body}`);
+      return answer;
+    });
+    record = await runCli(["--target", proxy.url, "--api-key", KEY, "--record", recording]);
+    await fetch(`${server.url}/api.php?action=deletelocaluser&user=${encodeURIComponent(OTHER_PERSON)}&api_key=${KEY}`);
+  }, 120_000);
+
+  it("saves one file per step with its request and answer, and no key, secret, code, password, QR image or other user", () => {
+    expect(record.code).toBe(0);
+    const passed = Number(closing(record.stdout)?.[1]);
+    expect(passed).toBeGreaterThanOrEqual(60);
+    const files = recordedFiles(recording);
+    const index = JSON.parse(files.get("run.json") ?? "{}") as { tool: string; passed: number; failed: number; fixtures: string[] };
+    const { version } = JSON.parse(readFileSync("conformance/package.json", "utf8")) as { version: string };
+    expect(index).toMatchObject({ tool: `totp-conformance ${version}`, passed, failed: 0 });
+    expect(files.size).toBe(passed + 1);
+    const steps = [...files].filter(([name]) => name !== "run.json").map(([, text]) => JSON.parse(text) as RecordedStep);
+    const validate = steps.find((step) => step.fixture === "seed-validate" && step.step === "validate a with the current token (format 1)");
+    expect(validate).toMatchObject({ passed: true, observed: { "body.response": '"OTP is valid"', "body.userid": "<integer>" } });
+    expect(validate?.request?.url).toMatch(/\/validate\?api_key=<redacted>&userid=\d+&token=<redacted>&format=1$/);
+    expect(validate?.answer).toMatchObject({ status: 200, body: expect.stringMatching(/^\{"response":"OTP is valid","userid":\d+,"validation":"true"\}$/) });
+
+    const text = [...files.values()].join("\n");
+    // Every TOTP secret the server handed out (createuser's hash, hashqr's secret), as seen on the wire.
+    const secrets = new Set(wire.join("\n").match(/[A-Z2-7]{32}/g));
+    expect(secrets.size).toBeGreaterThan(20);
+    for (const secret of secrets) expect(text).not.toContain(secret);
+    expect(text).not.toContain(KEY);
+    const sent = steps.map((step) => JSON.stringify(step.request ?? {})).join("\n");
+    expect(sent).toMatch(/token=<redacted>/);
+    expect(sent).toMatch(/localpassword=<redacted>/);
+    expect(sent).not.toMatch(/[?&\\"](?:api_key|api|token|localpassword)=(?!<redacted>)/);
+    expect(sent).not.toMatch(/\\*"(?:api_key|api|token|localpassword)\\*": ?\\*"(?!<redacted>)/);
+    const bodies = steps.map((step) => step.answer?.body ?? "");
+    expect(bodies.filter((body) => /<svg[\s>]/.test(body))).toEqual([]);
+    expect(bodies.filter((body) => body.startsWith("(an SVG image of ")).length).toBeGreaterThan(0);
+    expect(wire.join("\n")).toContain(OTHER_PERSON);
+    expect(text).not.toContain(OTHER_PERSON);
+  });
+
+  it("a replay against the same server, through another host, finds no difference", async () => {
+    const run = await runCli(["--target", server.url, "--api-key", KEY, "--replay", recording]);
+    expect(run.stdout).toMatch(/^No differences between A=http:\/\/127\.0\.0\.1:\d+ and B=http:\/\/127\.0\.0\.1:\d+ \(recorded .* in .*recording\)\.$/m);
+    expect(tableRows(run.stdout)).toEqual([]);
+    expect(closing(run.stdout)?.[1]).toBe(closing(record.stdout)?.[1]);
+    expect(run.code).toBe(0);
+  });
+
+  it("a replay against a server with one changed field reports exactly that field", async () => {
+    // Seed fixtures accept any response text, so the live run passes: only the replay notices.
+    const changed = await proxyWith((_, answer) => ({ ...answer, body: answer.body.replace("<response>OTP is valid</response>", "<response>OTP accepted</response>") }));
+    const run = await runCli(["--target", changed.url, "--api-key", KEY, "--replay", recording, "--tags", "seed"]);
+    expect(closing(run.stdout)?.[2]).toBe("0");
+    expect(run.stdout).toMatch(/^1 difference\(s\) between A=http:\/\/127\.0\.0\.1:\d+ and B=/m);
+    expect(tableRows(run.stdout)).toEqual([["seed-validate › validate c with the current token (format 2)", "body.response", '"OTP accepted"', '"OTP is valid"']]);
+    expect(run.code).toBe(1);
+  });
+
+  it("refuses a recording directory that holds anything, and a replay of a directory that is no recording", async () => {
+    const busy = mkdtempSync(path.join(scratch, "busy-"));
+    writeFileSync(path.join(busy, "notes.txt"), "mine");
+    const refused = await runCli(["--target", server.url, "--api-key", KEY, "--record", busy]);
+    expect(refused.code).toBe(2);
+    expect(refused.stderr.trim()).toBe(`conformance: --record ${busy}: the directory is not empty (a recording goes into a new or empty one)`);
+    expect(readdirSync(busy)).toEqual(["notes.txt"]);
+    const notRecording = await runCli(["--target", server.url, "--api-key", KEY, "--replay", busy]);
+    expect(notRecording.code).toBe(2);
+    expect(notRecording.stderr.trim()).toMatch(/^conformance: --replay .*busy-\w+: not a recording \(run\.json: ENOENT/);
   });
 });

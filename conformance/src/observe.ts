@@ -8,7 +8,8 @@ import type { ParsedRecord } from "./parse/parsed-body.js";
 /** field (e.g. "status", "content-type", "body.code") → normalized value */
 export type Observation = Map<string, string>;
 
-export function observe(expectation: Expectation, answer: HttpAnswer): Observation {
+/** `ownsItem`: whether a listusers item is a user of this run (the others are the server's data, not its behaviour) */
+export function observe(expectation: Expectation, answer: HttpAnswer, ownsItem: (item: unknown) => boolean): Observation {
   const seen: Observation = new Map();
   seen.set("status", String(answer.status));
   seen.set("content-type", answer.headers.get("content-type") ?? "(absent)");
@@ -27,7 +28,9 @@ export function observe(expectation: Expectation, answer: HttpAnswer): Observati
   } else if (format === "text") {
     seen.set("body", JSON.stringify(normalizeText(parsed as string)));
   } else if (format === "json-array") {
-    const items = (parsed as unknown[]).filter((item): item is Record<string, unknown> => typeof item === "object" && item !== null);
+    // An appliance lists its real users too, and a fresh server none: only this run's users compare.
+    const items = (parsed as unknown[]).filter((item): item is Record<string, unknown> => typeof item === "object" && item !== null && ownsItem(item));
+    seen.set("body[] of this run", `${items.length} item(s)`);
     const first = items[0];
     if (first) {
       seen.set("body[].fields", Object.keys(first).join(", "));

@@ -1,4 +1,6 @@
-// Command-line options of `npm run conformance`.
+// Command-line options of totp-conformance (`npm run conformance --` in the totp-edge repository).
+import { readFileSync } from "node:fs";
+import path from "node:path";
 import { TAGS, type Tag } from "./fixture-types.js";
 
 export interface Options {
@@ -9,15 +11,27 @@ export interface Options {
   report?: string;
   compare?: string;
   compareApiKey?: string;
+  /** a directory to save every request and answer in (redacted) */
+  record?: string;
+  /** a directory holding an earlier recording, compared with this run */
+  replay?: string;
 }
 
-export const USAGE = `usage: npm run conformance -- --target URL --api-key KEY [--tags seed,contract] [--only NAME[,NAME]]
-                            [--report report.json|report.xml] [--compare URL2 --compare-api-key KEY2]
-(the keys may also come from CONFORMANCE_API_KEY and CONFORMANCE_COMPARE_API_KEY)`;
+export const USAGE = `usage: totp-conformance --target URL --api-key KEY [--tags seed,contract] [--only NAME[,NAME]]
+                        [--report report.json|report.xml] [--compare URL2 --compare-api-key KEY2]
+                        [--record DIR] [--replay DIR]
+       totp-conformance --help | --version
+(the keys may also come from CONFORMANCE_API_KEY and CONFORMANCE_COMPARE_API_KEY; against an
+appliance, run --tags seed: the contract tag checks totp-edge's own decisions)`;
+
+/** The version in package.json, one level above this file both in src/ and in dist/. */
+export function toolVersion(): string {
+  return (JSON.parse(readFileSync(new URL("../package.json", import.meta.url), "utf8")) as { version: string }).version;
+}
 
 export class UsageError extends Error {}
 
-const FLAGS = new Set(["--target", "--api-key", "--tags", "--only", "--report", "--compare", "--compare-api-key"]);
+const FLAGS = new Set(["--target", "--api-key", "--tags", "--only", "--report", "--compare", "--compare-api-key", "--record", "--replay"]);
 
 export function parseArgs(argv: string[], env: NodeJS.ProcessEnv): Options {
   const values = new Map<string, string>();
@@ -44,7 +58,13 @@ export function parseArgs(argv: string[], env: NodeJS.ProcessEnv): Options {
   const only = (values.get("--only") ?? "").split(",").map((name) => name.trim()).filter(Boolean);
   const report = values.get("--report");
   if (report && !/\.(json|xml)$/.test(report)) throw new UsageError("--report must name a .json or .xml file");
-  return { target, apiKey, tags: tags as Tag[], only, report, compare, compareApiKey };
+  const record = values.get("--record");
+  const replay = values.get("--replay");
+  // A recording holds one target's answers, and a replay takes the place of the second target.
+  if (record && compare) throw new UsageError("--record records one target: run it without --compare");
+  if (replay && compare) throw new UsageError("--replay compares with a recording instead of a second server: drop --compare");
+  if (record && replay && path.resolve(record) === path.resolve(replay)) throw new UsageError("--record and --replay need two different directories");
+  return { target, apiKey, tags: tags as Tag[], only, report, compare, compareApiKey, record, replay };
 }
 
 function checkUrl(url: string): void {

@@ -27,7 +27,15 @@ export function requestUrl(target: string, request: Pick<ExpandedRequest, "path"
   return url;
 }
 
-export async function send(target: string, request: ExpandedRequest, signal?: AbortSignal): Promise<HttpAnswer> {
+/** What `send` puts on the wire, also what a recording shows of the request. */
+export interface PreparedRequest {
+  url: URL;
+  method: string;
+  headers: Headers;
+  body?: string | FormData;
+}
+
+export function prepareRequest(target: string, request: ExpandedRequest): PreparedRequest {
   const headers = new Headers(request.headers);
   let body: string | FormData | undefined;
   if (request.form) {
@@ -43,12 +51,19 @@ export async function send(target: string, request: ExpandedRequest, signal?: Ab
   } else if (request.method === "POST") {
     body = "";
   }
+  return { url: requestUrl(target, request), method: request.method, headers, body };
+}
+
+export function send(target: string, request: ExpandedRequest, signal?: AbortSignal): Promise<HttpAnswer> {
+  return sendPrepared(prepareRequest(target, request), signal);
+}
+
+export async function sendPrepared({ url, method, headers, body }: PreparedRequest, signal?: AbortSignal): Promise<HttpAnswer> {
   const timeout = AbortSignal.timeout(REQUEST_TIMEOUT_MS);
-  const url = requestUrl(target, request);
   let response: Response;
   try {
     response = await fetch(url, {
-      method: request.method,
+      method,
       headers,
       body,
       redirect: "manual",

@@ -13,6 +13,17 @@ export class RunIdentity {
   private readonly fictionalPhoneBase = 200 + Math.floor(Math.random() * 700);
   constructor(readonly runId: string) {}
 
+  /** Whether a username, email or phone number is one this run creates (case aside, as servers may fold it). */
+  owns(name: string): boolean {
+    const digits = name.replace(/[\s\-.()+]/g, "");
+    return name.toLowerCase().startsWith(`tecf-${this.runId}-`) || new RegExp(`^1${this.fictionalPhoneBase}55501\\d{2}$`).test(digits);
+  }
+
+  /** A listusers item of a user this run created. */
+  ownsItem(item: unknown): boolean {
+    return item !== null && typeof item === "object" && Object.values(item).some((value) => typeof value === "string" && this.owns(value));
+  }
+
   nextUsername(): string {
     this.counter += 1;
     return `tecf-${this.runId}-${this.counter}`;

@@ -1,10 +1,12 @@
-// Reads conformance/fixtures/*.json and checks their shape, so a typo in a fixture is reported as
+// Reads fixtures/*.json and checks their shape, so a typo in a fixture is reported as
 // such instead of as a mysterious failure against the target.
 import { readdirSync, readFileSync } from "node:fs";
 import path from "node:path";
+import { fileURLToPath } from "node:url";
 import { TAGS, type Fixture, type Tag } from "./fixture-types.js";
 
-export const FIXTURES_DIR = path.join(import.meta.dirname, "fixtures");
+// One level above this file both in src/ (run through tsx) and in dist/ (the installed package).
+export const FIXTURES_DIR = fileURLToPath(new URL("../fixtures/", import.meta.url));
 
 export class FixtureError extends Error {}
 

@@ -1,7 +1,7 @@
 // Runs fixtures against one target: expands each step, sends it, compares, captures, and deletes
 // the users a fixture created before the next fixture starts.
 import type { Fixture, Step, Tag } from "./fixture-types.js";
-import { send, TargetUnreachable, type ExpandedRequest } from "./http-client.js";
+import { prepareRequest, sendPrepared, TargetUnreachable, type ExpandedRequest, type PreparedRequest } from "./http-client.js";
 import { LiveUsers, SafetyLimitError } from "./live-users.js";
 import { compareAnswer, type Difference, type HttpAnswer } from "./match.js";
 import { observe, type Observation } from "./observe.js";
@@ -30,6 +30,14 @@ export interface StepResult {
   durationMs: number;
 }
 
+/** What went over the wire for one step, for --record. */
+export interface Exchange {
+  request: PreparedRequest;
+  answer: HttpAnswer;
+}
+
+export type ReportStep = (result: StepResult, exchange?: Exchange) => void;
+
 export class TargetRunner {
   readonly users: LiveUsers;
 
@@ -43,7 +51,7 @@ export class TargetRunner {
     this.users = new LiveUsers(target.url, target.apiKey, `tecf-${identity.runId}-`);
   }
 
-  async runFixture(fixture: Fixture, report: (result: StepResult) => void): Promise<void> {
+  async runFixture(fixture: Fixture, report: ReportStep): Promise<void> {
     const scope = new Scope(this.identity, Date.now);
     scope.set("apiKey", this.target.apiKey);
     scope.set("origin", new URL(this.target.url).origin);
@@ -51,7 +59,8 @@ export class TargetRunner {
     try {
       for (const step of fixture.steps) {
         if (this.signal.aborted) return;
-        report(await this.runStep(fixture, step, scope));
+        const { result, exchange } = await this.runStep(fixture, step, scope);
+        report(result, exchange);
       }
     } finally {
       const problems = this.signal.aborted ? [] : await this.users.deleteAll();
@@ -61,11 +70,13 @@ export class TargetRunner {
     }
   }
 
-  private async runStep(fixture: Fixture, step: Step, scope: Scope): Promise<StepResult> {
+  private async runStep(fixture: Fixture, step: Step, scope: Scope): Promise<{ result: StepResult; exchange?: Exchange }> {
     const started = Date.now();
-    const result = (fields: Partial<StepResult>): StepResult => ({
-      fixture: fixture.name, tag: fixture.tag, step: step.name, target: this.target.label,
-      passed: false, differences: [], observation: new Map(), durationMs: Date.now() - started, ...fields,
+    const result = (fields: Partial<StepResult>): { result: StepResult } => ({
+      result: {
+        fixture: fixture.name, tag: fixture.tag, step: step.name, target: this.target.label,
+        passed: false, differences: [], observation: new Map(), durationMs: Date.now() - started, ...fields,
+      },
     });
     if (usesTotp(JSON.stringify(step.request))) await sleep(waitBeforeToken(Date.now()));
     let request: ExpandedRequest;
@@ -77,18 +88,21 @@ export class TargetRunner {
     }
     const creating = isCreateUser(request) ? this.reserveUser(request) : undefined;
     if (creating instanceof SafetyLimitError) return result({ error: creating.message });
+    const prepared = prepareRequest(this.target.url, request);
     let answer: HttpAnswer;
     try {
-      answer = await send(this.target.url, request, this.signal);
+      answer = await sendPrepared(prepared, this.signal);
     } catch (error) {
       // An unanswered createuser may still have created the user: it stays reserved for cleanup.
       if (error instanceof TargetUnreachable) return result({ error: error.message });
       throw error;
     }
     if (creating) this.users.settle(creating, answer);
+    // Every secret an answer holds, captured or not, so that no output or recording shows it.
+    this.redactor.addSecretsOf(answer.body);
     this.capture(step, answer, request, scope);
     const differences = compareAnswer(step.expect, answer, scope);
-    return result({ passed: differences.length === 0, differences, observation: observe(step.expect, answer) });
+    return { ...result({ passed: differences.length === 0, differences, observation: observe(step.expect, answer, (item) => this.identity.ownsItem(item)) }), exchange: { request: prepared, answer } };
   }
 
   private reserveUser(request: ExpandedRequest): ReturnType<LiveUsers["reserve"]> | SafetyLimitError {
@@ -108,10 +122,7 @@ export class TargetRunner {
     const format = step.expect.body?.format;
     if (!step.capture || (format !== "json" && format !== "php" && format !== "xml")) return;
     try {
-      for (const [field, value] of (parseBody(format, answer.body) as ParsedRecord).entries) {
-        scope.set(`${step.capture}.${field}`, value);
-        if (field === "hash" && typeof value === "string") this.redactor.add(value);
-      }
+      for (const [field, value] of (parseBody(format, answer.body) as ParsedRecord).entries) scope.set(`${step.capture}.${field}`, value);
     } catch {
       // the comparison reports the unparsable body
     }
