@@ -6,7 +6,7 @@ import { defineConfig } from "vitest/config";
 process.env.CLOUDFLARE_CF_FETCH_ENABLED = "false";
 
 /** A fixed keyring for tests only; real deployments set SECRET_ENCRYPTION_KEYS as a Worker secret. */
-export const TEST_ENCRYPTION_KEYS = "t1:" + Buffer.alloc(32, 7).toString("base64");
+export const TEST_ENCRYPTION_KEYS = `t1:${Buffer.alloc(32, 7).toString("base64")}`;
 
 export default defineConfig(async () => {
   const migrations = await readD1Migrations(path.join(import.meta.dirname, "drizzle"));

@@ -28,7 +28,10 @@ interface HttpBenchResult {
   flood: FloodResult;
 }
 
-export async function runHttp(url: string, { apiKey, secrets, quick, seconds, cpu, memory, log }: HttpBenchOptions): Promise<HttpBenchResult> {
+export async function runHttp(
+  url: string,
+  { apiKey, secrets, quick, seconds, cpu, memory, log }: HttpBenchOptions,
+): Promise<HttpBenchResult> {
   const healthz = scenarios.healthz();
   const failure = scenarios.validateFailure({ apiKey, secrets });
   // The first 200 users, warmed up below: their keys stay cached in the isolate.
@@ -44,7 +47,9 @@ export async function runHttp(url: string, { apiKey, secrets, quick, seconds, cp
   }
   const listAnswer = await fetch(url + listUsers.nextPath());
   const listBody = await listAnswer.text();
-  const listUnavailable = listUsers.verifyBody(listBody) ? null : `GET /api.php?action=listusers answered HTTP ${listAnswer.status} ${JSON.stringify(listBody.slice(0, 60))}`;
+  const listUnavailable = listUsers.verifyBody(listBody)
+    ? null
+    : `GET /api.php?action=listusers answered HTTP ${listAnswer.status} ${JSON.stringify(listBody.slice(0, 60))}`;
   if (listUnavailable) log(`listusers unavailable: ${listUnavailable}`);
 
   const results = new Map<string, ScenarioRuns>();

@@ -41,7 +41,16 @@ export interface LoadResult {
   errorKinds: { connection: number; timeouts: number; non2xx: number; wrongBody: number };
 }
 
-export async function runLoad({ url, connections, seconds, amount, nextPath, nextHeaders, verifyBody, cpu }: LoadOptions): Promise<LoadResult> {
+export async function runLoad({
+  url,
+  connections,
+  seconds,
+  amount,
+  nextPath,
+  nextHeaders,
+  verifyBody,
+  cpu,
+}: LoadOptions): Promise<LoadResult> {
   const times: number[] = [];
   const stopCpu = cpu?.start();
   const started = process.hrtime.bigint();
@@ -54,7 +63,11 @@ export async function runLoad({ url, connections, seconds, amount, nextPath, nex
     requests: [
       {
         method: "GET",
-        setupRequest: (request) => ({ ...request, path: nextPath(), ...(nextHeaders && { headers: { ...request.headers, ...nextHeaders() } }) }),
+        setupRequest: (request) => ({
+          ...request,
+          path: nextPath(),
+          ...(nextHeaders && { headers: { ...request.headers, ...nextHeaders() } }),
+        }),
       },
     ],
     verifyBody,
@@ -75,7 +88,12 @@ export async function runLoad({ url, connections, seconds, amount, nextPath, nex
     errors: result.errors + result.non2xx + result.mismatches,
     workerdCpuMs: used && answered ? Number((used.workerdMs / answered).toFixed(2)) : null,
     wranglerNodeCpuMs: used && answered ? Number((used.nodeMs / answered).toFixed(2)) : null,
-    errorKinds: { connection: result.errors - result.timeouts, timeouts: result.timeouts, non2xx: result.non2xx, wrongBody: result.mismatches },
+    errorKinds: {
+      connection: result.errors - result.timeouts,
+      timeouts: result.timeouts,
+      non2xx: result.non2xx,
+      wrongBody: result.mismatches,
+    },
   };
 }
 

@@ -7,7 +7,7 @@ import { verifySync as otplibVerifySync } from "otplib";
 import { loadKeyring, open, seal } from "../src/crypto/secret-box";
 import { base32Decode, base32Encode } from "../src/otp/base32";
 import { hmacSha1Key } from "../src/otp/hmac-sha1";
-import { hotp, importHmacKey } from "../src/otp/hotp";
+import { hotp, importHmacKey } from "../test/support/webcrypto-otp";
 import { matchTotpStep, timeStep } from "../src/otp/totp";
 
 const PBKDF2_ITERATIONS = 100_000;
@@ -41,13 +41,16 @@ export async function runMicro({ quick = false }: { quick?: boolean } = {}): Pro
   const keyring = await loadKeyring(`bench:${Buffer.from(webcrypto.getRandomValues(new Uint8Array(32))).toString("base64")}`);
   const sealed = await seal(keyring, secret, "alice@example.com");
   const salt = webcrypto.getRandomValues(new Uint8Array(16));
-  const passwordKey = await webcrypto.subtle.importKey("raw", new TextEncoder().encode("correct horse battery"), "PBKDF2", false, ["deriveBits"]);
+  const passwordKey = await webcrypto.subtle.importKey("raw", new TextEncoder().encode("correct horse battery"), "PBKDF2", false, [
+    "deriveBits",
+  ]);
 
   // Sanity: each verifier refuses the wrong token and accepts the current code, or the numbers mean nothing.
   const current = await hotp(webcryptoKey, step, 6);
   const checks = [
     matchTotpStep(ours, wrongToken, now) === null && matchTotpStep(ours, current, now) === step,
-    otpauthTotp.validate({ token: wrongToken, window: 1, timestamp: now }) === null && otpauthTotp.validate({ token: current, window: 1, timestamp: now }) === 0,
+    otpauthTotp.validate({ token: wrongToken, window: 1, timestamp: now }) === null &&
+      otpauthTotp.validate({ token: current, window: 1, timestamp: now }) === 0,
     !otplibVerifySync({ secret: secretBase32, token: wrongToken, epochTolerance: 30, epoch: now / 1000 }).valid &&
       otplibVerifySync({ secret: secretBase32, token: current, epochTolerance: 30, epoch: now / 1000 }).valid,
   ];
@@ -66,7 +69,8 @@ export async function runMicro({ quick = false }: { quick?: boolean } = {}): Pro
       if (otpauthTotp.validate({ token: wrongToken, window: 1, timestamp: now }) !== null) throw new Error("accepted a wrong token");
     })
     .add("TOTP verify ±1, otplib 13 (verifySync)", () => {
-      if (otplibVerifySync({ secret: secretBase32, token: wrongToken, epochTolerance: 30, epoch: now / 1000 }).valid) throw new Error("accepted");
+      if (otplibVerifySync({ secret: secretBase32, token: wrongToken, epochTolerance: 30, epoch: now / 1000 }).valid)
+        throw new Error("accepted");
     })
     .add("base32 decode (32 chars)", () => {
       base32Decode(secretBase32);
@@ -85,6 +89,11 @@ export async function runMicro({ quick = false }: { quick?: boolean } = {}): Pro
   return [...fast.tasks, ...slow.tasks].map((task) => {
     const result = task.result;
     if (result.state !== "completed") throw new Error(`${task.name}: ${result.state} ${"error" in result ? result.error : ""}`);
-    return { name: task.name, opsPerSec: Math.round(result.throughput.mean), rme: Number(result.throughput.rme.toFixed(1)), samples: result.latency.samplesCount };
+    return {
+      name: task.name,
+      opsPerSec: Math.round(result.throughput.mean),
+      rme: Number(result.throughput.rme.toFixed(1)),
+      samples: result.latency.samplesCount,
+    };
   });
 }

@@ -83,7 +83,11 @@ export function evaluateTargets(http: ScenarioRuns<RatedRun>[], micro: MicroResu
   const ours = micro?.find((m) => m.name.startsWith("TOTP verify ±1, ours ("));
   const otpauth = micro?.find((m) => m.name.startsWith("TOTP verify ±1, otpauth"));
   const speedup = ours && otpauth ? Number((ours.opsPerSec / otpauth.opsPerSec).toFixed(1)) : null;
-  targets.push({ target: "our TOTP verify ≥ 1.5 × otpauth", value: speedup === null ? "not measured" : `${speedup} ×`, met: speedup !== null && speedup >= 1.5 });
+  targets.push({
+    target: "our TOTP verify ≥ 1.5 × otpauth",
+    value: speedup === null ? "not measured" : `${speedup} ×`,
+    met: speedup !== null && speedup >= 1.5,
+  });
   for (const scenario of http) {
     const run = scenario.runs.find((r) => r.connections === 64);
     if (!run || run.p50 === null || run.p99 === null) continue;
@@ -97,30 +101,73 @@ export function printReport(result: BenchResult): void {
   const lines: string[] = [];
   const m = result.machine;
   lines.push(`totp-edge bench: ${m.cpu}, ${m.cores} cores, Node ${m.node}, ${m.date}`);
-  lines.push(`HTTP: wrangler dev (workerd, local D1), ${result.options.users.toLocaleString("en")} users, ${result.options.seconds} s per run (listusers: a fixed count of requests, ${result.options.quick ? "1 per connection, at least 5" : "2 per connection, at least 20"}), autocannon in the bench process; ${result.options.lockoutNote}`);
+  lines.push(
+    `HTTP: wrangler dev (workerd, local D1), ${result.options.users.toLocaleString("en")} users, ${result.options.seconds} s per run (listusers: a fixed count of requests, ${result.options.quick ? "1 per connection, at least 5" : "2 per connection, at least 20"}), autocannon in the bench process; ${result.options.lockoutNote}`,
+  );
   lines.push("");
   const widths = [34, 6, 9, 10, 9, 9, 7, 11, 12, 9];
-  lines.push(row(["scenario", "conns", "req/s", "× ceiling", "p50 ms", "p99 ms", "errors", "workerd ms", "wrangler ms", "RSS MiB"], widths));
+  lines.push(
+    row(["scenario", "conns", "req/s", "× ceiling", "p50 ms", "p99 ms", "errors", "workerd ms", "wrangler ms", "RSS MiB"], widths),
+  );
   for (const s of result.http) {
     if (s.unavailable) {
       lines.push(`${s.name.padEnd(34)} unavailable: ${s.unavailable}`);
       continue;
     }
-    for (const r of s.runs) lines.push(row([s.name, r.connections, fmt(r.rps), fmt(r.ratio, 2), fmt(r.p50, 2), fmt(r.p99, 2), r.errors, fmt(r.workerdCpuMs, 2), fmt(r.wranglerNodeCpuMs, 2), fmt(r.peakRssMiB)], widths));
+    for (const r of s.runs)
+      lines.push(
+        row(
+          [
+            s.name,
+            r.connections,
+            fmt(r.rps),
+            fmt(r.ratio, 2),
+            fmt(r.p50, 2),
+            fmt(r.p99, 2),
+            r.errors,
+            fmt(r.workerdCpuMs, 2),
+            fmt(r.wranglerNodeCpuMs, 2),
+            fmt(r.peakRssMiB),
+          ],
+          widths,
+        ),
+      );
   }
-  lines.push("workerd ms / wrangler ms: server CPU per answered request (workerd processes / wrangler's Node process); RSS: workerd's peak during the run");
+  lines.push(
+    "workerd ms / wrangler ms: server CPU per answered request (workerd processes / wrangler's Node process); RSS: workerd's peak during the run",
+  );
   lines.push("ceiling: the mean of a run before and a run after the validate/listusers runs at each connection count");
-  lines.push(`wrangler's inspector proxy: ${result.options.wranglerInspector ? "on (--with-inspector)" : "off (as at the edge; --with-inspector to keep it)"}`);
+  lines.push(
+    `wrangler's inspector proxy: ${result.options.wranglerInspector ? "on (--with-inspector)" : "off (as at the edge; --with-inspector to keep it)"}`,
+  );
   lines.push("");
   const fw = [40, 8, 10, 10, 12, 12, 10];
-  lines.push(`flood: validate with a legitimate key (wrong tokens, ${result.flood.connections} connections) beside a flood of wrong API keys (${result.flood.connections} connections)`);
+  lines.push(
+    `flood: validate with a legitimate key (wrong tokens, ${result.flood.connections} connections) beside a flood of wrong API keys (${result.flood.connections} connections)`,
+  );
   lines.push(row(["flood", "p50 ms", "p99 ms", "req/s", "× p50 alone", "flood req/s", "flood 429"], fw));
   for (const r of result.flood.rows) {
-    lines.push(row([r.flood, fmt(r.legit.p50, 2), fmt(r.legit.p99, 2), fmt(r.legit.rps), fmt(r.p50Ratio, 2), fmt(r.floodRps), r.flood429 === null ? "–" : `${Math.round(r.flood429 * 100)} %`], fw));
+    lines.push(
+      row(
+        [
+          r.flood,
+          fmt(r.legit.p50, 2),
+          fmt(r.legit.p99, 2),
+          fmt(r.legit.rps),
+          fmt(r.p50Ratio, 2),
+          fmt(r.floodRps),
+          r.flood429 === null ? "–" : `${Math.round(r.flood429 * 100)} %`,
+        ],
+        fw,
+      ),
+    );
   }
   lines.push("");
-  if (result.serverErrors.count > 0) lines.push(`server logged ${result.serverErrors.count} error line(s), e.g. ${result.serverErrors.examples.join(" | ")}`);
-  lines.push(`peak RSS of workerd: ${result.memory.peakRssMiB} MiB sampled VmRSS, ${result.memory.vmHwmMiB} MiB VmHWM (${result.memory.processes} process(es), ${result.memory.samples} samples)`);
+  if (result.serverErrors.count > 0)
+    lines.push(`server logged ${result.serverErrors.count} error line(s), e.g. ${result.serverErrors.examples.join(" | ")}`);
+  lines.push(
+    `peak RSS of workerd: ${result.memory.peakRssMiB} MiB sampled VmRSS, ${result.memory.vmHwmMiB} MiB VmHWM (${result.memory.processes} process(es), ${result.memory.samples} samples)`,
+  );
   lines.push("");
   lines.push(row(["micro (this process, Node)", "ops/s", "±%"], [56, 12, 6]));
   for (const mb of result.micro ?? []) lines.push(row([mb.name, fmt(mb.opsPerSec), mb.rme], [56, 12, 6]));
@@ -135,16 +182,18 @@ function row(cells: ReadonlyArray<string | number>, widths: readonly number[]): 
 
 export function writeResults(result: BenchResult, dir: string): void {
   mkdirSync(dir, { recursive: true });
-  writeFileSync(path.join(dir, "latest.json"), JSON.stringify(result, null, 2) + "\n");
+  writeFileSync(path.join(dir, "latest.json"), `${JSON.stringify(result, null, 2)}\n`);
   writeFileSync(path.join(dir, "latest.md"), markdown(result));
 }
 
 function markdown(result: BenchResult): string {
   const m = result.machine;
   const out: string[] = [];
-  out.push(`Measured ${m.date.slice(0, 10)} on ${m.cpu}, ${m.cores} cores, ${m.memoryGiB} GiB, Node ${m.node}; ` +
-    `wrangler dev (workerd, local D1) with ${result.options.users.toLocaleString("en")} users, ${result.options.seconds} s autocannon runs (listusers: a fixed count of requests, ${result.options.quick ? "1 per connection, at least 5" : "2 per connection, at least 20"})` +
-    `${result.options.quick ? " (--quick)" : ""}, wrangler's inspector proxy ${result.options.wranglerInspector ? "on" : "off"}; ${result.options.lockoutNote}.`);
+  out.push(
+    `Measured ${m.date.slice(0, 10)} on ${m.cpu}, ${m.cores} cores, ${m.memoryGiB} GiB, Node ${m.node}; ` +
+      `wrangler dev (workerd, local D1) with ${result.options.users.toLocaleString("en")} users, ${result.options.seconds} s autocannon runs (listusers: a fixed count of requests, ${result.options.quick ? "1 per connection, at least 5" : "2 per connection, at least 20"})` +
+      `${result.options.quick ? " (--quick)" : ""}, wrangler's inspector proxy ${result.options.wranglerInspector ? "on" : "off"}; ${result.options.lockoutNote}.`,
+  );
   out.push("");
   out.push("| scenario | conns | req/s | × ceiling | p50 ms | p99 ms | errors | workerd CPU ms/req |");
   out.push("|---|--:|--:|--:|--:|--:|--:|--:|");
@@ -153,15 +202,22 @@ function markdown(result: BenchResult): string {
       out.push(`| ${s.name} | – | unavailable | | | | | |`);
       continue;
     }
-    for (const r of s.runs) out.push(`| ${s.name} | ${r.connections} | ${fmt(r.rps)} | ${fmt(r.ratio, 2)} | ${fmt(r.p50, 2)} | ${fmt(r.p99, 2)} | ${r.errors} | ${fmt(r.workerdCpuMs, 2)} |`);
+    for (const r of s.runs)
+      out.push(
+        `| ${s.name} | ${r.connections} | ${fmt(r.rps)} | ${fmt(r.ratio, 2)} | ${fmt(r.p50, 2)} | ${fmt(r.p99, 2)} | ${r.errors} | ${fmt(r.workerdCpuMs, 2)} |`,
+      );
   }
   out.push("");
-  out.push(`Flood: validate with a legitimate key (wrong tokens, ${result.flood.connections} connections) beside a flood of wrong API keys (${result.flood.connections} connections).`);
+  out.push(
+    `Flood: validate with a legitimate key (wrong tokens, ${result.flood.connections} connections) beside a flood of wrong API keys (${result.flood.connections} connections).`,
+  );
   out.push("");
   out.push("| flood | p50 ms | p99 ms | req/s | × p50 alone | flood req/s | flood answered 429 |");
   out.push("|---|--:|--:|--:|--:|--:|--:|");
   for (const r of result.flood.rows) {
-    out.push(`| ${r.flood} | ${fmt(r.legit.p50, 2)} | ${fmt(r.legit.p99, 2)} | ${fmt(r.legit.rps)} | ${fmt(r.p50Ratio, 2)} | ${fmt(r.floodRps)} | ${r.flood429 === null ? "–" : `${Math.round(r.flood429 * 100)} %`} |`);
+    out.push(
+      `| ${r.flood} | ${fmt(r.legit.p50, 2)} | ${fmt(r.legit.p99, 2)} | ${fmt(r.legit.rps)} | ${fmt(r.p50Ratio, 2)} | ${fmt(r.floodRps)} | ${r.flood429 === null ? "–" : `${Math.round(r.flood429 * 100)} %`} |`,
+    );
   }
   out.push("");
   out.push(`Peak RSS of workerd during the run: ${result.memory.vmHwmMiB} MiB (VmHWM).`);
@@ -173,5 +229,5 @@ function markdown(result: BenchResult): string {
   out.push("| target | measured | met |");
   out.push("|---|--:|---|");
   for (const t of result.targets) out.push(`| ${t.target} | ${t.value} | ${t.met ? "yes" : "**no**"} |`);
-  return out.join("\n") + "\n";
+  return `${out.join("\n")}\n`;
 }

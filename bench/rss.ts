@@ -95,7 +95,9 @@ function groupPids(groupId: number): GroupProcess[] {
 
 /** The workerd processes whose process group is `groupId` (wrangler is spawned detached, as its own group leader). */
 function workerdPids(groupId: number): number[] {
-  return groupPids(groupId).filter((p) => p.workerd).map((p) => p.pid);
+  return groupPids(groupId)
+    .filter((p) => p.workerd)
+    .map((p) => p.pid);
 }
 
 /**

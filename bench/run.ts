@@ -86,10 +86,21 @@ async function main(): Promise<void> {
   let memoryReport: MemoryReport;
   let serverErrors: BenchResult["serverErrors"];
   try {
-    ({ http, flood } = await runHttp(server.url, { apiKey, secrets, quick: options.quick, seconds: options.seconds, cpu: cpuMeter(server.pid), memory, log }));
+    ({ http, flood } = await runHttp(server.url, {
+      apiKey,
+      secrets,
+      quick: options.quick,
+      seconds: options.seconds,
+      cpu: cpuMeter(server.pid),
+      memory,
+      log,
+    }));
   } finally {
     memoryReport = memory.stop();
-    const errorLines = server.output().split("\n").filter((line) => /"level":"error"|\[ERROR\]/.test(line));
+    const errorLines = server
+      .output()
+      .split("\n")
+      .filter((line) => /"level":"error"|\[ERROR\]/.test(line));
     serverErrors = { count: errorLines.length, examples: errorLines.slice(0, 3).map((line) => line.slice(0, 200)) };
     await server.stop();
     rmSync(persistTo, { recursive: true, force: true });

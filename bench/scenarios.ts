@@ -45,7 +45,8 @@ export function validateSuccess({ apiKey, secrets }: SeededUsers): Scenario {
         const use = Math.max(lastUsed[i]! + 1, lowest);
         if (use > step + WINDOW) continue;
         lastUsed[i] = use;
-        const hotp = (hotps[i] ??= hotpOf(secrets[i]!));
+        hotps[i] ??= hotpOf(secrets[i]!);
+        const hotp = hotps[i];
         return `/validate?api_key=${apiKey}&userid=${i + 1}&token=${hotp.generate({ counter: use })}&format=3`;
       }
       throw new Error("every user has used every step in the window: the run needs fewer requests or more users");
@@ -69,7 +70,8 @@ export function validateFailure({ apiKey, secrets, name = "validate, wrong token
     nextPath() {
       const i = next;
       next = (next + 1) % secrets.length;
-      const hotp = (hotps[i] ??= hotpOf(secrets[i]!));
+      hotps[i] ??= hotpOf(secrets[i]!);
+      const hotp = hotps[i];
       const step = currentStep();
       const valid = new Set<string>();
       for (let s = step - WINDOW - 1; s <= step + WINDOW + 1; s++) valid.add(hotp.generate({ counter: s }));

@@ -22,7 +22,12 @@ const ROWS_PER_INSERT = 500;
  * Creates `count` users with ids 1..count (username u<id>@bench.example) and returns their raw
  * 20-byte secrets, index i holding user i+1's.
  */
-export async function seedUsers({ persistTo, keyringConfig, count, createdAt = Math.floor(Date.now() / 1000) }: SeedOptions): Promise<Uint8Array[]> {
+export async function seedUsers({
+  persistTo,
+  keyringConfig,
+  count,
+  createdAt = Math.floor(Date.now() / 1000),
+}: SeedOptions): Promise<Uint8Array[]> {
   const target = { persistTo };
   applyMigrations(target);
   const keyring = await loadKeyring(keyringConfig);
@@ -39,7 +44,8 @@ export async function seedUsers({ persistTo, keyringConfig, count, createdAt = M
     if (values.length === ROWS_PER_INSERT || id === count) {
       statements.push(
         "INSERT INTO users (id, username, username_key, email, secret_ciphertext, secret_key_id, created_at) VALUES\n" +
-          values.join(",\n") + ";",
+          values.join(",\n") +
+          ";",
       );
       values = [];
     }

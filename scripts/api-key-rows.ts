@@ -17,7 +17,11 @@ interface InsertApiKeysOptions {
 }
 
 /** Inserts the keys in one statement and returns the ids of the rows it added. */
-export async function insertApiKeys(keys: readonly NewApiKey[], target: D1Target, { ifAbsent = false }: InsertApiKeysOptions = {}): Promise<number[]> {
+export async function insertApiKeys(
+  keys: readonly NewApiKey[],
+  target: D1Target,
+  { ifAbsent = false }: InsertApiKeysOptions = {},
+): Promise<number[]> {
   if (keys.length === 0) return [];
   const values = await Promise.all(keys.map(async ({ label, key }) => `(${sqlString(label)}, ${sqlString(await hashApiKey(key))})`));
   const sql = `INSERT${ifAbsent ? " OR IGNORE" : ""} INTO api_keys (label, key_hash) VALUES ${values.join(", ")} RETURNING id`;

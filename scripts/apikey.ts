@@ -57,10 +57,14 @@ async function main(): Promise<void> {
     if (key === DEV_API_KEY) fail("that is the development key from the README: anyone can read it");
     const bits = estimateKeyBits(key);
     if (bits < MIN_REGISTERED_KEY_BITS) {
-      fail(`that key is too easy to guess: its estimated strength is ${Math.floor(bits)} bits, at least ${MIN_REGISTERED_KEY_BITS} are needed (omit --key to get a generated one)`);
+      fail(
+        `that key is too easy to guess: its estimated strength is ${Math.floor(bits)} bits, at least ${MIN_REGISTERED_KEY_BITS} are needed (omit --key to get a generated one)`,
+      );
     }
     if (/[^A-Za-z0-9]/.test(key)) {
-      console.error("note: the Token2 WordPress plugin deletes every character but A-Z, a-z and 0-9 from the key it saves, so it cannot use this key");
+      console.error(
+        "note: the Token2 WordPress plugin deletes every character but A-Z, a-z and 0-9 from the key it saves, so it cannot use this key",
+      );
     }
   }
   if (values.label.length > 100) fail("a label must be at most 100 characters long");
@@ -87,7 +91,10 @@ async function main(): Promise<void> {
         break;
       }
       case "revoke": {
-        const rows = execute(`UPDATE api_keys SET revoked_at = unixepoch() WHERE id = ${revokeId} AND revoked_at IS NULL RETURNING id`, target);
+        const rows = execute(
+          `UPDATE api_keys SET revoked_at = unixepoch() WHERE id = ${revokeId} AND revoked_at IS NULL RETURNING id`,
+          target,
+        );
         if (rows.length === 0) fail(`no active API key with id ${revokeId}`);
         console.log(`Revoked API key ${revokeId}.`);
         break;

@@ -116,7 +116,9 @@ async function main(): Promise<void> {
 
   if (values["dry-run"]) {
     const bundle = buildBundle({ env, outdir: values.outdir ? path.resolve(values.outdir) : undefined });
-    console.log(`Bundle for --env ${env} in ${path.relative(process.cwd(), bundle.outdir) || "."}: ${kib(bundle.rawBytes)}, gzip ${kib(bundle.gzipBytes)} (Free plan limit ${kib(FREE_PLAN_GZIP_LIMIT)}).`);
+    console.log(
+      `Bundle for --env ${env} in ${path.relative(process.cwd(), bundle.outdir) || "."}: ${kib(bundle.rawBytes)}, gzip ${kib(bundle.gzipBytes)} (Free plan limit ${kib(FREE_PLAN_GZIP_LIMIT)}).`,
+    );
     return;
   }
 
@@ -126,20 +128,24 @@ async function main(): Promise<void> {
     process.exit(1);
   }
   if (!isLoggedIn()) {
-    console.error("wrangler is not logged in to Cloudflare. Run `npx wrangler login` (or set CLOUDFLARE_API_TOKEN), then `npm run deploy` again.");
+    console.error(
+      "wrangler is not logged in to Cloudflare. Run `npx wrangler login` (or set CLOUDFLARE_API_TOKEN), then `npm run deploy` again.",
+    );
     process.exit(1);
   }
   console.log(`Applying migrations to the remote D1 of --env ${env}…`);
   wrangler(["d1", "migrations", "apply", "DB", ...targetArgs({ remote: true, env })], { quiet: false });
   console.log(`Deploying the Worker (--env ${env})…`);
   wrangler(["deploy", "--env", env], { quiet: false });
-  console.log([
-    "",
-    "Deployed. If this is the first deployment, also:",
-    `  npx wrangler secret put SECRET_ENCRYPTION_KEYS --env ${env}   (DEPLOY.md shows how to make a key)`,
-    `  npm run apikey -- create --remote --env ${env} --label first-client`,
-    `Logs: npx wrangler tail --env ${env}`,
-  ].join("\n"));
+  console.log(
+    [
+      "",
+      "Deployed. If this is the first deployment, also:",
+      `  npx wrangler secret put SECRET_ENCRYPTION_KEYS --env ${env}   (DEPLOY.md shows how to make a key)`,
+      `  npm run apikey -- create --remote --env ${env} --label first-client`,
+      `Logs: npx wrangler tail --env ${env}`,
+    ].join("\n"),
+  );
 }
 
 runIfEntryPoint(import.meta.url, main);

@@ -51,14 +51,34 @@ export async function startLocalServer(options: LocalServerOptions = {}): Promis
   const persistTo = options.persistTo ?? mkdtempSync(path.join(tmpdir(), "totp-edge-d1-"));
   const target = { persistTo };
   applyMigrations(target);
-  await insertApiKeys(Object.entries(options.apiKeys ?? {}).map(([label, key]) => ({ label, key })), target, { ifAbsent: true });
+  await insertApiKeys(
+    Object.entries(options.apiKeys ?? {}).map(([label, key]) => ({ label, key })),
+    target,
+    { ifAbsent: true },
+  );
 
   const vars = { SECRET_ENCRYPTION_KEYS: newEncryptionKey("test"), ...options.vars };
   const envFile = path.join(persistTo, "worker.env");
-  writeFileSync(envFile, Object.entries(vars).map(([k, v]) => `${k}=${JSON.stringify(v)}`).join("\n") + "\n", { mode: 0o600 });
+  writeFileSync(
+    envFile,
+    `${Object.entries(vars)
+      .map(([k, v]) => `${k}=${JSON.stringify(v)}`)
+      .join("\n")}\n`,
+    { mode: 0o600 },
+  );
   const child = spawnWrangler([
-    "dev", "--port", String(port), "--ip", "127.0.0.1", "--persist-to", persistTo,
-    "--show-interactive-dev-session=false", "--inspector-port", String(await freePort()), "--env-file", envFile,
+    "dev",
+    "--port",
+    String(port),
+    "--ip",
+    "127.0.0.1",
+    "--persist-to",
+    persistTo,
+    "--show-interactive-dev-session=false",
+    "--inspector-port",
+    String(await freePort()),
+    "--env-file",
+    envFile,
   ]);
   let output = "";
   child.stdout?.on("data", (chunk: Buffer) => (output += chunk));

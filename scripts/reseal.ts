@@ -58,7 +58,9 @@ export async function resealAll(rotation: Rotation): Promise<RotationResult> {
       if (result.lastArrivals === 0) break;
       if (result.passes < MAX_PASSES) {
         result.arrived += result.lastArrivals;
-        console.log(`${result.lastArrivals} secret(s) arrived under an old key during pass ${result.passes} (a Worker isolate with the old keyring?): pass ${result.passes + 1}`);
+        console.log(
+          `${result.lastArrivals} secret(s) arrived under an old key during pass ${result.passes} (a Worker isolate with the old keyring?): pass ${result.passes + 1}`,
+        );
       }
     }
   } finally {
@@ -69,7 +71,13 @@ export async function resealAll(rotation: Rotation): Promise<RotationResult> {
 }
 
 /** Re-seals the rows with from < id <= to that are not under the current key; `file` holds each batch. */
-async function resealRange({ target, workerUrl, keyring, batch }: Rotation, from: number, to: number, file: string, result: RotationResult): Promise<void> {
+async function resealRange(
+  { target, workerUrl, keyring, batch }: Rotation,
+  from: number,
+  to: number,
+  file: string,
+  result: RotationResult,
+): Promise<void> {
   const current = keyring.currentId;
   let afterId = from;
   for (;;) {
@@ -102,7 +110,9 @@ async function resealRange({ target, workerUrl, keyring, batch }: Rotation, from
       const now = await workerKeyIds(workerUrl);
       const changed = "problem" in now ? now.problem : sealingProblem(workerUrl, current, now.ids);
       if (changed) {
-        throw new Error(`${changed} Stopped: ${result.resealed} secret(s) had been re-sealed under "${current}" before, none after.\n${ROTATION_ORDER}`);
+        throw new Error(
+          `${changed} Stopped: ${result.resealed} secret(s) had been re-sealed under "${current}" before, none after.\n${ROTATION_ORDER}`,
+        );
       }
       writeFileSync(file, updates.join("\n"), { mode: 0o600 });
       executeFile(file, target);

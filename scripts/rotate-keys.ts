@@ -59,8 +59,14 @@ function keyringConfig(remote: boolean): string | undefined {
   if (process.env.SECRET_ENCRYPTION_KEYS) return process.env.SECRET_ENCRYPTION_KEYS;
   const devVars = path.join(ROOT, ".dev.vars");
   if (!remote && existsSync(devVars)) {
-    const line = readFileSync(devVars, "utf8").split("\n").find((l) => l.startsWith("SECRET_ENCRYPTION_KEYS="));
-    if (line) return line.slice(line.indexOf("=") + 1).trim().replace(/^"|"$/g, "");
+    const line = readFileSync(devVars, "utf8")
+      .split("\n")
+      .find((l) => l.startsWith("SECRET_ENCRYPTION_KEYS="));
+    if (line)
+      return line
+        .slice(line.indexOf("=") + 1)
+        .trim()
+        .replace(/^"|"$/g, "");
   }
   return undefined;
 }
@@ -88,7 +94,8 @@ async function main(): Promise<void> {
   const target: D1Target = { remote: values.remote, env: values.env, persistTo: values["persist-to"] };
   const batch = Number(values.batch);
   if (!Number.isInteger(batch) || batch < 1 || batch > 1000) refuse("--batch must be an integer from 1 to 1000", { usage: true });
-  if (values.remote && !values.worker) refuse("--remote needs --worker https://… (the deployed Worker whose /healthz lists its key ids)", { usage: true });
+  if (values.remote && !values.worker)
+    refuse("--remote needs --worker https://… (the deployed Worker whose /healthz lists its key ids)", { usage: true });
   const workerUrl = (values.worker ?? `http://127.0.0.1:${process.env.PORT || "8787"}`).replace(/\/+$/, "");
 
   const config = keyringConfig(values.remote);
@@ -110,17 +117,24 @@ async function main(): Promise<void> {
       result.skipped && `${result.skipped} could not be opened`,
       result.lastArrivals && `${result.lastArrivals} arrived after the last of ${MAX_PASSES} passes`,
     ].filter(Boolean);
-    console.error(`${result.remaining} secret(s) are still under other keys${why.length ? ` (${why.join("; ")})` : ""}: keep those keys, and see --verify.`);
+    console.error(
+      `${result.remaining} secret(s) are still under other keys${why.length ? ` (${why.join("; ")})` : ""}: keep those keys, and see --verify.`,
+    );
     process.exit(1);
   }
   if (workerIds.length > 1) {
-    console.log("Before dropping an old key from the Worker, run npm run rotate-keys -- --verify: isolates that started before the key change may still create users under it for a while.");
+    console.log(
+      "Before dropping an old key from the Worker, run npm run rotate-keys -- --verify: isolates that started before the key change may still create users under it for a while.",
+    );
   }
 }
 
 /** --verify: the secrets per key id; exit 1 if any is under a key the Worker lacks. */
 function verify(target: D1Target, workerIds: readonly string[], keyring: Keyring | undefined): never {
-  const rows = execute<KeyCount>("SELECT secret_key_id AS keyId, count(*) AS n FROM users GROUP BY secret_key_id ORDER BY secret_key_id", target);
+  const rows = execute<KeyCount>(
+    "SELECT secret_key_id AS keyId, count(*) AS n FROM users GROUP BY secret_key_id ORDER BY secret_key_id",
+    target,
+  );
   const mine = keyring ? keyIds(keyring) : [];
   const role = (ids: readonly string[], id: string) => (ids[0] === id ? "seals" : ids.includes(id) ? "opens" : "unknown");
   const perKey = new Map(rows.map(({ keyId, n }) => [keyId, n]));
@@ -140,7 +154,9 @@ function verify(target: D1Target, workerIds: readonly string[], keyring: Keyring
     process.exit(1);
   }
   if (behind.length) {
-    console.log(`${sum(behind)} secret(s) are not yet under the Worker's sealing key "${workerIds[0]}": run npm run rotate-keys before dropping ${names(behind)}.`);
+    console.log(
+      `${sum(behind)} secret(s) are not yet under the Worker's sealing key "${workerIds[0]}": run npm run rotate-keys before dropping ${names(behind)}.`,
+    );
   } else {
     console.log(`Every secret is under the Worker's sealing key "${workerIds[0]}"; no other key is needed for this D1.`);
   }

@@ -21,7 +21,8 @@ export async function workerKeyIds(workerUrl: string): Promise<WorkerKeyIds> {
         continue;
       }
       return {
-        problem: `Cannot reach the Worker at ${workerUrl} (${failureName(error)}) to ask which keys it has. ` +
+        problem:
+          `Cannot reach the Worker at ${workerUrl} (${failureName(error)}) to ask which keys it has. ` +
           "Start it with `npm run dev`, or pass --worker URL (with --remote: the deployed Worker).",
       };
     }
@@ -29,11 +30,15 @@ export async function workerKeyIds(workerUrl: string): Promise<WorkerKeyIds> {
   const body: unknown = await res.json().catch(() => undefined);
   const health = typeof body === "object" && body !== null ? (body as { keyring?: unknown; keyIds?: unknown }) : {};
   if (health.keyring === "invalid") {
-    return { problem: `The Worker at ${workerUrl} cannot load its SECRET_ENCRYPTION_KEYS (its /healthz says "keyring": "invalid"; its log says why).` };
+    return {
+      problem: `The Worker at ${workerUrl} cannot load its SECRET_ENCRYPTION_KEYS (its /healthz says "keyring": "invalid"; its log says why).`,
+    };
   }
   const ids = health.keyIds;
   if (!Array.isArray(ids) || ids.length === 0 || !ids.every((id): id is string => typeof id === "string")) {
-    return { problem: `${workerUrl}/healthz (HTTP ${res.status}) does not list key ids: is --worker the Worker of this D1, at a version that publishes them?` };
+    return {
+      problem: `${workerUrl}/healthz (HTTP ${res.status}) does not list key ids: is --worker the Worker of this D1, at a version that publishes them?`,
+    };
   }
   return { ids };
 }
@@ -42,12 +47,16 @@ export async function workerKeyIds(workerUrl: string): Promise<WorkerKeyIds> {
 export function sealingProblem(workerUrl: string, currentId: string, workerIds: readonly string[]): string | null {
   const theirs = workerIds.map((id) => `"${id}"`).join(", ");
   if (!workerIds.includes(currentId)) {
-    return `The Worker at ${workerUrl} has no key "${currentId}" (it has ${theirs}): secrets re-sealed under it would be unreadable ` +
-      "to the Worker (every validate a 500, every QR code a 404).";
+    return (
+      `The Worker at ${workerUrl} has no key "${currentId}" (it has ${theirs}): secrets re-sealed under it would be unreadable ` +
+      "to the Worker (every validate a 500, every QR code a 404)."
+    );
   }
   if (workerIds[0] !== currentId) {
-    return `The Worker at ${workerUrl} seals new secrets under key "${workerIds[0]}", not "${currentId}" (its keys, sealing one first: ` +
-      `${theirs}): users created during and after this rotation would still arrive under "${workerIds[0]}".`;
+    return (
+      `The Worker at ${workerUrl} seals new secrets under key "${workerIds[0]}", not "${currentId}" (its keys, sealing one first: ` +
+      `${theirs}): users created during and after this rotation would still arrive under "${workerIds[0]}".`
+    );
   }
   return null;
 }

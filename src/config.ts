@@ -61,11 +61,46 @@ export interface IntegerSetting {
  * checks both). The lockout and drift defaults are the contract's.
  */
 export const INTEGER_SETTINGS = [
-  { name: "TOTP_DRIFT_STEPS", default: DEFAULT_TOTP.window, min: 0, max: 10, unit: "30 s steps", meaning: "codes accepted before and after the current step (clock drift)" },
-  { name: "LOCKOUT_THRESHOLD", default: 5, min: 1, max: 1000, unit: "failures", meaning: "consecutive failed validations that lock a user" },
-  { name: "LOCKOUT_BASE_SECONDS", default: 30, min: 1, max: 86_400, unit: "seconds", meaning: "first lock; doubles with every further failure" },
-  { name: "LOCKOUT_MAX_SECONDS", default: 900, min: 1, max: 604_800, unit: "seconds", meaning: "longest lock (at least LOCKOUT_BASE_SECONDS)" },
-  { name: "PBKDF2_ITERATIONS", default: 100_000, min: 10_000, max: 100_000, unit: "iterations", meaning: "PBKDF2-SHA256 work for new api.php local passwords (Workers allows at most 100,000)" },
+  {
+    name: "TOTP_DRIFT_STEPS",
+    default: DEFAULT_TOTP.window,
+    min: 0,
+    max: 10,
+    unit: "30 s steps",
+    meaning: "codes accepted before and after the current step (clock drift)",
+  },
+  {
+    name: "LOCKOUT_THRESHOLD",
+    default: 5,
+    min: 1,
+    max: 1000,
+    unit: "failures",
+    meaning: "consecutive failed validations that lock a user",
+  },
+  {
+    name: "LOCKOUT_BASE_SECONDS",
+    default: 30,
+    min: 1,
+    max: 86_400,
+    unit: "seconds",
+    meaning: "first lock; doubles with every further failure",
+  },
+  {
+    name: "LOCKOUT_MAX_SECONDS",
+    default: 900,
+    min: 1,
+    max: 604_800,
+    unit: "seconds",
+    meaning: "longest lock (at least LOCKOUT_BASE_SECONDS)",
+  },
+  {
+    name: "PBKDF2_ITERATIONS",
+    default: 100_000,
+    min: 10_000,
+    max: 100_000,
+    unit: "iterations",
+    meaning: "PBKDF2-SHA256 work for new api.php local passwords (Workers allows at most 100,000)",
+  },
   { name: "QR_SIZE", default: 256, min: 64, max: 2048, unit: "pixels", meaning: "width and height of the hashqr SVG" },
 ] as const satisfies readonly IntegerSetting[];
 
@@ -92,8 +127,16 @@ function integerVar(env: Env, name: IntegerSettingName, min?: { value: number; b
 function issuerVar(env: Env): string {
   const raw = env.ISSUER;
   if (raw === undefined) return DEFAULT_ISSUER;
-  if (typeof raw !== "string" || raw.trim() === "" || [...raw].length > MAX_ISSUER_CHARS || raw.includes(":") || /[\u0000-\u001f\u007f]/.test(raw)) {
-    throw new ConfigError(`ISSUER must be 1 to ${MAX_ISSUER_CHARS} characters without ':' or control characters, got ${JSON.stringify(raw)}`);
+  if (
+    typeof raw !== "string" ||
+    raw.trim() === "" ||
+    [...raw].length > MAX_ISSUER_CHARS ||
+    raw.includes(":") ||
+    /[\u0000-\u001f\u007f]/.test(raw)
+  ) {
+    throw new ConfigError(
+      `ISSUER must be 1 to ${MAX_ISSUER_CHARS} characters without ':' or control characters, got ${JSON.stringify(raw)}`,
+    );
   }
   return raw;
 }
@@ -119,7 +162,9 @@ function originVar(env: Env): string | undefined {
     url = undefined;
   }
   if (!url || (url.protocol !== "https:" && url.protocol !== "http:") || url.origin !== raw) {
-    throw new ConfigError(`PUBLIC_ORIGIN must be an origin such as "https://totp.example.com" (scheme and host, no path or trailing slash), got ${JSON.stringify(raw)}`);
+    throw new ConfigError(
+      `PUBLIC_ORIGIN must be an origin such as "https://totp.example.com" (scheme and host, no path or trailing slash), got ${JSON.stringify(raw)}`,
+    );
   }
   return url.origin;
 }

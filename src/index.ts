@@ -1,4 +1,4 @@
-import { Hono, type Context } from "hono";
+import { Hono } from "hono";
 import { getPath } from "hono/utils/url";
 import type { AppEnv } from "./app-env";
 import { ConfigError, readConfig } from "./config";
@@ -14,7 +14,6 @@ export interface AppOptions {
   /** The clock in Unix milliseconds; tests inject one to cross lock expiries without sleeping. */
   now?: () => number;
 }
-
 
 /**
  * The path routes are matched on: repeated slashes collapsed (the WordPress plugin calls
@@ -51,10 +50,16 @@ export function createApp(options: AppOptions = {}): Hono<AppEnv> {
   for (const route of ROUTES) {
     const handler = route.handler;
     const notAllowed = () => new HttpError(405, "Method Not Allowed", { Allow: allowHeader(route) });
-    app.on([...route.methods], route.honoPath, answersHead(route) ? handler : (c) => {
-      if (c.req.method === "HEAD") throw notAllowed();
-      return handler(c);
-    });
+    app.on(
+      [...route.methods],
+      route.honoPath,
+      answersHead(route)
+        ? handler
+        : (c) => {
+            if (c.req.method === "HEAD") throw notAllowed();
+            return handler(c);
+          },
+    );
     app.all(route.honoPath, () => {
       throw notAllowed();
     });
@@ -66,7 +71,14 @@ export function createApp(options: AppOptions = {}): Hono<AppEnv> {
     // Configuration errors name the bad setting and are safe to log; other messages (crypto, SQL)
     // could quote inputs, so only their kind is logged.
     const misconfigured = error instanceof ConfigError || error instanceof KeyringError;
-    console.error(JSON.stringify({ level: "error", event: misconfigured ? "misconfigured" : "unhandled", kind: error.name, ...(misconfigured && { message: error.message }) }));
+    console.error(
+      JSON.stringify({
+        level: "error",
+        event: misconfigured ? "misconfigured" : "unhandled",
+        kind: error.name,
+        ...(misconfigured && { message: error.message }),
+      }),
+    );
     return textResponse("Internal Server Error", 500);
   });
   return app;

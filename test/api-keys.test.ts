@@ -11,7 +11,8 @@ function seededRandom(seed: number): () => number {
   };
 }
 const random = seededRandom(20261125);
-const randomKey = (alphabet: string, length: number) => Array.from({ length }, () => alphabet[Math.floor(random() * alphabet.length)]).join("");
+const randomKey = (alphabet: string, length: number) =>
+  Array.from({ length }, () => alphabet[Math.floor(random() * alphabet.length)]).join("");
 const HEX = "0123456789abcdef";
 
 describe("generateApiKey", () => {

@@ -160,11 +160,24 @@ describe("api.php?action=deletelocaluser", () => {
     const user = await enroll(testApp(), key);
     const before = await dump();
     const hostile = [
-      `${user.email}'`, `' OR '1'='1`, `${user.email}' OR 1=1 --`, `%`, `_`, `*`, `"; DROP TABLE users; --`,
-      `${user.email.replace("@", "%40")}`, `${user.email} `, `\u0000${user.email}`, `𝔘𝔫𝔦𝔠𝔬𝔡𝔢`, `<user>${user.email}</user>`,
+      `${user.email}'`,
+      `' OR '1'='1`,
+      `${user.email}' OR 1=1 --`,
+      `%`,
+      `_`,
+      `*`,
+      `"; DROP TABLE users; --`,
+      `${user.email.replace("@", "%40")}`,
+      `${user.email} `,
+      `\u0000${user.email}`,
+      `𝔘𝔫𝔦𝔠𝔬𝔡𝔢`,
+      `<user>${user.email}</user>`,
     ];
     for (const name of hostile) {
-      expect([name, (await apiPhp(`action=deletelocaluser&user=${q(name)}&api_key=${key}`)).body]).toEqual([name, "Error: user does not exist"]);
+      expect([name, (await apiPhp(`action=deletelocaluser&user=${q(name)}&api_key=${key}`)).body]).toEqual([
+        name,
+        "Error: user does not exist",
+      ]);
     }
     expect((await apiPhp(`action=deletelocaluser&api_key=${key}`)).body).toBe("Error: missing parameter: user");
     expect((await apiPhp(`action=deletelocaluser&user=${q(user.email)}&api_key=wrong`)).body).toBe("Error: invalid api key");
@@ -198,7 +211,13 @@ describe("api.php?action=listusers", () => {
     expect(answer.status).toBe(200);
     expect(answer.type).toBe(JSON_TYPE);
     const list = JSON.parse(answer.body) as Array<{ userid: number; username: string; timestamp: number }>;
-    const all = (await env.DB.prepare("SELECT id, username, created_at FROM users ORDER BY id").all<{ id: number; username: string; created_at: number }>()).results;
+    const all = (
+      await env.DB.prepare("SELECT id, username, created_at FROM users ORDER BY id").all<{
+        id: number;
+        username: string;
+        created_at: number;
+      }>()
+    ).results;
     expect(list).toEqual(all.map((r) => ({ userid: r.id, username: r.username, timestamp: r.created_at })));
     // Exactly these keys, in this order.
     expect(answer.body).toMatch(/^\[(\{"userid":\d+,"username":"[^"]*","timestamp":\d+\},?)+\]$/);

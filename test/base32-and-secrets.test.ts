@@ -34,8 +34,8 @@ describe("base32 (RFC 4648 §10 test vectors)", () => {
 });
 
 describe("secret box (AES-GCM at rest)", () => {
-  const k1 = "k1:" + btoa(String.fromCharCode(...new Uint8Array(32).fill(1)));
-  const k2 = "k2:" + btoa(String.fromCharCode(...new Uint8Array(32).fill(2)));
+  const k1 = `k1:${btoa(String.fromCharCode(...new Uint8Array(32).fill(1)))}`;
+  const k2 = `k2:${btoa(String.fromCharCode(...new Uint8Array(32).fill(2)))}`;
 
   it("seals under the first key and opens with any key of the ring", async () => {
     const old = await loadKeyring(k1);

@@ -42,14 +42,31 @@ describe("configuration defaults", () => {
       expect(problemWith({ [setting.name]: String(setting.min), LOCKOUT_BASE_SECONDS: "1" }), `${setting.name}=${setting.min}`).toBeNull();
       expect(problemWith({ [setting.name]: String(setting.max) }), `${setting.name}=${setting.max}`).toBeNull();
     }
-    const config = readConfig({ ...base(), ISSUER: "Acme Corp", TOTP_DRIFT_STEPS: "2", LOCKOUT_THRESHOLD: "3", LOCKOUT_BASE_SECONDS: "10", LOCKOUT_MAX_SECONDS: "60", PBKDF2_ITERATIONS: "50000", QR_SIZE: "512" });
-    expect(config).toMatchObject({ issuer: "Acme Corp", totp: { window: 2 }, lockout: { threshold: 3, baseMs: 10_000, maxMs: 60_000 }, passwordIterations: 50_000, qrSize: 512 });
+    const config = readConfig({
+      ...base(),
+      ISSUER: "Acme Corp",
+      TOTP_DRIFT_STEPS: "2",
+      LOCKOUT_THRESHOLD: "3",
+      LOCKOUT_BASE_SECONDS: "10",
+      LOCKOUT_MAX_SECONDS: "60",
+      PBKDF2_ITERATIONS: "50000",
+      QR_SIZE: "512",
+    });
+    expect(config).toMatchObject({
+      issuer: "Acme Corp",
+      totp: { window: 2 },
+      lockout: { threshold: 3, baseMs: 10_000, maxMs: 60_000 },
+      passwordIterations: 50_000,
+      qrSize: 512,
+    });
   });
 });
 
 describe("a bad value is refused with a message that names the variable", () => {
   for (const setting of INTEGER_SETTINGS) {
-    const bad = [...new Set(["abc", "-1", "1.5", "0x10", "1e2", " 5", "5 ", String(setting.min - 1), String(setting.max + 1), "99999999999999999999"])];
+    const bad = [
+      ...new Set(["abc", "-1", "1.5", "0x10", "1e2", " 5", "5 ", String(setting.min - 1), String(setting.max + 1), "99999999999999999999"]),
+    ];
     it.each(bad)(`${setting.name}=%j`, (raw) => {
       // The lowest LOCKOUT_BASE_SECONDS, so LOCKOUT_MAX_SECONDS is checked against its own range.
       const message = problemWith({ LOCKOUT_BASE_SECONDS: "1", [setting.name]: raw });
@@ -83,7 +100,15 @@ describe("PUBLIC_ORIGIN", () => {
   });
 
   it("refuses anything that is not exactly an origin", () => {
-    for (const bad of ["totp.example.com", "https://totp.example.com/", "https://totp.example.com/api", "https://u:p@totp.example.com", "ftp://totp.example.com", "https://totp.example.com?x=1", "javascript:alert(1)"]) {
+    for (const bad of [
+      "totp.example.com",
+      "https://totp.example.com/",
+      "https://totp.example.com/api",
+      "https://u:p@totp.example.com",
+      "ftp://totp.example.com",
+      "https://totp.example.com?x=1",
+      "javascript:alert(1)",
+    ]) {
       expect(problemWith({ PUBLIC_ORIGIN: bad }), bad).toMatch(/^PUBLIC_ORIGIN must be an origin/);
     }
   });
@@ -99,7 +124,12 @@ describe("a misconfigured Worker", () => {
     expect(res.headers.get("content-type")).toBe("text/plain; charset=utf-8");
     expect(await res.text()).toBe("Internal Server Error");
     const logged = lines.map((line) => JSON.parse(line) as Record<string, unknown>);
-    expect(logged).toContainEqual({ level: "error", event: "misconfigured", kind: "ConfigError", message: 'QR_SIZE must be an integer from 64 to 2048, got "huge"' });
+    expect(logged).toContainEqual({
+      level: "error",
+      event: "misconfigured",
+      kind: "ConfigError",
+      message: 'QR_SIZE must be an integer from 64 to 2048, got "huge"',
+    });
   });
 });
 
@@ -112,6 +142,10 @@ describe("DEPLOY.md", () => {
       expect(row).toContain(`| ${setting.default.toLocaleString("en-US")} |`);
       expect(row).toContain(`${setting.min.toLocaleString("en-US")} to ${setting.max.toLocaleString("en-US")}`);
     }
-    for (const name of ["ISSUER", "SECRET_ENCRYPTION_KEYS", "REQUEST_LOG", "PUBLIC_ORIGIN"]) expect(rows.some((line) => line.startsWith(`| \`${name}\``)), name).toBe(true);
+    for (const name of ["ISSUER", "SECRET_ENCRYPTION_KEYS", "REQUEST_LOG", "PUBLIC_ORIGIN"])
+      expect(
+        rows.some((line) => line.startsWith(`| \`${name}\``)),
+        name,
+      ).toBe(true);
   });
 });

@@ -59,7 +59,9 @@ describe("createuser success in every format", () => {
 describe("usernames", () => {
   it("normalizes a phone to +digits and uses it as the username", async () => {
     const digits = `4179${Date.now().toString().slice(-7)}`;
-    const res = await createUser(`phone=${encodeURIComponent(`(${digits.slice(0, 2)}) ${digits.slice(2, 5)}-${digits.slice(5)}`)}&format=1`);
+    const res = await createUser(
+      `phone=${encodeURIComponent(`(${digits.slice(0, 2)}) ${digits.slice(2, 5)}-${digits.slice(5)}`)}&format=1`,
+    );
     const { userid } = (await res.json()) as { userid: number };
     const row = await env.DB.prepare("SELECT username, phone FROM users WHERE id = ?").bind(userid).first();
     expect(row).toEqual({ username: `+${digits}`, phone: `+${digits}` });
@@ -84,7 +86,9 @@ describe("usernames", () => {
   it("creates exactly one user when the same username races itself", async () => {
     const email = uniqueEmail("race");
     const answers = await Promise.all(
-      Array.from({ length: 10 }, () => createUser(`email=${encodeURIComponent(email)}&format=1`).then((r) => r.json() as Promise<{ success: string }>)),
+      Array.from({ length: 10 }, () =>
+        createUser(`email=${encodeURIComponent(email)}&format=1`).then((r) => r.json() as Promise<{ success: string }>),
+      ),
     );
     expect(answers.filter((a) => a.success === "true")).toHaveLength(1);
     const n = await env.DB.prepare("SELECT count(*) AS n FROM users WHERE username_key = ?").bind(email.toLowerCase()).first("n");
@@ -117,10 +121,14 @@ describe("createuser errors: HTTP 200, response/success/error/code, nothing writ
       if (format === 1) expect(JSON.parse(body)).toEqual({ response: text, success: "false", error: text, code });
       if (format === 0) {
         const len = new TextEncoder().encode(text).length;
-        expect(body).toBe(`a:4:{s:8:"response";s:${len}:"${text}";s:7:"success";s:5:"false";s:5:"error";s:${len}:"${text}";s:4:"code";i:${code};}`);
+        expect(body).toBe(
+          `a:4:{s:8:"response";s:${len}:"${text}";s:7:"success";s:5:"false";s:5:"error";s:${len}:"${text}";s:4:"code";i:${code};}`,
+        );
       }
       if (format === 2) {
-        expect(body).toBe(`<?xml version="1.0" encoding="UTF-8"?>\n<result><response>${text}</response><success>false</success><error>${text}</error><code>${code}</code></result>`);
+        expect(body).toBe(
+          `<?xml version="1.0" encoding="UTF-8"?>\n<result><response>${text}</response><success>false</success><error>${text}</error><code>${code}</code></result>`,
+        );
       }
       if (format === 3) expect(body).toBe("false");
     }
@@ -131,7 +139,9 @@ describe("createuser errors: HTTP 200, response/success/error/code, nothing writ
     const before = await userCount();
     const res = await createUser(`email=${encodeURIComponent(uniqueEmail())}&format=xml`);
     expect(res.headers.get("content-type")).toBe("text/plain; charset=utf-8");
-    expect(await res.text()).toBe('a:4:{s:8:"response";s:14:"invalid format";s:7:"success";s:5:"false";s:5:"error";s:14:"invalid format";s:4:"code";i:7;}');
+    expect(await res.text()).toBe(
+      'a:4:{s:8:"response";s:14:"invalid format";s:7:"success";s:5:"false";s:5:"error";s:14:"invalid format";s:4:"code";i:7;}',
+    );
     expect(await userCount()).toBe(before);
   });
 
@@ -139,7 +149,9 @@ describe("createuser errors: HTTP 200, response/success/error/code, nothing writ
     const app = createApp();
     const email = uniqueEmail("origin");
     const res = await app.fetch(
-      new Request(`https://attacker.example/createuser?api_key=${key}&email=${encodeURIComponent(email)}&format=1`, { headers: { Host: "attacker.example" } }),
+      new Request(`https://attacker.example/createuser?api_key=${key}&email=${encodeURIComponent(email)}&format=1`, {
+        headers: { Host: "attacker.example" },
+      }),
       { ...env, PUBLIC_ORIGIN: "https://totp.example.com" },
     );
     const body = (await res.json()) as { userid: number; hash: string; hashqr: string };

@@ -14,9 +14,7 @@ const created: Fields = [
 
 describe("PHP serialize (format 0)", () => {
   it("writes the contract's example byte for byte", () => {
-    expect(phpSerialize(created)).toBe(
-      'a:3:{s:8:"response";s:12:"user created";s:6:"userid";i:42;s:7:"success";s:4:"true";}',
-    );
+    expect(phpSerialize(created)).toBe('a:3:{s:8:"response";s:12:"user created";s:6:"userid";i:42;s:7:"success";s:4:"true";}');
   });
 
   it("counts string lengths in UTF-8 bytes, as PHP does (ë is 2, each kana/kanji 3)", () => {

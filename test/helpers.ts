@@ -15,14 +15,15 @@ export class TestClock {
 /** The real app over the real (local) D1 binding, with an injectable clock. */
 export function testApp(options: AppOptions = {}) {
   const app = createApp(options);
-  return async (path: string, init?: RequestInit): Promise<Response> =>
-    app.fetch(new Request(`https://totp.test${path}`, init), env);
+  return async (path: string, init?: RequestInit): Promise<Response> => app.fetch(new Request(`https://totp.test${path}`, init), env);
 }
 
 /** Inserts a fresh API key straight into D1 (as the CLI does) and returns the key. */
 export async function newApiKey(label = "test"): Promise<string> {
   const key = generateApiKey();
-  await env.DB.prepare("INSERT INTO api_keys (label, key_hash) VALUES (?, ?)").bind(label, await hashApiKey(key)).run();
+  await env.DB.prepare("INSERT INTO api_keys (label, key_hash) VALUES (?, ?)")
+    .bind(label, await hashApiKey(key))
+    .run();
   return key;
 }
 

@@ -30,16 +30,18 @@ describe("listusers with 100,000 users", () => {
       `WITH RECURSIVE n(i) AS (SELECT 1 UNION ALL SELECT i + 1 FROM n WHERE i < ?1)
        INSERT INTO users (username, username_key, secret_ciphertext, secret_key_id, created_at)
        SELECT 'bulk-' || i || '@example.com', 'bulk-' || i || '@example.com', 'x.x', 't1', 1700000000 + i FROM n`,
-    ).bind(USERS).run();
+    )
+      .bind(USERS)
+      .run();
   }, 120_000);
 
   it("streams all of them in userid order, a bounded page at a time", async () => {
     const counter = { userReads: 0 };
     const started = performance.now();
-    const res = await createApp().fetch(
-      new Request(`https://totp.test/api.php?action=listusers&api_key=${key}`),
-      { ...env, DB: countingD1(env.DB, counter) },
-    );
+    const res = await createApp().fetch(new Request(`https://totp.test/api.php?action=listusers&api_key=${key}`), {
+      ...env,
+      DB: countingD1(env.DB, counter),
+    });
     expect(res.headers.get("content-type")).toBe("application/json; charset=utf-8");
 
     const reader = res.body!.getReader();
@@ -61,12 +63,15 @@ describe("listusers with 100,000 users", () => {
     for (let i = 0; i < list.length; i++) {
       const row = list[i]!;
       if (i > 0 && row.userid <= list[i - 1]!.userid) throw new Error(`out of order at ${i}`);
-      if (row.username !== `bulk-${i + 1}@example.com` || row.timestamp !== 1700000001 + i) throw new Error(`wrong row ${i}: ${JSON.stringify(row)}`);
+      if (row.username !== `bulk-${i + 1}@example.com` || row.timestamp !== 1700000001 + i)
+        throw new Error(`wrong row ${i}: ${JSON.stringify(row)}`);
     }
     // Paged from D1 (1,000 rows a read), never one giant array: no chunk holds more than a page.
     expect(counter.userReads).toBeGreaterThanOrEqual(USERS / 1000);
     expect(chunks).toBeGreaterThanOrEqual(USERS / 1000);
     expect(largestChunk).toBeLessThan(128 * 1024);
-    console.log(`listusers: ${USERS} users, ${(text.length / 1e6).toFixed(1)} MB in ${chunks} chunks, ${counter.userReads} D1 reads, ${seconds.toFixed(2)} s`);
+    console.log(
+      `listusers: ${USERS} users, ${(text.length / 1e6).toFixed(1)} MB in ${chunks} chunks, ${counter.userReads} D1 reads, ${seconds.toFixed(2)} s`,
+    );
   }, 120_000);
 });

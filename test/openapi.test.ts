@@ -31,7 +31,10 @@ afterEach(() => vi.restoreAllMocks());
 
 /** A concrete path for a documented one: `/qr/{file}` becomes a path Hono matches. */
 const concrete = (path: string) => path.replace("{file}", "1.svg");
-const operations = () => Object.entries(doc.paths).flatMap(([path, item]) => Object.entries(item).map(([method, op]) => ({ path, method: method.toUpperCase(), op })));
+const operations = () =>
+  Object.entries(doc.paths).flatMap(([path, item]) =>
+    Object.entries(item).map(([method, op]) => ({ path, method: method.toUpperCase(), op })),
+  );
 
 describe("GET /openapi.json", () => {
   it("is an OpenAPI 3.1 document (schema validation: test/node/openapi-schema.test.ts)", () => {
@@ -70,7 +73,11 @@ describe("GET /openapi.json", () => {
   });
 
   it("the API key is documented in the three spellings the server accepts", () => {
-    expect(Object.values(doc.components.securitySchemes).map((s) => s.name).sort()).toEqual(["X-API-Key", "api", "api_key"]);
+    expect(
+      Object.values(doc.components.securitySchemes)
+        .map((s) => s.name)
+        .sort(),
+    ).toEqual(["X-API-Key", "api", "api_key"]);
     for (const { path, op } of operations()) {
       const route = ROUTES.find((r) => openApiPath(r) === path)!;
       expect(op.security !== undefined, path).toBe(route.apiKey);
@@ -102,7 +109,10 @@ describe("documented parameters are the ones the handlers read", () => {
   };
 
   it("/createuser", async () => {
-    const read = await namesRead([`/createuser?api_key=${key}&${query("/createuser", { email: uniqueEmail(), username: uniqueEmail() })}`, "/createuser?api=x"]);
+    const read = await namesRead([
+      `/createuser?api_key=${key}&${query("/createuser", { email: uniqueEmail(), username: uniqueEmail() })}`,
+      "/createuser?api=x",
+    ]);
     expect(read).toEqual(documented("/createuser"));
   });
 
@@ -131,7 +141,9 @@ describe("documented answers are the real ones", () => {
     const names = (fields: readonly { name: string }[]) => fields.map((f) => f.name);
     expect(Object.keys(await json(`/createuser?api_key=${key}&email=${uniqueEmail()}&format=1`))).toEqual(names(CREATEUSER_ANSWER.success));
     expect(Object.keys(await json(`/createuser?api_key=wrong&format=1`))).toEqual(names(CREATEUSER_ANSWER.error));
-    expect(Object.keys(await json(`/validate?api_key=${key}&userid=${user.userId}&token=000000&format=1`))).toEqual(names(VALIDATE_ANSWER.success));
+    expect(Object.keys(await json(`/validate?api_key=${key}&userid=${user.userId}&token=000000&format=1`))).toEqual(
+      names(VALIDATE_ANSWER.success),
+    );
     expect(Object.keys(await json(`/validate?api_key=wrong&format=1`))).toEqual(names(VALIDATE_ANSWER.error));
   });
 
@@ -149,8 +161,14 @@ describe("documented answers are the real ones", () => {
     const user = await enroll(call, key);
     const documented = JSON.stringify(doc.paths["/api.php"]!.get!.responses["200"]);
     const answers = [
-      await (await call(`/api.php?api_key=${key}&action=changelocaluserpassword&user=${encodeURIComponent(user.email)}&localpassword=secret-enough`)).text(),
-      await (await call(`/api.php?api_key=${key}&action=changelocaluserpassword&user=${encodeURIComponent(user.email)}&localpassword=short`)).text(),
+      await (
+        await call(
+          `/api.php?api_key=${key}&action=changelocaluserpassword&user=${encodeURIComponent(user.email)}&localpassword=secret-enough`,
+        )
+      ).text(),
+      await (
+        await call(`/api.php?api_key=${key}&action=changelocaluserpassword&user=${encodeURIComponent(user.email)}&localpassword=short`)
+      ).text(),
       await (await call(`/api.php?api_key=${key}&action=deletelocaluser&user=${encodeURIComponent(user.email)}`)).text(),
       await (await call(`/api.php?api_key=${key}&action=deletelocaluser&user=${encodeURIComponent(user.email)}`)).text(),
       await (await call(`/api.php?api_key=${key}&action=nope`)).text(),

@@ -84,8 +84,7 @@ function rasterize(svg: Svg, scale = 4): { data: Uint8ClampedArray; width: numbe
 }
 
 const otpauth = (email: string, secret: string) =>
-  `otpauth://totp/totp-edge:${encodeURIComponent(email)}?secret=${secret}` +
-  "&issuer=totp-edge&algorithm=SHA1&digits=6&period=30";
+  `otpauth://totp/totp-edge:${encodeURIComponent(email)}?secret=${secret}&issuer=totp-edge&algorithm=SHA1&digits=6&period=30`;
 
 describe("QR enrollment image (hashqr)", () => {
   it("serves an SVG that decodes to the exact otpauth URI, uncached, without referrer", async () => {
@@ -127,8 +126,7 @@ describe("QR enrollment image (hashqr)", () => {
 
   it("takes its size from QR_SIZE", async () => {
     const app = createApp();
-    const call = async (path: string) =>
-      app.fetch(new Request(`https://totp.test${path}`), { ...env, QR_SIZE: "400" });
+    const call = async (path: string) => app.fetch(new Request(`https://totp.test${path}`), { ...env, QR_SIZE: "400" });
     const user = await enroll(call, key);
     const url = new URL(user.hashqr);
     const svg = parseSvg(await (await call(url.pathname + url.search)).text());

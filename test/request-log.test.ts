@@ -111,7 +111,10 @@ describe("request log", () => {
       await call(`/validate?api_key=${key}&userid=${user.userId}&token=${token}`);
       await call(`/validate?userid=${user.userId}&token=${token}`, { headers: { "X-API-Key": key } });
       await call(new URL(user.hashqr).pathname + new URL(user.hashqr).search);
-      await call("/api.php", { method: "POST", body: new URLSearchParams({ api: key, action: "changelocaluserpassword", user: user.email, localpassword: "hunter2-password" }) });
+      await call("/api.php", {
+        method: "POST",
+        body: new URLSearchParams({ api: key, action: "changelocaluserpassword", user: user.email, localpassword: "hunter2-password" }),
+      });
       // A client that puts its key into the path gets a 404, and the path is not logged.
       await call(`/validate/${key}`);
       await call(`/qr/${user.userId}.svg/${user.secret}`);

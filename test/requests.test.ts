@@ -61,7 +61,9 @@ describe("POST", () => {
     const clock = new TestClock();
     const call = testApp({ now: clock.now });
     const user = await enroll(call, key);
-    const res = await call(`/validate?api=${key}&userid=${user.userId}&token=${tokenFor(user.secret, clock.ms)}&send=0&format=1`, { method: "POST" });
+    const res = await call(`/validate?api=${key}&userid=${user.userId}&token=${tokenFor(user.secret, clock.ms)}&send=0&format=1`, {
+      method: "POST",
+    });
     expect(await json(res)).toEqual({ response: "OTP is valid", userid: user.userId, validation: "true" });
   });
 
@@ -95,17 +97,30 @@ describe("request bodies", () => {
     const created = await json(await call("/createuser", { method: "POST", body: form }));
     expect(created.success).toBe("true");
     const check = new FormData();
-    for (const [name, value] of Object.entries({ api: key, userid: String(created.userid), token: tokenFor(String(created.hash), clock.ms) })) check.append(name, value);
-    expect(await json(await call("/validate?format=1", { method: "POST", body: check }))).toEqual({ response: "OTP is valid", userid: created.userid, validation: "true" });
+    for (const [name, value] of Object.entries({
+      api: key,
+      userid: String(created.userid),
+      token: tokenFor(String(created.hash), clock.ms),
+    }))
+      check.append(name, value);
+    expect(await json(await call("/validate?format=1", { method: "POST", body: check }))).toEqual({
+      response: "OTP is valid",
+      userid: created.userid,
+      validation: "true",
+    });
   });
 
   it("reads a JSON object of strings and numbers", async () => {
     const headers = { "Content-Type": "application/json" };
-    const created = await json(await call("/createuser", { method: "POST", headers, body: JSON.stringify({ api_key: key, email: uniqueEmail("json"), format: 1 }) }));
+    const created = await json(
+      await call("/createuser", { method: "POST", headers, body: JSON.stringify({ api_key: key, email: uniqueEmail("json"), format: 1 }) }),
+    );
     expect(created.success).toBe("true");
     const token = tokenFor(String(created.hash), clock.ms);
     const body = JSON.stringify({ api_key: key, userid: created.userid, token, format: "1" });
-    expect(await json(await call("/validate", { method: "POST", headers: { "Content-Type": "application/json; charset=utf-8" }, body }))).toEqual({
+    expect(
+      await json(await call("/validate", { method: "POST", headers: { "Content-Type": "application/json; charset=utf-8" }, body })),
+    ).toEqual({
       response: "OTP is valid",
       userid: created.userid,
       validation: "true",
@@ -113,39 +128,70 @@ describe("request bodies", () => {
   });
 
   it("lets the body win over the query string for a name in both", async () => {
-    const res = await call(`/createuser?api_key=wrong&format=3`, { method: "POST", headers: { "Content-Type": "application/json" }, body: JSON.stringify({ api_key: key, email: uniqueEmail() }) });
+    const res = await call(`/createuser?api_key=wrong&format=3`, {
+      method: "POST",
+      headers: { "Content-Type": "application/json" },
+      body: JSON.stringify({ api_key: key, email: uniqueEmail() }),
+    });
     expect(await res.text()).toBe("true");
   });
 
   it("refuses a value that is neither string nor number, and a file part, as an invalid parameter", async () => {
     for (const email of [true, null, ["a@example.com"], { a: 1 }]) {
-      const res = await call("/createuser", { method: "POST", headers: { "Content-Type": "application/json" }, body: JSON.stringify({ api_key: key, email, format: 1 }) });
+      const res = await call("/createuser", {
+        method: "POST",
+        headers: { "Content-Type": "application/json" },
+        body: JSON.stringify({ api_key: key, email, format: 1 }),
+      });
       expect(await json(res), JSON.stringify(email)).toMatchObject({ code: 3, error: "invalid parameter: email" });
     }
     const form = new FormData();
     form.append("api_key", key);
     form.append("format", "1");
     form.append("email", new File(["a@example.com"], "email.txt"));
-    expect(await json(await call("/createuser", { method: "POST", body: form }))).toMatchObject({ code: 3, error: "invalid parameter: email" });
+    expect(await json(await call("/createuser", { method: "POST", body: form }))).toMatchObject({
+      code: 3,
+      error: "invalid parameter: email",
+    });
     // An unknown parameter stays ignored whatever its shape.
-    const ignored = await call("/createuser", { method: "POST", headers: { "Content-Type": "application/json" }, body: JSON.stringify({ api_key: key, email: uniqueEmail(), extra: { deep: [1] }, format: 3 }) });
+    const ignored = await call("/createuser", {
+      method: "POST",
+      headers: { "Content-Type": "application/json" },
+      body: JSON.stringify({ api_key: key, email: uniqueEmail(), extra: { deep: [1] }, format: 3 }),
+    });
     expect(await ignored.text()).toBe("true");
   });
 
   it("answers 415 for another non-empty body type and 400 for a body that is not a JSON object or multipart", async () => {
     const before = await env.DB.prepare("SELECT count(*) AS n FROM users").first("n");
     for (const type of ["text/plain", "application/xml", "application/octet-stream", ""]) {
-      const res = await call(`/createuser?api_key=${key}&email=${encodeURIComponent(uniqueEmail())}`, { method: "POST", headers: type ? { "Content-Type": type } : {}, body: new Blob(["x=1"], { type }) });
+      const res = await call(`/createuser?api_key=${key}&email=${encodeURIComponent(uniqueEmail())}`, {
+        method: "POST",
+        headers: type ? { "Content-Type": type } : {},
+        body: new Blob(["x=1"], { type }),
+      });
       expect([res.status, res.headers.get("content-type")], type).toEqual([415, "text/plain; charset=utf-8"]);
     }
-    for (const body of ["[1,2]", "\"text\"", "{not json", "null"]) {
-      const res = await call(`/createuser?api_key=${key}&email=${encodeURIComponent(uniqueEmail())}`, { method: "POST", headers: { "Content-Type": "application/json" }, body });
+    for (const body of ["[1,2]", '"text"', "{not json", "null"]) {
+      const res = await call(`/createuser?api_key=${key}&email=${encodeURIComponent(uniqueEmail())}`, {
+        method: "POST",
+        headers: { "Content-Type": "application/json" },
+        body,
+      });
       expect(res.status, body).toBe(400);
     }
-    const broken = await call(`/createuser?api_key=${key}&email=${encodeURIComponent(uniqueEmail())}`, { method: "POST", headers: { "Content-Type": "multipart/form-data; boundary=xyz" }, body: "garbage" });
+    const broken = await call(`/createuser?api_key=${key}&email=${encodeURIComponent(uniqueEmail())}`, {
+      method: "POST",
+      headers: { "Content-Type": "multipart/form-data; boundary=xyz" },
+      body: "garbage",
+    });
     expect(broken.status).toBe(400);
     // An empty body of any type is no body: the WordPress plugin's POSTs.
-    const empty = await call(`/createuser?api_key=${key}&email=${encodeURIComponent(uniqueEmail())}&format=3`, { method: "POST", headers: { "Content-Type": "text/plain" }, body: "" });
+    const empty = await call(`/createuser?api_key=${key}&email=${encodeURIComponent(uniqueEmail())}&format=3`, {
+      method: "POST",
+      headers: { "Content-Type": "text/plain" },
+      body: "",
+    });
     expect(await empty.text()).toBe("true");
     expect(await env.DB.prepare("SELECT count(*) AS n FROM users").first("n")).toBe((before as number) + 1);
   });
@@ -157,7 +203,9 @@ describe("request bodies", () => {
     form.append("pad", "x".repeat(8 * 1024));
     expect((await call("/createuser", { method: "POST", body: form })).status).toBe(413);
     const long = JSON.stringify({ api_key: key, email: `${"a".repeat(1020)}@example.com`, format: 1 });
-    expect(await json(await call("/createuser", { method: "POST", headers: { "Content-Type": "application/json" }, body: long }))).toMatchObject({ code: 3, error: "invalid parameter: email" });
+    expect(
+      await json(await call("/createuser", { method: "POST", headers: { "Content-Type": "application/json" }, body: long })),
+    ).toMatchObject({ code: 3, error: "invalid parameter: email" });
   });
 });
 
@@ -192,7 +240,10 @@ describe("transport errors", () => {
     expect(await env.DB.prepare("SELECT count(*) AS n FROM users WHERE username_key = ?").bind(email).first("n")).toBe(0);
     const user = await enroll(timed, key);
     const token = tokenFor(user.secret, clock.ms);
-    for (const path of [`/validate?api_key=${key}&userid=${user.userId}&token=${token}`, `/api.php?action=deletelocaluser&user=${user.email}&api_key=${key}`]) {
+    for (const path of [
+      `/validate?api_key=${key}&userid=${user.userId}&token=${token}`,
+      `/api.php?action=deletelocaluser&user=${user.email}&api_key=${key}`,
+    ]) {
       expect((await timed(path, { method: "HEAD" })).status).toBe(405);
     }
     const res = await timed(`/validate?api_key=${key}&userid=${user.userId}&token=${token}&format=1`);

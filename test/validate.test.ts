@@ -25,9 +25,15 @@ describe("validate answers in every format", () => {
   it("valid token: formats 0, 1, 2, 3", async () => {
     const { clock, call, user } = await setup();
     const expected: Record<number, [string, string]> = {
-      0: ["text/plain; charset=utf-8", `a:3:{s:8:"response";s:12:"OTP is valid";s:6:"userid";i:${user.userId};s:10:"validation";s:4:"true";}`],
+      0: [
+        "text/plain; charset=utf-8",
+        `a:3:{s:8:"response";s:12:"OTP is valid";s:6:"userid";i:${user.userId};s:10:"validation";s:4:"true";}`,
+      ],
       1: ["application/json; charset=utf-8", `{"response":"OTP is valid","userid":${user.userId},"validation":"true"}`],
-      2: ["application/xml; charset=utf-8", `<?xml version="1.0" encoding="UTF-8"?>\n<result><response>OTP is valid</response><userid>${user.userId}</userid><validation>true</validation></result>`],
+      2: [
+        "application/xml; charset=utf-8",
+        `<?xml version="1.0" encoding="UTF-8"?>\n<result><response>OTP is valid</response><userid>${user.userId}</userid><validation>true</validation></result>`,
+      ],
       3: ["text/plain; charset=utf-8", "true"],
     };
     for (const format of [0, 1, 2, 3]) {
@@ -167,7 +173,7 @@ describe("validate errors", () => {
   });
 });
 
-describe("send=1 without a token (the Token2 Cloud API's \"send me a code\")", () => {
+describe('send=1 without a token (the Token2 Cloud API\'s "send me a code")', () => {
   const attempts = (userId: number) =>
     env.DB.prepare("SELECT failed_attempts, locked_until, last_step FROM users WHERE id = ?").bind(userId).first();
 
@@ -192,9 +198,19 @@ describe("send=1 without a token (the Token2 Cloud API's \"send me a code\")", (
 
   it("still needs a valid key and a well-formed userid; with a token, send is ignored", async () => {
     const { clock, call, user, validate } = await setup();
-    expect(await (await call(`/validate?api_key=${key}x&userid=${user.userId}&send=1&format=1`)).json()).toEqual(error(user.userId, 1, "invalid api key"));
-    expect(await (await call(`/validate?api_key=${key}&userid=abc&send=1&format=1`)).json()).toEqual(error("", 3, "invalid parameter: userid"));
-    expect(await validate(tokenFor(user.secret, clock.ms), "&send=1&format=1")).toEqual({ response: "OTP is valid", userid: user.userId, validation: "true" });
-    expect(await (await call(`/validate?api_key=${key}&userid=${user.userId}&send=0&format=1`)).json()).toEqual(error(user.userId, 2, "missing parameter: token"));
+    expect(await (await call(`/validate?api_key=${key}x&userid=${user.userId}&send=1&format=1`)).json()).toEqual(
+      error(user.userId, 1, "invalid api key"),
+    );
+    expect(await (await call(`/validate?api_key=${key}&userid=abc&send=1&format=1`)).json()).toEqual(
+      error("", 3, "invalid parameter: userid"),
+    );
+    expect(await validate(tokenFor(user.secret, clock.ms), "&send=1&format=1")).toEqual({
+      response: "OTP is valid",
+      userid: user.userId,
+      validation: "true",
+    });
+    expect(await (await call(`/validate?api_key=${key}&userid=${user.userId}&send=0&format=1`)).json()).toEqual(
+      error(user.userId, 2, "missing parameter: token"),
+    );
   });
 });

@@ -52,10 +52,16 @@ export function parseArgs(argv: string[], env: NodeJS.ProcessEnv): Options {
   const compareApiKey = values.get("--compare-api-key") ?? env.CONFORMANCE_COMPARE_API_KEY;
   if (compare && !compareApiKey) throw new UsageError("--compare needs --compare-api-key KEY2");
   for (const url of [target, compare]) if (url !== undefined) checkUrl(url);
-  const tags = (values.get("--tags") ?? TAGS.join(",")).split(",").map((tag) => tag.trim()).filter(Boolean);
+  const tags = (values.get("--tags") ?? TAGS.join(","))
+    .split(",")
+    .map((tag) => tag.trim())
+    .filter(Boolean);
   const badTag = tags.find((tag) => !TAGS.includes(tag as Tag));
   if (badTag) throw new UsageError(`unknown tag ${badTag} (tags: ${TAGS.join(", ")})`);
-  const only = (values.get("--only") ?? "").split(",").map((name) => name.trim()).filter(Boolean);
+  const only = (values.get("--only") ?? "")
+    .split(",")
+    .map((name) => name.trim())
+    .filter(Boolean);
   const report = values.get("--report");
   if (report && !/\.(json|xml)$/.test(report)) throw new UsageError("--report must name a .json or .xml file");
   const record = values.get("--record");
@@ -63,7 +69,8 @@ export function parseArgs(argv: string[], env: NodeJS.ProcessEnv): Options {
   // A recording holds one target's answers, and a replay takes the place of the second target.
   if (record && compare) throw new UsageError("--record records one target: run it without --compare");
   if (replay && compare) throw new UsageError("--replay compares with a recording instead of a second server: drop --compare");
-  if (record && replay && path.resolve(record) === path.resolve(replay)) throw new UsageError("--record and --replay need two different directories");
+  if (record && replay && path.resolve(record) === path.resolve(replay))
+    throw new UsageError("--record and --replay need two different directories");
   return { target, apiKey, tags: tags as Tag[], only, report, compare, compareApiKey, record, replay };
 }
 

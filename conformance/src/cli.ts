@@ -28,7 +28,10 @@ async function main(argv: string[]): Promise<number> {
       recording = readRecording(options.replay, "B");
       const recorded = new Set(recording.index.fixtures);
       fixtures = fixtures.filter((fixture) => recorded.has(fixture.name));
-      if (fixtures.length === 0) throw new RecordingError(`--replay ${options.replay}: the recording holds none of the selected fixtures (it has ${[...recorded].join(", ")})`);
+      if (fixtures.length === 0)
+        throw new RecordingError(
+          `--replay ${options.replay}: the recording holds none of the selected fixtures (it has ${[...recorded].join(", ")})`,
+        );
     }
   } catch (error) {
     if (error instanceof UsageError) return setupError(`${error.message}\n${USAGE}`);
@@ -52,7 +55,14 @@ async function main(argv: string[]): Promise<number> {
   const print = (line: string) => console.log(redactor.apply(line));
   let recorder: Recorder | undefined;
   if (options.record) {
-    const index = { tool: `totp-conformance ${toolVersion()}`, target: withoutCredentials(options.target), runId: identity.runId, startedAt: new Date().toISOString(), tags: options.tags, fixtures: fixtures.map((fixture) => fixture.name) };
+    const index = {
+      tool: `totp-conformance ${toolVersion()}`,
+      target: withoutCredentials(options.target),
+      runId: identity.runId,
+      startedAt: new Date().toISOString(),
+      tags: options.tags,
+      fixtures: fixtures.map((fixture) => fixture.name),
+    };
     try {
       recorder = Recorder.create(options.record, index, redactor, (item) => identity.ownsItem(item));
     } catch (error) {
@@ -71,7 +81,9 @@ async function main(argv: string[]): Promise<number> {
   process.on("SIGINT", onSignal);
   process.on("SIGTERM", onSignal);
 
-  print(`conformance run ${identity.runId}: ${fixtures.length} fixture(s), ${fixtures.reduce((n, f) => n + f.steps.length, 0)} step(s) against ${targets.map((t) => `${t.label}=${t.url}`).join(" and ")}`);
+  print(
+    `conformance run ${identity.runId}: ${fixtures.length} fixture(s), ${fixtures.reduce((n, f) => n + f.steps.length, 0)} step(s) against ${targets.map((t) => `${t.label}=${t.url}`).join(" and ")}`,
+  );
   try {
     for (const fixture of fixtures) {
       if (interrupt.signal.aborted) break;
@@ -85,14 +97,26 @@ async function main(argv: string[]): Promise<number> {
           }),
         ),
       );
-      if (comparing) for (const label of results.keys()) for (const result of results.get(label) ?? []) if (result.fixture === fixture.name) print(stepLine(result, true));
+      if (comparing)
+        for (const label of results.keys())
+          for (const result of results.get(label) ?? []) if (result.fixture === fixture.name) print(stepLine(result, true));
     }
   } finally {
     // Whatever happened above, leave no user of this run behind.
     for (const runner of runners) {
       const problems = [...(await runner.users.deleteAll()), ...(await runner.users.sweep())];
       if (problems.length > 0) {
-        const result: StepResult = { fixture: "run", tag: "seed", step: "final cleanup", target: runner.target.label, passed: false, differences: [], error: problems.join("; "), observation: new Map(), durationMs: 0 };
+        const result: StepResult = {
+          fixture: "run",
+          tag: "seed",
+          step: "final cleanup",
+          target: runner.target.label,
+          passed: false,
+          differences: [],
+          error: problems.join("; "),
+          observation: new Map(),
+          durationMs: 0,
+        };
         results.get(runner.target.label)?.push(result);
         recorder?.write(result);
         print(stepLine(result, comparing));
@@ -103,16 +127,26 @@ async function main(argv: string[]): Promise<number> {
   const all = [...results.values()].flat();
   recorder?.finish(all, signalName !== undefined);
   let differences = 0;
-  const other = comparing ? { label: `B=${options.compare}`, results: results.get("B") ?? [] } : recording && otherFromRecording(recording, fixtures, options.replay as string);
+  const other = comparing
+    ? { label: `B=${options.compare}`, results: results.get("B") ?? [] }
+    : recording && otherFromRecording(recording, fixtures, options.replay as string);
   if (other) {
     let resultsA = results.get("A") ?? [];
     // The recording's values went through its own redaction; the same redaction here keeps a
     // secret that a server echoes from showing up as a difference.
-    if (recording) resultsA = resultsA.map((result) => ({ ...result, observation: new Map([...result.observation].map(([field, value]) => [field, redactor.apply(value)])) }));
+    if (recording)
+      resultsA = resultsA.map((result) => ({
+        ...result,
+        observation: new Map([...result.observation].map(([field, value]) => [field, redactor.apply(value)])),
+      }));
     const rows = differingFields(resultsA, other.results);
     differences = rows.length;
     print("");
-    print(rows.length === 0 ? `No differences between A=${options.target} and ${other.label}.` : `${rows.length} difference(s) between A=${options.target} and ${other.label}:\n${formatTable(rows, "A", "B")}`);
+    print(
+      rows.length === 0
+        ? `No differences between A=${options.target} and ${other.label}.`
+        : `${rows.length} difference(s) between A=${options.target} and ${other.label}:\n${formatTable(rows, "A", "B")}`,
+    );
   }
   if (options.report) writeReport(options.report, all, redactor);
   print(closingLine(all));
@@ -124,7 +158,10 @@ async function main(argv: string[]): Promise<number> {
 function otherFromRecording(recording: Recording, fixtures: Fixture[], directory: string): { label: string; results: StepResult[] } {
   const names = new Set(fixtures.map((fixture) => fixture.name));
   const { target, startedAt } = recording.index;
-  return { label: `B=${target} (recorded ${startedAt} in ${directory})`, results: recording.results.filter((result) => names.has(result.fixture) || result.fixture === "run") };
+  return {
+    label: `B=${target} (recorded ${startedAt} in ${directory})`,
+    results: recording.results.filter((result) => names.has(result.fixture) || result.fixture === "run"),
+  };
 }
 
 /** A recording names its target; a password in the URL stays out of it. */

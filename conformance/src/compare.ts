@@ -44,9 +44,14 @@ export function formatTable(rows: DifferenceRow[], labelA: string, labelB: strin
   const all = [header, ...rows].map((row) => ({ step: cut(row.step, 60), field: cut(row.field, 28), a: cut(row.a), b: cut(row.b) }));
   const width = (column: keyof DifferenceRow) => Math.max(...all.map((row) => row[column].length));
   const widths = { step: width("step"), field: width("field"), a: width("a"), b: width("b") };
-  const line = (row: DifferenceRow) => `${row.step.padEnd(widths.step)} | ${row.field.padEnd(widths.field)} | ${row.a.padEnd(widths.a)} | ${row.b}`;
+  const line = (row: DifferenceRow) =>
+    `${row.step.padEnd(widths.step)} | ${row.field.padEnd(widths.field)} | ${row.a.padEnd(widths.a)} | ${row.b}`;
   const [first, ...rest] = all;
-  return [line(first as DifferenceRow), `${"-".repeat(widths.step)}-+-${"-".repeat(widths.field)}-+-${"-".repeat(widths.a)}-+-${"-".repeat(widths.b)}`, ...rest.map(line)].join("\n");
+  return [
+    line(first as DifferenceRow),
+    `${"-".repeat(widths.step)}-+-${"-".repeat(widths.field)}-+-${"-".repeat(widths.a)}-+-${"-".repeat(widths.b)}`,
+    ...rest.map(line),
+  ].join("\n");
 }
 
 function cut(text: string, max = MAX_COLUMN): string {

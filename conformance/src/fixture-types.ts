@@ -34,7 +34,7 @@ export interface RecordBody {
   declaration?: string;
 }
 
-export interface TextBody {
+interface TextBody {
   format: "text";
   equals?: string;
   pattern?: string;
@@ -54,7 +54,7 @@ export interface JsonArrayBody {
   notContains?: Array<Record<string, ValueMatcher>>;
 }
 
-export interface SvgBody {
+interface SvgBody {
   format: "svg";
 }
 
@@ -68,7 +68,7 @@ export interface Expectation {
   body?: BodyExpectation;
 }
 
-export interface StepRequest {
+interface StepRequest {
   method: string;
   /** a path on the target, or a captured absolute URL (only its path and query are used) */
   path: string;

@@ -17,7 +17,7 @@ const REQUEST_TIMEOUT_MS = 15_000;
 
 export class TargetUnreachable extends Error {}
 
-export function requestUrl(target: string, request: Pick<ExpandedRequest, "path" | "query">): URL {
+function requestUrl(target: string, request: Pick<ExpandedRequest, "path" | "query">): URL {
   const base = new URL(target);
   const given = new URL(request.path, base);
   const url = new URL(given.pathname + given.search, base.origin);

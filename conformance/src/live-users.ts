@@ -6,7 +6,7 @@ import { parseBody } from "./parse/body.js";
 import type { ParsedRecord } from "./parse/parsed-body.js";
 import type { HttpAnswer } from "./match.js";
 
-export const MAX_LIVE_USERS = 3;
+const MAX_LIVE_USERS = 3;
 
 interface LiveUser {
   username: string;
@@ -73,7 +73,12 @@ export class LiveUsers {
 
   private async deleteUser(username: string): Promise<string | undefined> {
     try {
-      const answer = await send(this.target, { method: "GET", path: "/api.php", query: { action: "deletelocaluser", user: username, api_key: this.apiKey }, headers: {} });
+      const answer = await send(this.target, {
+        method: "GET",
+        path: "/api.php",
+        query: { action: "deletelocaluser", user: username, api_key: this.apiKey },
+        headers: {},
+      });
       const text = answer.body.trim();
       if (answer.status === 200 && (text === "Success: user deleted" || text === "Error: user does not exist")) return undefined;
       return `could not delete user ${username}: HTTP ${answer.status} ${JSON.stringify(text.slice(0, 80))}`;
@@ -88,7 +93,12 @@ export class LiveUsers {
 
   private async listUsers(): Promise<Map<number, string> | undefined> {
     try {
-      const answer = await send(this.target, { method: "GET", path: "/api.php", query: { action: "listusers", api_key: this.apiKey }, headers: {} });
+      const answer = await send(this.target, {
+        method: "GET",
+        path: "/api.php",
+        query: { action: "listusers", api_key: this.apiKey },
+        headers: {},
+      });
       const items = JSON.parse(answer.body) as unknown;
       if (!Array.isArray(items)) return undefined;
       const byId = new Map<number, string>();
@@ -103,7 +113,7 @@ export class LiveUsers {
 }
 
 /** The contract's phone normalization: strip spaces, dashes, dots and parentheses; a leading `+`. */
-export function normalizePhone(phone: string): string {
+function normalizePhone(phone: string): string {
   const digits = phone.replace(/[\s\-.()]/g, "");
   return digits.startsWith("+") ? digits : `+${digits}`;
 }

@@ -6,12 +6,14 @@ import { fileURLToPath } from "node:url";
 import { TAGS, type Fixture, type Tag } from "./fixture-types.js";
 
 // One level above this file both in src/ (run through tsx) and in dist/ (the installed package).
-export const FIXTURES_DIR = fileURLToPath(new URL("../fixtures/", import.meta.url));
+const FIXTURES_DIR = fileURLToPath(new URL("../fixtures/", import.meta.url));
 
 export class FixtureError extends Error {}
 
 export function loadFixtures(directory = FIXTURES_DIR): Fixture[] {
-  const files = readdirSync(directory).filter((name) => name.endsWith(".json")).sort();
+  const files = readdirSync(directory)
+    .filter((name) => name.endsWith(".json"))
+    .sort();
   const fixtures = files.map((file) => checkFixture(JSON.parse(readFileSync(path.join(directory, file), "utf8")) as unknown, file));
   const names = new Set<string>();
   for (const fixture of fixtures) {
@@ -23,7 +25,8 @@ export function loadFixtures(directory = FIXTURES_DIR): Fixture[] {
 
 export function selectFixtures(fixtures: Fixture[], tags: Tag[], only: string[]): Fixture[] {
   const unknown = only.filter((name) => !fixtures.some((fixture) => fixture.name === name));
-  if (unknown.length > 0) throw new FixtureError(`no fixture named ${unknown.join(", ")} (known: ${fixtures.map((f) => f.name).join(", ")})`);
+  if (unknown.length > 0)
+    throw new FixtureError(`no fixture named ${unknown.join(", ")} (known: ${fixtures.map((f) => f.name).join(", ")})`);
   return fixtures.filter((fixture) => tags.includes(fixture.tag) && (only.length === 0 || only.includes(fixture.name)));
 }
 

@@ -16,7 +16,7 @@ export interface HttpAnswer {
   body: string;
 }
 
-export function show(value: unknown): string {
+function show(value: unknown): string {
   if (value === undefined) return "(absent)";
   if (typeof value === "string") return JSON.stringify(value.length > 200 ? `${value.slice(0, 200)}…` : value);
   return JSON.stringify(value) ?? String(value);
@@ -34,12 +34,13 @@ export function compareAnswer(expectation: Expectation, answer: HttpAnswer, scop
     differences.push(...matchValue(`header ${name}`, matcher, answer.headers.get(name) ?? undefined, scope, true));
   }
   // A wrong status usually means a different body too; the status difference says enough.
-  if (expectation.body && differences.every((d) => d.where !== "status")) differences.push(...matchBody(expectation.body, answer.body, scope));
+  if (expectation.body && differences.every((d) => d.where !== "status"))
+    differences.push(...matchBody(expectation.body, answer.body, scope));
   return differences;
 }
 
 function matchBody(expectation: BodyExpectation, text: string, scope: Scope): Difference[] {
-  let parsed;
+  let parsed: ReturnType<typeof parseBody>;
   try {
     parsed = parseBody(expectation.format, text);
   } catch (error) {
@@ -85,12 +86,18 @@ function matchRecord(expectation: RecordBody, record: ParsedRecord, scope: Scope
 
 function matchJsonArray(expectation: JsonArrayBody, items: unknown[], scope: Scope): Difference[] {
   const differences: Difference[] = [];
-  const objects = items.filter((item): item is Record<string, unknown> => item !== null && typeof item === "object" && !Array.isArray(item));
+  const objects = items.filter(
+    (item): item is Record<string, unknown> => item !== null && typeof item === "object" && !Array.isArray(item),
+  );
   if (objects.length !== items.length) differences.push({ where: "body", expected: "an array of objects", actual: show(items) });
   objects.forEach((item, index) => {
     const names = Object.keys(item);
     if (expectation.itemFieldOrder && names.join(",") !== expectation.itemFieldOrder.join(",")) {
-      differences.push({ where: `body[${index}] field order`, expected: `[${expectation.itemFieldOrder.join(", ")}]`, actual: `[${names.join(", ")}]` });
+      differences.push({
+        where: `body[${index}] field order`,
+        expected: `[${expectation.itemFieldOrder.join(", ")}]`,
+        actual: `[${names.join(", ")}]`,
+      });
     }
     for (const [name, matcher] of Object.entries(expectation.itemFields ?? {})) {
       differences.push(...matchValue(`body[${index}].${name}`, matcher, item[name] as FieldValue | undefined, scope, false));
@@ -100,12 +107,20 @@ function matchJsonArray(expectation: JsonArrayBody, items: unknown[], scope: Sco
     const key = expectation.sortedBy;
     const keys = objects.map((item) => Number(item[key]));
     const unsorted = keys.findIndex((value, index) => index > 0 && !(value > (keys[index - 1] as number)));
-    if (unsorted > 0) differences.push({ where: `body order by ${key}`, expected: "ascending", actual: `${keys[unsorted - 1]} before ${keys[unsorted]}` });
+    if (unsorted > 0)
+      differences.push({ where: `body order by ${key}`, expected: "ascending", actual: `${keys[unsorted - 1]} before ${keys[unsorted]}` });
   }
   const matchesItem = (wanted: Record<string, ValueMatcher>) => (item: Record<string, unknown>) =>
-    Object.entries(wanted).every(([name, matcher]) => matchValue(name, matcher, item[name] as FieldValue | undefined, scope, false).length === 0);
+    Object.entries(wanted).every(
+      ([name, matcher]) => matchValue(name, matcher, item[name] as FieldValue | undefined, scope, false).length === 0,
+    );
   for (const wanted of expectation.contains ?? []) {
-    if (!objects.some(matchesItem(wanted))) differences.push({ where: "body", expected: `an item ${describeItem(wanted, scope)}`, actual: `none among ${objects.length} item(s)` });
+    if (!objects.some(matchesItem(wanted)))
+      differences.push({
+        where: "body",
+        expected: `an item ${describeItem(wanted, scope)}`,
+        actual: `none among ${objects.length} item(s)`,
+      });
   }
   for (const unwanted of expectation.notContains ?? []) {
     const found = objects.find(matchesItem(unwanted));
@@ -115,10 +130,12 @@ function matchJsonArray(expectation: JsonArrayBody, items: unknown[], scope: Sco
 }
 
 function describeItem(fields: Record<string, ValueMatcher>, scope: Scope): string {
-  return Object.entries(fields).map(([name, matcher]) => `${name}=${describeMatcher(matcher, scope)}`).join(", ");
+  return Object.entries(fields)
+    .map(([name, matcher]) => `${name}=${describeMatcher(matcher, scope)}`)
+    .join(", ");
 }
 
-export function describeMatcher(matcher: ValueMatcher, scope: Scope): string {
+function describeMatcher(matcher: ValueMatcher, scope: Scope): string {
   if (matcher === null || typeof matcher !== "object") return show(scope.expandValue(matcher));
   const parts: string[] = [];
   if (matcher.absent) parts.push("absent");
@@ -131,7 +148,13 @@ export function describeMatcher(matcher: ValueMatcher, scope: Scope): string {
 }
 
 /** `untyped`: the wire format has no types (XML, headers, plain text), so compare string forms. */
-export function matchValue(where: string, matcher: ValueMatcher, actual: FieldValue | undefined, scope: Scope, untyped: boolean): Difference[] {
+export function matchValue(
+  where: string,
+  matcher: ValueMatcher,
+  actual: FieldValue | undefined,
+  scope: Scope,
+  untyped: boolean,
+): Difference[] {
   const object: MatcherObject = matcher !== null && typeof matcher === "object" ? matcher : { equals: matcher };
   const fail = (): Difference[] => [{ where, expected: describeMatcher(matcher, scope), actual: show(actual) }];
   if (object.absent) return actual === undefined ? [] : fail();
@@ -140,7 +163,11 @@ export function matchValue(where: string, matcher: ValueMatcher, actual: FieldVa
   if (object.oneOf && !object.oneOf.some((v) => sameValue(scope.expandValue(v), actual, untyped))) return fail();
   if (object.type && !hasType(object.type, actual, untyped)) return fail();
   if (object.pattern !== undefined && !new RegExp(scope.expand(object.pattern)).test(String(actual))) return fail();
-  if (object.nearNowSeconds !== undefined && !(Number.isInteger(actual) && Math.abs(Number(actual) - scope.now() / 1000) <= object.nearNowSeconds)) return fail();
+  if (
+    object.nearNowSeconds !== undefined &&
+    !(Number.isInteger(actual) && Math.abs(Number(actual) - scope.now() / 1000) <= object.nearNowSeconds)
+  )
+    return fail();
   return [];
 }
 

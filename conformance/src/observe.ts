@@ -16,7 +16,7 @@ export function observe(expectation: Expectation, answer: HttpAnswer, ownsItem: 
   for (const name of Object.keys(expectation.headers ?? {})) seen.set(`header ${name}`, answer.headers.get(name) ?? "(absent)");
   const format = expectation.body?.format;
   if (!format) return seen;
-  let parsed;
+  let parsed: ReturnType<typeof parseBody>;
   try {
     parsed = parseBody(format, answer.body);
   } catch {
@@ -29,7 +29,9 @@ export function observe(expectation: Expectation, answer: HttpAnswer, ownsItem: 
     seen.set("body", JSON.stringify(normalizeText(parsed as string)));
   } else if (format === "json-array") {
     // An appliance lists its real users too, and a fresh server none: only this run's users compare.
-    const items = (parsed as unknown[]).filter((item): item is Record<string, unknown> => typeof item === "object" && item !== null && ownsItem(item));
+    const items = (parsed as unknown[]).filter(
+      (item): item is Record<string, unknown> => typeof item === "object" && item !== null && ownsItem(item),
+    );
     seen.set("body[] of this run", `${items.length} item(s)`);
     const first = items[0];
     if (first) {
@@ -51,7 +53,12 @@ function normalizeField(name: string, value: unknown): string {
   if (name === "userid" && typeof value === "string" && /^\d+$/.test(value)) return '"<digits>"';
   if (name === "hash" && typeof value === "string" && /^[A-Z2-7]+=*$/.test(value)) return `"<base32, ${value.length} chars>"`;
   if (name === "hashqr" && typeof value === "string") {
-    return JSON.stringify(value.replace(/^https?:\/\/[^/]+/, "<origin>").replace(/\/\d+(\.\w+)?(?=\?|$)/, "/<userid>$1").replace(/secret=[^&]*/, "secret=<hash>"));
+    return JSON.stringify(
+      value
+        .replace(/^https?:\/\/[^/]+/, "<origin>")
+        .replace(/\/\d+(\.\w+)?(?=\?|$)/, "/<userid>$1")
+        .replace(/secret=[^&]*/, "secret=<hash>"),
+    );
   }
   return typeof value === "string" ? JSON.stringify(normalizeText(value)) : String(value);
 }

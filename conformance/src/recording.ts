@@ -54,9 +54,11 @@ export class Recorder {
     try {
       entries = readdirSync(directory);
     } catch (error) {
-      if ((error as NodeJS.ErrnoException).code !== "ENOENT") throw new RecordingError(`--record ${directory}: ${(error as Error).message}`);
+      if ((error as NodeJS.ErrnoException).code !== "ENOENT")
+        throw new RecordingError(`--record ${directory}: ${(error as Error).message}`);
     }
-    if (entries.length > 0) throw new RecordingError(`--record ${directory}: the directory is not empty (a recording goes into a new or empty one)`);
+    if (entries.length > 0)
+      throw new RecordingError(`--record ${directory}: the directory is not empty (a recording goes into a new or empty one)`);
     mkdirSync(directory, { recursive: true });
     const recorder = new Recorder(directory, index, redactor, ownsItem);
     recorder.writeIndex();
@@ -101,7 +103,13 @@ export class Recorder {
 }
 
 function slug(name: string): string {
-  return name.toLowerCase().replace(/[^a-z0-9]+/g, "-").replace(/^-|-$/g, "").slice(0, 60) || "step";
+  return (
+    name
+      .toLowerCase()
+      .replace(/[^a-z0-9]+/g, "-")
+      .replace(/^-|-$/g, "")
+      .slice(0, 60) || "step"
+  );
 }
 
 export interface Recording {
@@ -118,7 +126,10 @@ export function readRecording(directory: string, label: string): Recording {
     throw new RecordingError(`--replay ${directory}: not a recording (${INDEX_FILE}: ${(error as Error).message})`);
   }
   const results: StepResult[] = [];
-  const folders = readdirSync(directory, { withFileTypes: true }).filter((entry) => entry.isDirectory()).map((entry) => entry.name).sort();
+  const folders = readdirSync(directory, { withFileTypes: true })
+    .filter((entry) => entry.isDirectory())
+    .map((entry) => entry.name)
+    .sort();
   for (const folder of folders) {
     const files = readdirSync(path.join(directory, folder)).filter((name) => /^\d+-.*\.json$/.test(name));
     for (const file of files.sort((a, b) => parseInt(a, 10) - parseInt(b, 10))) {
@@ -129,8 +140,15 @@ export function readRecording(directory: string, label: string): Recording {
         throw new RecordingError(`--replay ${directory}: ${folder}/${file}: ${(error as Error).message}`);
       }
       results.push({
-        fixture: step.fixture, tag: step.tag, step: step.step, target: label, passed: step.passed,
-        differences: step.differences ?? [], error: step.error, observation: new Map(Object.entries(step.observed ?? {})), durationMs: 0,
+        fixture: step.fixture,
+        tag: step.tag,
+        step: step.step,
+        target: label,
+        passed: step.passed,
+        differences: step.differences ?? [],
+        error: step.error,
+        observation: new Map(Object.entries(step.observed ?? {})),
+        durationMs: 0,
       });
     }
   }

@@ -3,7 +3,7 @@
 import { parseBody } from "./parse/body.js";
 import type { ParsedRecord } from "./parse/parsed-body.js";
 
-export const REDACTED = "<redacted>";
+const REDACTED = "<redacted>";
 
 export class Redactor {
   private readonly secrets = new Set<string>();
@@ -16,7 +16,8 @@ export class Redactor {
   addSecretsOf(body: string): void {
     for (const format of ["json", "php", "xml"] as const) {
       try {
-        for (const [name, value] of (parseBody(format, body) as ParsedRecord).entries) if (name === "hash" && typeof value === "string") this.add(value);
+        for (const [name, value] of (parseBody(format, body) as ParsedRecord).entries)
+          if (name === "hash" && typeof value === "string") this.add(value);
         return;
       } catch {
         // not this format
@@ -70,5 +71,11 @@ export function redactAnswerBody(body: string, contentType: string, ownsItem: (i
   }
   const foreign = (item: unknown): item is Record<string, unknown> => item !== null && typeof item === "object" && !ownsItem(item);
   if (!Array.isArray(items) || !items.some(foreign)) return body;
-  return JSON.stringify(items.map((item) => (foreign(item) ? Object.fromEntries(Object.entries(item).map(([name, value]) => [name, typeof value === "string" ? REDACTED : value])) : item)));
+  return JSON.stringify(
+    items.map((item) =>
+      foreign(item)
+        ? Object.fromEntries(Object.entries(item).map(([name, value]) => [name, typeof value === "string" ? REDACTED : value]))
+        : item,
+    ),
+  );
 }

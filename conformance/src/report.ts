@@ -28,13 +28,16 @@ function junit(results: StepResult[], redactor: Redactor): string {
     const key = `${result.target} ${result.fixture}`;
     suites.set(key, [...(suites.get(key) ?? []), result]);
   }
-  const lines = ['<?xml version="1.0" encoding="UTF-8"?>', `<testsuites name="totp-edge conformance" tests="${results.length}" failures="${results.filter((r) => !r.passed).length}">`];
+  const lines = [
+    '<?xml version="1.0" encoding="UTF-8"?>',
+    `<testsuites name="totp-edge conformance" tests="${results.length}" failures="${results.filter((r) => !r.passed).length}">`,
+  ];
   for (const [name, steps] of suites) {
-    lines.push(`  <testsuite name="${escape(name)}" tests="${steps.length}" failures="${steps.filter((s) => !s.passed).length}">`);
+    lines.push(`  <testsuite name="${escapeXml(name)}" tests="${steps.length}" failures="${steps.filter((s) => !s.passed).length}">`);
     for (const step of steps) {
-      const open = `    <testcase classname="${escape(`${step.tag}.${step.fixture}`)}" name="${escape(step.step)}" time="${(step.durationMs / 1000).toFixed(3)}"`;
+      const open = `    <testcase classname="${escapeXml(`${step.tag}.${step.fixture}`)}" name="${escapeXml(step.step)}" time="${(step.durationMs / 1000).toFixed(3)}"`;
       if (step.passed) lines.push(`${open}/>`);
-      else lines.push(`${open}>`, `      <failure message="${escape(redactor.apply(describeResult(step)))}"/>`, "    </testcase>");
+      else lines.push(`${open}>`, `      <failure message="${escapeXml(redactor.apply(describeResult(step)))}"/>`, "    </testcase>");
     }
     lines.push("  </testsuite>");
   }
@@ -42,6 +45,6 @@ function junit(results: StepResult[], redactor: Redactor): string {
   return lines.join("\n");
 }
 
-function escape(text: string): string {
+function escapeXml(text: string): string {
   return text.replace(/&/g, "&amp;").replace(/</g, "&lt;").replace(/>/g, "&gt;").replace(/"/g, "&quot;");
 }

@@ -65,7 +65,17 @@ export class TargetRunner {
     } finally {
       const problems = this.signal.aborted ? [] : await this.users.deleteAll();
       if (problems.length > 0) {
-        report({ fixture: fixture.name, tag: fixture.tag, step: "cleanup", target: this.target.label, passed: false, differences: [], error: problems.join("; "), observation: new Map(), durationMs: 0 });
+        report({
+          fixture: fixture.name,
+          tag: fixture.tag,
+          step: "cleanup",
+          target: this.target.label,
+          passed: false,
+          differences: [],
+          error: problems.join("; "),
+          observation: new Map(),
+          durationMs: 0,
+        });
       }
     }
   }
@@ -74,8 +84,15 @@ export class TargetRunner {
     const started = Date.now();
     const result = (fields: Partial<StepResult>): { result: StepResult } => ({
       result: {
-        fixture: fixture.name, tag: fixture.tag, step: step.name, target: this.target.label,
-        passed: false, differences: [], observation: new Map(), durationMs: Date.now() - started, ...fields,
+        fixture: fixture.name,
+        tag: fixture.tag,
+        step: step.name,
+        target: this.target.label,
+        passed: false,
+        differences: [],
+        observation: new Map(),
+        durationMs: Date.now() - started,
+        ...fields,
       },
     });
     if (usesTotp(JSON.stringify(step.request))) await sleep(waitBeforeToken(Date.now()));
@@ -102,7 +119,14 @@ export class TargetRunner {
     this.redactor.addSecretsOf(answer.body);
     this.capture(step, answer, request, scope);
     const differences = compareAnswer(step.expect, answer, scope);
-    return { ...result({ passed: differences.length === 0, differences, observation: observe(step.expect, answer, (item) => this.identity.ownsItem(item)) }), exchange: { request: prepared, answer } };
+    return {
+      ...result({
+        passed: differences.length === 0,
+        differences,
+        observation: observe(step.expect, answer, (item) => this.identity.ownsItem(item)),
+      }),
+      exchange: { request: prepared, answer },
+    };
   }
 
   private reserveUser(request: ExpandedRequest): ReturnType<LiveUsers["reserve"]> | SafetyLimitError {

@@ -5,7 +5,7 @@ import { base64ToBytes, bytesToBase64Url, constantTimeEqual, utf8 } from "./enco
  * The iteration count travels in the string, so it can be raised later without breaking old hashes.
  * Workers' Web Crypto refuses more than 100,000 iterations.
  */
-export const MAX_PBKDF2_ITERATIONS = 100_000;
+const MAX_PBKDF2_ITERATIONS = 100_000;
 const SCHEME = "pbkdf2-sha256";
 const SALT_BYTES = 16;
 const HASH_BITS = 256;

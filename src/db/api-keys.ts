@@ -20,17 +20,3 @@ export async function findActiveKeyId(db: Db, keyHash: string): Promise<number |
   const [row] = await selectActiveKey(db, keyHash);
   return row?.id ?? null;
 }
-
-export async function insertApiKey(db: Db, keyHash: string, label: string): Promise<number> {
-  const [row] = await db.insert(apiKeys).values({ keyHash, label }).returning({ id: apiKeys.id });
-  return row!.id;
-}
-
-export async function revokeApiKey(db: Db, id: number, nowSeconds: number): Promise<boolean> {
-  const rows = await db
-    .update(apiKeys)
-    .set({ revokedAt: nowSeconds })
-    .where(and(eq(apiKeys.id, id), isNull(apiKeys.revokedAt)))
-    .returning({ id: apiKeys.id });
-  return rows.length > 0;
-}

@@ -80,7 +80,13 @@ export function maxDoublings(policy: LockoutPolicy): number {
  * threshold sets the lock: base, doubling per further failure, at most max. Concurrent wrong
  * guesses are counted one by one, so at most `threshold` of them get an answer other than the lock.
  */
-export async function recordFailure(db: Db, userId: number, guard: WriteGuard, nowMs: number, policy: LockoutPolicy): Promise<AttemptWrite> {
+export async function recordFailure(
+  db: Db,
+  userId: number,
+  guard: WriteGuard,
+  nowMs: number,
+  policy: LockoutPolicy,
+): Promise<AttemptWrite> {
   const attempts = sql`${users.failedAttempts} + 1`;
   return guardedWrite(db, userId, guard, lte(users.lockedUntil, nowMs), {
     failedAttempts: attempts,
@@ -96,7 +102,11 @@ export async function recordFailure(db: Db, userId: number, guard: WriteGuard, n
  * clears the failure count and any lock.
  */
 export async function acceptStep(db: Db, userId: number, guard: WriteGuard, step: number, nowMs: number): Promise<AttemptWrite> {
-  return guardedWrite(db, userId, guard, and(lt(users.lastStep, step), lte(users.lockedUntil, nowMs))!, { lastStep: step, failedAttempts: 0, lockedUntil: 0 });
+  return guardedWrite(db, userId, guard, and(lt(users.lastStep, step), lte(users.lockedUntil, nowMs))!, {
+    lastStep: step,
+    failedAttempts: 0,
+    lockedUntil: 0,
+  });
 }
 
 /**
@@ -104,7 +114,13 @@ export async function acceptStep(db: Db, userId: number, guard: WriteGuard, step
  * checked with, and when `condition` holds), and the state after it, so that a write that did not
  * happen can say why.
  */
-async function guardedWrite(db: Db, userId: number, guard: WriteGuard, condition: SQL, set: SQLiteUpdateSetSource<typeof users>): Promise<AttemptWrite> {
+async function guardedWrite(
+  db: Db,
+  userId: number,
+  guard: WriteGuard,
+  condition: SQL,
+  set: SQLiteUpdateSetSource<typeof users>,
+): Promise<AttemptWrite> {
   const [keyRows, updated, state] = await db.batch([
     selectActiveKey(db, guard.keyHash),
     db

@@ -34,7 +34,13 @@ export async function lookupUserByName(db: Db, keyHash: string, keys: readonly s
  * Stores a new password hash for the user, still guarded by the key: false when the user was
  * deleted (or the key revoked) since the lookup, so a deleted user is never half-resurrected.
  */
-export async function setPasswordHash(db: Db, keyHash: string, userId: number, usernameKey: string, passwordHash: string): Promise<boolean> {
+export async function setPasswordHash(
+  db: Db,
+  keyHash: string,
+  userId: number,
+  usernameKey: string,
+  passwordHash: string,
+): Promise<boolean> {
   const rows = await db
     .update(users)
     .set({ passwordHash })

@@ -15,7 +15,7 @@ import type { Deps } from "./deps";
  */
 const REFUSED_TTL_MS = 30_000;
 const ACCEPTED_TTL_MS = 60_000;
-export const BLOCK_MS = 10_000;
+const BLOCK_MS = 10_000;
 
 /** Entries with an expiry; the oldest is dropped past `limit`, so a flood of new keys costs bounded memory. */
 class ExpiringSet {

@@ -36,7 +36,7 @@ export interface ListWindow {
 }
 
 /** Users come from D1 a page at a time, so memory stays bounded whatever the population. */
-export const LIST_PAGE_SIZE = 1000;
+const LIST_PAGE_SIZE = 1000;
 
 /**
  * Checks the key up front (its error must precede any output), then yields the users page by

@@ -55,7 +55,14 @@ export async function verifyToken(deps: Deps, request: VerificationRequest): Pro
  * "stale" when the user's ciphertext is no longer the one `key` came from (nothing was written).
  * `lastStep`, when just read, refuses a replay without a write.
  */
-async function checkAndWrite(deps: Deps, request: VerificationRequest, keyHash: string, key: UserKey, now: number, lastStep?: number): Promise<boolean | "stale"> {
+async function checkAndWrite(
+  deps: Deps,
+  request: VerificationRequest,
+  keyHash: string,
+  key: UserKey,
+  now: number,
+  lastStep?: number,
+): Promise<boolean | "stale"> {
   const step = matchTotpStep(key.key, request.token, now, deps.config.totp);
   if (step !== null && lastStep !== undefined && step <= lastStep) throw ApiError.tokenUsed();
   const guard = { keyHash, ciphertext: key.ciphertext };

@@ -4,4 +4,3 @@ export type Fields = ReadonlyArray<readonly [name: string, value: FieldValue]>;
 
 /** 0 = PHP serialize (default), 1 = JSON, 2 = XML, 3 = "true"/"false". */
 export type Format = 0 | 1 | 2 | 3;
-

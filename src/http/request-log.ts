@@ -39,7 +39,7 @@ export function errorOutcome(error: ApiError): Outcome {
 }
 
 /** What one request log line holds: never a query string, key, secret, token or password. */
-export interface RequestLogLine {
+interface RequestLogLine {
   level: "info";
   event: "request";
   method: string;

@@ -20,7 +20,11 @@ export interface FieldsAnswer {
 }
 
 const errorText: FieldSpec = { name: "error", schema: { type: "string" }, example: "invalid api key" };
-const errorCode: FieldSpec = { name: "code", schema: { type: "integer", enum: Object.values(ErrorCode) }, example: ErrorCode.InvalidApiKey };
+const errorCode: FieldSpec = {
+  name: "code",
+  schema: { type: "integer", enum: Object.values(ErrorCode) },
+  example: ErrorCode.InvalidApiKey,
+};
 
 export const CREATEUSER_ANSWER: FieldsAnswer = {
   flag: "success",
@@ -28,8 +32,20 @@ export const CREATEUSER_ANSWER: FieldsAnswer = {
     { name: "response", schema: { const: USER_CREATED }, example: USER_CREATED },
     { name: "userid", schema: { type: "integer", minimum: 1 }, example: 1 },
     { name: "success", schema: { const: "true" }, example: "true" },
-    { name: "hash", schema: { type: "string", pattern: "^[A-Z2-7]{32}$", description: "The TOTP secret: 20 random bytes, base32 without padding." }, example: "JBSWY3DPEHPK3PXPJBSWY3DPEHPK3PXP" },
-    { name: "hashqr", schema: { type: "string", format: "uri", description: "SVG QR code of the otpauth:// URI, on this server; ends with ?secret=<hash>." }, example: "https://totp.example/qr/1.svg?secret=JBSWY3DPEHPK3PXPJBSWY3DPEHPK3PXP" },
+    {
+      name: "hash",
+      schema: { type: "string", pattern: "^[A-Z2-7]{32}$", description: "The TOTP secret: 20 random bytes, base32 without padding." },
+      example: "JBSWY3DPEHPK3PXPJBSWY3DPEHPK3PXP",
+    },
+    {
+      name: "hashqr",
+      schema: {
+        type: "string",
+        format: "uri",
+        description: "SVG QR code of the otpauth:// URI, on this server; ends with ?secret=<hash>.",
+      },
+      example: "https://totp.example/qr/1.svg?secret=JBSWY3DPEHPK3PXPJBSWY3DPEHPK3PXP",
+    },
   ],
   error: [
     { name: "response", schema: { type: "string", description: "Same text as `error`." }, example: "invalid api key" },
@@ -48,7 +64,11 @@ export const VALIDATE_ANSWER: FieldsAnswer = {
   ],
   error: [
     { name: "response", schema: { type: "string", description: "Same text as `error`." }, example: "invalid api key" },
-    { name: "userid", schema: { oneOf: [{ type: "integer" }, { const: "" }], description: "The requested userid, or \"\" when absent or not a number." }, example: 1 },
+    {
+      name: "userid",
+      schema: { oneOf: [{ type: "integer" }, { const: "" }], description: 'The requested userid, or "" when absent or not a number.' },
+      example: 1,
+    },
     { name: "validation", schema: { const: "false" }, example: "false" },
     errorText,
     errorCode,
@@ -67,10 +87,16 @@ export function renderExample(fields: readonly FieldSpec[], format: Format, flag
 export const ERROR_CATALOGUE: { readonly [K in keyof typeof ErrorCode]: { meaning: string; examples: readonly ApiError[] } } = {
   InvalidApiKey: { meaning: "missing or unknown API key", examples: [ApiError.invalidApiKey()] },
   MissingParameter: { meaning: "a required parameter is missing", examples: [ApiError.missing("NAME")] },
-  InvalidParameter: { meaning: "a parameter is malformed or unsupported (e.g. `type` other than 0, a token that is not 6 digits, a value over 1 KiB)", examples: [ApiError.invalid("NAME")] },
+  InvalidParameter: {
+    meaning: "a parameter is malformed or unsupported (e.g. `type` other than 0, a token that is not 6 digits, a value over 1 KiB)",
+    examples: [ApiError.invalid("NAME")],
+  },
   UserNotFound: { meaning: "unknown userid", examples: [ApiError.userNotFound()] },
   UserExists: { meaning: "the username is already taken", examples: [ApiError.userExists()] },
-  TooManyAttempts: { meaning: "too many failed attempts: the user is locked for N seconds (the token is not checked)", examples: [ApiError.tooManyAttempts(30)] },
+  TooManyAttempts: {
+    meaning: "too many failed attempts: the user is locked for N seconds (the token is not checked)",
+    examples: [ApiError.tooManyAttempts(30)],
+  },
   InvalidFormat: { meaning: "bad `format` (the answer then comes in format 0)", examples: [ApiError.invalidFormat()] },
   TokenUsed: { meaning: "this code, or a later one, was already accepted (replay)", examples: [ApiError.tokenUsed()] },
   InvalidPhone: { meaning: "the phone number is not E.164", examples: [ApiError.invalidPhone()] },
@@ -85,7 +111,14 @@ export const API_PHP_ANSWERS = {
   },
   changelocaluserpassword: {
     success: PASSWORD_CHANGED,
-    errors: [ApiError.invalidApiKey(), ApiError.missing("user"), ApiError.missing("localpassword"), ApiError.passwordTooShort(MIN_PASSWORD_CHARS), ApiError.invalid("localpassword"), ApiError.localUserMissing()],
+    errors: [
+      ApiError.invalidApiKey(),
+      ApiError.missing("user"),
+      ApiError.missing("localpassword"),
+      ApiError.passwordTooShort(MIN_PASSWORD_CHARS),
+      ApiError.invalid("localpassword"),
+      ApiError.localUserMissing(),
+    ],
   },
   deletelocaluser: {
     success: USER_DELETED,

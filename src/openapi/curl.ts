@@ -15,7 +15,7 @@ export function curlCommand(route: RouteSpec, example: RequestExample): string {
   const entries = Object.entries(example.params);
   const post = route.methods.includes("POST") && entries.length > 0;
   // A redirect has no body worth printing: -i shows its status and Location.
-  let first = "curl -sS" + (route.answer.kind === "redirect" ? " -i" : "");
+  let first = `curl -sS${route.answer.kind === "redirect" ? " -i" : ""}`;
   if (route.apiKey) first += ` -H "X-API-Key: $${CURL_KEY_VARIABLE}"`;
   const options = [first];
   if (post) {

@@ -1,4 +1,4 @@
-import { HttpError } from "../errors";
+import type { HttpError } from "../errors";
 import { MAX_INPUT_BYTES } from "../http/params";
 import { API_PHP_ANSWERS, ERROR_CATALOGUE, FORMATS, apiPhpErrorBody, renderExample, type FieldSpec, type FieldsAnswer } from "./answers";
 import type { JsonObject } from "./json";
@@ -12,8 +12,10 @@ const TEXT = "text/plain; charset=utf-8";
 const FORMAT_NAMES = ["PHP serialize()", "JSON", "XML", "`true`/`false`"];
 
 /** The error codes as a Markdown table, from the same catalogue the tests check against ErrorCode. */
-export function errorTable(): string {
-  const rows = Object.values(ERROR_CATALOGUE).map(({ meaning, examples }) => `| ${examples[0]!.code} | ${meaning} | ${examples.map((e) => `\`${e.text}\``).join(", ")} |`);
+function errorTable(): string {
+  const rows = Object.values(ERROR_CATALOGUE).map(
+    ({ meaning, examples }) => `| ${examples[0]!.code} | ${meaning} | ${examples.map((e) => `\`${e.text}\``).join(", ")} |`,
+  );
   return ["| code | meaning | response text |", "|---|---|---|", ...rows].join("\n");
 }
 
@@ -30,12 +32,16 @@ function fieldsSchema(fields: readonly FieldSpec[]): JsonObject {
 function fieldsResponses(answer: FieldsAnswer): JsonObject {
   const content: Record<string, { schema: JsonObject; examples: Record<string, JsonObject> }> = {};
   for (const format of FORMATS) {
-    for (const [outcome, fields] of [["success", answer.success], ["error", answer.error]] as const) {
+    for (const [outcome, fields] of [
+      ["success", answer.success],
+      ["error", answer.error],
+    ] as const) {
       const { body, contentType } = renderExample(fields, format, answer.flag);
-      const media = (content[contentType] ??= {
+      content[contentType] ??= {
         schema: format === 1 ? { oneOf: [fieldsSchema(answer.success), fieldsSchema(answer.error)] } : { type: "string" },
         examples: {},
-      });
+      };
+      const media = content[contentType];
       media.examples[`format${format}-${outcome}`] = {
         summary: `format=${format} (${FORMAT_NAMES[format]}), ${outcome}`,
         value: format === 1 ? (JSON.parse(body) as JsonObject) : body,
@@ -43,7 +49,10 @@ function fieldsResponses(answer: FieldsAnswer): JsonObject {
     }
   }
   return {
-    "200": { description: `The answer, or an API error (HTTP 200 all the same: the WSO2 connector treats any status >= 400 as an I/O failure). Format 3 is \`true\`/\`false\` of \`${answer.flag}\`.`, content },
+    "200": {
+      description: `The answer, or an API error (HTTP 200 all the same: the WSO2 connector treats any status >= 400 as an I/O failure). Format 3 is \`true\`/\`false\` of \`${answer.flag}\`.`,
+      content,
+    },
     "405": { $ref: "#/components/responses/MethodNotAllowed" },
     "413": { $ref: "#/components/responses/PayloadTooLarge" },
     "500": { $ref: "#/components/responses/ServerError" },
@@ -52,20 +61,40 @@ function fieldsResponses(answer: FieldsAnswer): JsonObject {
 
 function apiPhpResponses(): JsonObject {
   const { listusers, changelocaluserpassword, deletelocaluser, unknown } = API_PHP_ANSWERS;
-  const texts = [changelocaluserpassword.success, deletelocaluser.success, ...[...changelocaluserpassword.errors, ...deletelocaluser.errors, ...unknown.errors].map(apiPhpErrorBody)];
-  const user = { type: "object", properties: { userid: { type: "integer" }, username: { type: "string" }, timestamp: { type: "integer", description: "Registration time, Unix seconds." } }, required: ["userid", "username", "timestamp"] };
+  const texts = [
+    changelocaluserpassword.success,
+    deletelocaluser.success,
+    ...[...changelocaluserpassword.errors, ...deletelocaluser.errors, ...unknown.errors].map(apiPhpErrorBody),
+  ];
+  const user = {
+    type: "object",
+    properties: {
+      userid: { type: "integer" },
+      username: { type: "string" },
+      timestamp: { type: "integer", description: "Registration time, Unix seconds." },
+    },
+    required: ["userid", "username", "timestamp"],
+  };
   return {
     "200": {
       description: "listusers: JSON. The other actions: one line of plain text.",
       content: {
         "application/json; charset=utf-8": {
-          schema: { oneOf: [{ type: "array", items: user }, { type: "object", properties: { error: { type: "string" } }, required: ["error"] }] },
+          schema: {
+            oneOf: [
+              { type: "array", items: user },
+              { type: "object", properties: { error: { type: "string" } }, required: ["error"] },
+            ],
+          },
           examples: {
             users: { value: listusers.success },
             ...Object.fromEntries(listusers.errors.map((error, i) => [`error${i + 1}`, { value: { error: error.text } }])),
           },
         },
-        [TEXT]: { schema: { type: "string" }, examples: Object.fromEntries([...new Set(texts)].map((text, i) => [`text${i + 1}`, { value: text }])) },
+        [TEXT]: {
+          schema: { type: "string" },
+          examples: Object.fromEntries([...new Set(texts)].map((text, i) => [`text${i + 1}`, { value: text }])),
+        },
       },
     },
     "405": { $ref: "#/components/responses/MethodNotAllowed" },
@@ -82,13 +111,29 @@ function responsesOf(answer: AnswerSpec): JsonObject {
     case "api.php":
       return apiPhpResponses();
     case "svg":
-      return { "200": { description: "The QR code.", content: { "image/svg+xml": { schema: { type: "string" } } } }, "404": { $ref: "#/components/responses/NotFound" }, ...notAllowed };
+      return {
+        "200": { description: "The QR code.", content: { "image/svg+xml": { schema: { type: "string" } } } },
+        "404": { $ref: "#/components/responses/NotFound" },
+        ...notAllowed,
+      };
     case "health": {
       const keyring = {
-        keyIds: { type: "array", items: { type: "string" }, minItems: 1, description: "The ids (never the keys) of SECRET_ENCRYPTION_KEYS, the sealing one first; `npm run rotate-keys` checks them." },
-        keyring: { const: "invalid", description: "Instead of `keyIds` when SECRET_ENCRYPTION_KEYS is missing or malformed (the log says why)." },
+        keyIds: {
+          type: "array",
+          items: { type: "string" },
+          minItems: 1,
+          description: "The ids (never the keys) of SECRET_ENCRYPTION_KEYS, the sealing one first; `npm run rotate-keys` checks them.",
+        },
+        keyring: {
+          const: "invalid",
+          description: "Instead of `keyIds` when SECRET_ENCRYPTION_KEYS is missing or malformed (the log says why).",
+        },
       };
-      const health = (ok: boolean) => ({ type: "object", properties: { status: { const: ok ? "ok" : "unavailable" }, database: { const: ok }, ...keyring }, required: ["status", "database"] });
+      const health = (ok: boolean) => ({
+        type: "object",
+        properties: { status: { const: ok ? "ok" : "unavailable" }, database: { const: ok }, ...keyring },
+        required: ["status", "database"],
+      });
       return {
         "200": { description: "D1 answered.", content: { "application/json": { schema: health(true) } } },
         "503": { description: "D1 did not answer.", content: { "application/json": { schema: health(false) } } },
@@ -98,7 +143,10 @@ function responsesOf(answer: AnswerSpec): JsonObject {
     case "openapi":
       return { "200": { description: "This document.", content: { "application/json": { schema: { type: "object" } } } }, ...notAllowed };
     case "html":
-      return { "200": { description: "An HTML page.", content: { "text/html; charset=utf-8": { schema: { type: "string" } } } }, ...notAllowed };
+      return {
+        "200": { description: "An HTML page.", content: { "text/html; charset=utf-8": { schema: { type: "string" } } } },
+        ...notAllowed,
+      };
     case "redirect":
       return {
         "302": {
@@ -140,7 +188,15 @@ function operation(route: RouteSpec, method: Method): JsonObject {
           "application/x-www-form-urlencoded": {
             schema: {
               type: "object",
-              properties: Object.fromEntries([...(route.apiKey ? [["api_key", { type: "string" }], ["api", { type: "string" }]] : []), ...query.map((param) => [param.name, param.schema])]),
+              properties: Object.fromEntries([
+                ...(route.apiKey
+                  ? [
+                      ["api_key", { type: "string" }],
+                      ["api", { type: "string" }],
+                    ]
+                  : []),
+                ...query.map((param) => [param.name, param.schema]),
+              ]),
             },
           },
         },
@@ -172,7 +228,10 @@ export function openApiDocument(routes: readonly RouteSpec[]): JsonObject {
     },
     servers: [{ url: "/" }],
     paths: Object.fromEntries(
-      routes.map((route) => [openApiPath(route), Object.fromEntries(route.methods.map((method) => [method.toLowerCase(), operation(route, method)]))]),
+      routes.map((route) => [
+        openApiPath(route),
+        Object.fromEntries(route.methods.map((method) => [method.toLowerCase(), operation(route, method)])),
+      ]),
     ),
     components: {
       securitySchemes: API_KEY_SCHEMES,
@@ -180,12 +239,17 @@ export function openApiDocument(routes: readonly RouteSpec[]): JsonObject {
         ErrorCode: {
           type: "integer",
           enum: Object.values(ERROR_CATALOGUE).map(({ examples }) => examples[0]!.code),
-          description: Object.values(ERROR_CATALOGUE).map(({ meaning, examples }) => `${examples[0]!.code}: ${meaning}`).join("; "),
+          description: Object.values(ERROR_CATALOGUE)
+            .map(({ meaning, examples }) => `${examples[0]!.code}: ${meaning}`)
+            .join("; "),
         },
       },
       responses: {
         NotFound: plain(404, "Not Found"),
-        MethodNotAllowed: { ...plain(405, "Method Not Allowed"), headers: { Allow: { description: `The methods of this path, e.g. \`${allowHeader(routes[0]!)}\`.`, schema: { type: "string" } } } },
+        MethodNotAllowed: {
+          ...plain(405, "Method Not Allowed"),
+          headers: { Allow: { description: `The methods of this path, e.g. \`${allowHeader(routes[0]!)}\`.`, schema: { type: "string" } } },
+        },
         PayloadTooLarge: plain(413, "Payload Too Large"),
         ServerError: plain(500, "Internal Server Error"),
       },

@@ -1,4 +1,4 @@
-import { hotp, hotpSha1 } from "./hotp";
+import { hotpSha1 } from "./hotp";
 import type { HmacSha1Key } from "./hmac-sha1";
 
 export interface TotpParams {
@@ -18,22 +18,13 @@ export function timeStep(nowMs: number, params: Pick<TotpParams, "period" | "t0"
   return Math.floor((Math.floor(nowMs / 1000) - params.t0) / params.period);
 }
 
-export function totp(key: CryptoKey, nowMs: number, params: TotpParams = DEFAULT_TOTP): Promise<string> {
-  return hotp(key, timeStep(nowMs, params), params.digits);
-}
-
 /**
  * Finds the time step whose code equals `token` within ±window of now, current step first,
  * and stops at the first match. Returns null when none matches. Synchronous: the codes come from
  * hotpSha1, and comparing them as integers is one machine comparison, whose time does not depend
  * on which digits differ.
  */
-export function matchTotpStep(
-  key: HmacSha1Key,
-  token: string,
-  nowMs: number,
-  params: TotpParams = DEFAULT_TOTP,
-): number | null {
+export function matchTotpStep(key: HmacSha1Key, token: string, nowMs: number, params: TotpParams = DEFAULT_TOTP): number | null {
   if (token.length !== params.digits || !DIGITS.test(token)) return null;
   const expected = Number(token);
   const current = timeStep(nowMs, params);

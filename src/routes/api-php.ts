@@ -17,7 +17,7 @@ const JSON_TYPE = "application/json; charset=utf-8";
  * The appliance's /api.php: `action` selects. Answers are plain text "Success: …" / "Error: …"
  * with HTTP 200, except listusers, which speaks JSON only (the seed says so).
  */
-export async function apiPhp(c: Context<AppEnv>): Promise<Response> {
+async function apiPhp(c: Context<AppEnv>): Promise<Response> {
   const params = await Params.fromRequest(c.req.raw);
   let action: string | undefined;
   try {
@@ -54,7 +54,9 @@ async function listUsersAction(c: Context<AppEnv>, params: Params): Promise<Resp
   const pages = await listUsersJson(c.var.deps, params.apiKey(), window);
   const body = jsonArrayStream(pages, (error) =>
     // The kind only: a D1 message could quote usernames.
-    console.error(JSON.stringify({ level: "error", event: "listusers_stream_failed", kind: error instanceof Error ? error.name : typeof error })),
+    console.error(
+      JSON.stringify({ level: "error", event: "listusers_stream_failed", kind: error instanceof Error ? error.name : typeof error }),
+    ),
   );
   return new Response(body, { headers: { "Content-Type": JSON_TYPE } });
 }
@@ -89,7 +91,8 @@ export const apiPhpRoute: Route = {
   honoPath: "/api.php",
   methods: ["GET", "POST"],
   summary: "Manage users (TOTPRadius api.php)",
-  description: "`action` selects: `listusers` (JSON array ordered by userid), `changelocaluserpassword` (`user`, `localpassword`), `deletelocaluser` (`user`). Errors are plain text `Error: …` with HTTP 200, except listusers, which always answers JSON.",
+  description:
+    "`action` selects: `listusers` (JSON array ordered by userid), `changelocaluserpassword` (`user`, `localpassword`), `deletelocaluser` (`user`). Errors are plain text `Error: …` with HTTP 200, except listusers, which always answers JSON.",
   apiKey: true,
   params: API_PHP_PARAMS,
   answer: { kind: "api.php" },

@@ -8,7 +8,7 @@ import { apiEndpoint } from "./api-endpoint";
 import type { Route } from "./route";
 import { qrPath } from "./qr";
 
-export const createUser = apiEndpoint({
+const createUser = apiEndpoint({
   flag: "success",
   async handle(c, params) {
     const deps = c.var.deps;

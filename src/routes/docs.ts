@@ -1,13 +1,4 @@
-import type { Context } from "hono";
-import type { AppEnv } from "../app-env";
-import {
-  API_PHP_ANSWERS,
-  ERROR_CATALOGUE,
-  FORMATS,
-  apiPhpErrorBody,
-  renderExample,
-  type FieldsAnswer,
-} from "../openapi/answers";
+import { API_PHP_ANSWERS, ERROR_CATALOGUE, FORMATS, apiPhpErrorBody, renderExample, type FieldsAnswer } from "../openapi/answers";
 import { CURL_KEY_VARIABLE, CURL_URL_VARIABLE, curlCommand } from "../openapi/curl";
 import { API_VERSION } from "../openapi/document";
 import { API_KEY_SCHEMES, type ParamSpec } from "../openapi/parameters";
@@ -56,8 +47,7 @@ type Row = string[];
  * the names, shown by the stylesheet, stand in for the hidden header.
  */
 function table(head: string[], rows: Row[]): string {
-  const cell = (text: string, i: number) =>
-    i ? `<td data-label="${escapeHtml(head[i]!)}">${text}</td>` : `<td>${text}</td>`;
+  const cell = (text: string, i: number) => (i ? `<td data-label="${escapeHtml(head[i]!)}">${text}</td>` : `<td>${text}</td>`);
   return [
     `<div class="wide"><table>`,
     `<thead><tr>${head.map((name) => `<th>${name}</th>`).join("")}</tr></thead>`,
@@ -81,9 +71,11 @@ function paramsTable(route: RouteSpec): string {
   // A POST route reads every query parameter from a form body as well.
   const post = route.methods.includes("POST");
   const where = (p: ParamSpec) => (p.in === "query" && post ? "query or body" : p.in);
-  const rows = [...pathParams(route), ...route.params].map((p) =>
-    [code(p.name), `${where(p)}${p.required ? ", required" : ""}`, prose(p.description)],
-  );
+  const rows = [...pathParams(route), ...route.params].map((p) => [
+    code(p.name),
+    `${where(p)}${p.required ? ", required" : ""}`,
+    prose(p.description),
+  ]);
   if (route.apiKey) rows.unshift(apiKeyRow());
   return rows.length ? table(["parameter", "where", "meaning"], rows) : "<p>No parameters.</p>";
 }
@@ -113,8 +105,7 @@ function apiPhpAnswer(): string {
 
 function routeSection(route: RouteSpec): string {
   const answer = route.answer;
-  const answers =
-    answer.kind === "fields" ? fieldsAnswer(answer.answer) : answer.kind === "api.php" ? apiPhpAnswer() : "";
+  const answers = answer.kind === "fields" ? fieldsAnswer(answer.answer) : answer.kind === "api.php" ? apiPhpAnswer() : "";
   return [
     `<section id="${escapeHtml(route.id)}">`,
     `<h2>${route.methods.join(", ")} ${code(openApiPath(route))}</h2>`,
@@ -141,9 +132,11 @@ function apiPhpErrorRows(): Row[] {
 }
 
 function errorsSection(): string {
-  const codeRows = Object.values(ERROR_CATALOGUE).map(({ meaning, examples }) =>
-    [String(examples[0]!.code), prose(meaning), examples.map((e) => code(e.text)).join(", ")],
-  );
+  const codeRows = Object.values(ERROR_CATALOGUE).map(({ meaning, examples }) => [
+    String(examples[0]!.code),
+    prose(meaning),
+    examples.map((e) => code(e.text)).join(", "),
+  ]);
   return [
     `<section id="errors">`,
     `<h2>Errors</h2>`,
@@ -159,9 +152,7 @@ function errorsSection(): string {
 }
 
 function body(routes: readonly RouteSpec[]): string {
-  const contents = routes.map(
-    (r) => `<li><a href="#${escapeHtml(r.id)}">${code(openApiPath(r))}</a>: ${prose(r.summary)}</li>`,
-  );
+  const contents = routes.map((r) => `<li><a href="#${escapeHtml(r.id)}">${code(openApiPath(r))}</a>: ${prose(r.summary)}</li>`);
   return [
     `<h1>totp-edge API <small>${API_VERSION}</small></h1>`,
     `<p>A Token2 TOTPRadius-compatible two-factor authentication API.`,

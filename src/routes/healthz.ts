@@ -9,7 +9,7 @@ import type { Route } from "./route";
  * the ceiling the API routes are measured against, so it must stay this small: the keyring costs
  * no round trip (it is parsed once per isolate and cached).
  */
-export async function healthz(c: Context<AppEnv>): Promise<Response> {
+async function healthz(c: Context<AppEnv>): Promise<Response> {
   const [ok, keyring] = await Promise.all([databaseAnswers(c), publishedKeyIds(c)]);
   return c.json({ status: ok ? "ok" : "unavailable", database: ok, ...keyring }, ok ? 200 : 503);
 }
@@ -33,7 +33,9 @@ async function publishedKeyIds(c: Context<AppEnv>): Promise<{ keyIds: string[] }
     return { keyIds: keyIds(await c.var.deps.keyring()) };
   } catch (error) {
     const named = error instanceof KeyringError;
-    console.error(JSON.stringify({ level: "error", event: "misconfigured", kind: (error as Error).name, ...(named && { message: error.message }) }));
+    console.error(
+      JSON.stringify({ level: "error", event: "misconfigured", kind: (error as Error).name, ...(named && { message: error.message }) }),
+    );
     return { keyring: "invalid" };
   }
 }
@@ -43,7 +45,8 @@ export const healthzRoute: Route = {
   honoPath: "/healthz",
   methods: ["GET"],
   summary: "Health check",
-  description: "One indexed D1 read: 200 when the database answers, 503 when it does not. `keyIds`: the ids (never the keys) of SECRET_ENCRYPTION_KEYS, the sealing one first.",
+  description:
+    "One indexed D1 read: 200 when the database answers, 503 when it does not. `keyIds`: the ids (never the keys) of SECRET_ENCRYPTION_KEYS, the sealing one first.",
   apiKey: false,
   params: [],
   answer: { kind: "health" },

@@ -19,7 +19,11 @@ export function openApiRoute(routes: () => readonly RouteSpec[]): Route {
       // Origin-independent (servers: "/"), so built once per isolate.
       body ??= JSON.stringify(openApiDocument(routes()));
       return new Response(body, {
-        headers: { "Content-Type": "application/json; charset=utf-8", "Cache-Control": "public, max-age=300", "Access-Control-Allow-Origin": "*" },
+        headers: {
+          "Content-Type": "application/json; charset=utf-8",
+          "Cache-Control": "public, max-age=300",
+          "Access-Control-Allow-Origin": "*",
+        },
       });
     },
   };

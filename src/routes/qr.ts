@@ -9,7 +9,7 @@ import type { Route } from "./route";
 export const QR_ROUTE = "/qr/:file{[1-9][0-9]{0,15}\\.svg}";
 
 /** The white border readers need around the code: 4 modules (ISO/IEC 18004, quiet zone). */
-export const QR_QUIET_ZONE = 4;
+const QR_QUIET_ZONE = 4;
 
 export function qrPath(userId: number): string {
   return `/qr/${userId}.svg`;
@@ -71,7 +71,7 @@ function pathData(rects: readonly Rect[], offset: number): string {
  * its own output has no width/height with a viewBox and writes every module as a separate
  * fractional-pixel rectangle (57 KB for a version 8 code).
  */
-export function qrSvg(content: string, size: number): string {
+function qrSvg(content: string, size: number): string {
   const { modules } = new QRCode({ content, ecl: "M" }).qrcode;
   const side = modules.length + 2 * QR_QUIET_ZONE;
   // crispEdges: no anti-aliased seams between neighbouring rectangles at any scale.
@@ -84,7 +84,7 @@ export function qrSvg(content: string, size: number): string {
 }
 
 /** The hashqr image: an SVG QR code of the otpauth URI, only for the right secret, never cached. */
-export async function qrImage(c: Context<AppEnv>): Promise<Response> {
+async function qrImage(c: Context<AppEnv>): Promise<Response> {
   const userId = Number(c.req.param("file")!.slice(0, -".svg".length));
   const secret = c.req.query("secret") ?? "";
   const uri = secret.length <= 128 ? await enrollmentUri(c.var.deps, userId, secret) : null;
@@ -106,7 +106,8 @@ export const qrRoute: Route = {
   honoPath: QR_ROUTE,
   methods: ["GET"],
   summary: "QR code of a user's secret",
-  description: "The `hashqr` image: an SVG QR code of `otpauth://totp/ISSUER:USERNAME?secret=…`, only while the user exists and the secret matches. Never cached.",
+  description:
+    "The `hashqr` image: an SVG QR code of `otpauth://totp/ISSUER:USERNAME?secret=…`, only while the user exists and the secret matches. Never cached.",
   apiKey: false,
   params: QR_PARAMS,
   answer: { kind: "svg" },

@@ -43,7 +43,7 @@ function codeRequested(params: Params): boolean {
   return params.get("send")?.trim() === "1" && !params.get("token")?.trim();
 }
 
-export const validate = apiEndpoint({
+const validate = apiEndpoint({
   flag: "validation",
   async handle(c, params) {
     const deps = c.var.deps;
@@ -80,7 +80,8 @@ export const validateRoute: Route = {
   honoPath: "/validate",
   methods: ["GET", "POST"],
   summary: "Check a one-time code",
-  description: "Checks a 6-digit TOTP code (RFC 6238, SHA-1, 30 s, ±1 step by default). A code is accepted once; after repeated failures the user is locked for a while (code 6).",
+  description:
+    "Checks a 6-digit TOTP code (RFC 6238, SHA-1, 30 s, ±1 step by default). A code is accepted once; after repeated failures the user is locked for a while (code 6).",
   apiKey: true,
   params: VALIDATE_PARAMS,
   answer: { kind: "fields", answer: VALIDATE_ANSWER },

@@ -80,9 +80,7 @@ describe("the docs page in chromium", () => {
         page: await page.evaluate<number>("document.documentElement.scrollWidth"),
         window: await page.evaluate<number>("window.innerWidth"),
       };
-      expect(widths.page, `page ${widths.page} px wide in a ${widths.window} px window`).toBeLessThanOrEqual(
-        widths.window,
-      );
+      expect(widths.page, `page ${widths.page} px wide in a ${widths.window} px window`).toBeLessThanOrEqual(widths.window);
       await page.screenshot({ path: path.join(shots, `docs-${width}.png`), fullPage: true });
       expect(problems).toEqual([]);
       await page.context().close();
@@ -115,10 +113,7 @@ describe("the docs page in chromium", () => {
 function asFetch(command: string): { url: string; init: RequestInit } {
   const shellWords = command.replace(/\\\n/g, " ").matchAll(/"((?:[^"\\]|\\.)*)"|(\S+)/g);
   const words = [...shellWords].map(([, quoted, bare]) =>
-    (quoted ?? bare!)
-      .replace(/\\(.)/g, "$1")
-      .replaceAll("$TOTP_URL", server.url)
-      .replaceAll("$TOTP_API_KEY", KEY),
+    (quoted ?? bare!).replace(/\\(.)/g, "$1").replaceAll("$TOTP_URL", server.url).replaceAll("$TOTP_API_KEY", KEY),
   );
   const headers: Record<string, string> = {};
   const form = new URLSearchParams();
@@ -160,15 +155,14 @@ describe("the hashqr image in chromium", () => {
     // A blank page embedding the image, as a site shows it during enrolment.
     await page.setContent(`<img alt="QR" src="${user.hashqr}">`);
     const image = page.locator("img");
-    const loaded = 'document.images[0].complete && document.images[0].naturalWidth';
+    const loaded = "document.images[0].complete && document.images[0].naturalWidth";
     await expect.poll(() => page.evaluate<number | false>(loaded)).toBe(QR_SIZE);
     expect((await image.boundingBox())?.width).toBe(QR_SIZE);
     const file = path.join(shots, "qr.png");
     await image.screenshot({ path: file });
     const { stdout } = await run("zbarimg", ["--raw", "-q", file]);
     expect(stdout.trim()).toBe(
-      `otpauth://totp/totp-edge:${encodeURIComponent(email)}?secret=${user.hash}` +
-        "&issuer=totp-edge&algorithm=SHA1&digits=6&period=30",
+      `otpauth://totp/totp-edge:${encodeURIComponent(email)}?secret=${user.hash}&issuer=totp-edge&algorithm=SHA1&digits=6&period=30`,
     );
 
     // Opened by itself, the SVG renders under its own CSP (default-src 'none') without complaint.

@@ -19,7 +19,9 @@ describe("the deployable bundle (wrangler deploy --dry-run)", () => {
   });
 
   it("fits the Workers Free plan limit (3 MiB gzip)", () => {
-    console.log(`bundle: ${(bundle.rawBytes / 1024).toFixed(1)} KiB, gzip ${(bundle.gzipBytes / 1024).toFixed(1)} KiB (limit ${FREE_PLAN_GZIP_LIMIT / 1024} KiB)`);
+    console.log(
+      `bundle: ${(bundle.rawBytes / 1024).toFixed(1)} KiB, gzip ${(bundle.gzipBytes / 1024).toFixed(1)} KiB (limit ${FREE_PLAN_GZIP_LIMIT / 1024} KiB)`,
+    );
     expect(bundle.files.map((file) => path.basename(file))).toContain("index.js");
     expect(bundle.gzipBytes).toBeGreaterThan(0);
     expect(bundle.gzipBytes).toBeLessThan(FREE_PLAN_GZIP_LIMIT);
@@ -27,17 +29,33 @@ describe("the deployable bundle (wrangler deploy --dry-run)", () => {
 
   it("is the app: its routes and error texts are in it", () => {
     // The positive control for the checks below: the scan reads the real bundle.
-    for (const text of ["/createuser", "/openapi.json", "invalid api key", "SECRET_ENCRYPTION_KEYS"]) expect(code.includes(text), text).toBe(true);
+    for (const text of ["/createuser", "/openapi.json", "invalid api key", "SECRET_ENCRYPTION_KEYS"])
+      expect(code.includes(text), text).toBe(true);
   });
 
   it("contains no test code", () => {
-    for (const name of ["vitest", "cloudflare:test", "@cloudflare/vitest-pool-workers", "fast-check", "otpauth", "otplib", "jsqr", "@seriousme/openapi-schema-validator"]) {
+    for (const name of [
+      "vitest",
+      "cloudflare:test",
+      "@cloudflare/vitest-pool-workers",
+      "fast-check",
+      "otpauth",
+      "otplib",
+      "jsqr",
+      "@seriousme/openapi-schema-validator",
+    ]) {
       expect(code, name).not.toMatch(new RegExp(`(from|import|require)\\s*\\(?\\s*["']${name.replace(/[/.]/g, "\\$&")}`));
     }
     // esbuild marks every module it bundles with a `// path` comment: none may come from test/ or a dev dependency.
     const modules = [...code.matchAll(/^\/\/ (\S+\.[cm]?[jt]s)$/gm)].map((match) => match[1]!);
     expect(modules).toContain("src/index.ts");
-    expect(modules.filter((module) => /^(test|conformance|scripts|bench)\//.test(module) || /node_modules\/(vitest|fast-check|otpauth|otplib|jsqr|@cloudflare\/vitest)/.test(module))).toEqual([]);
+    expect(
+      modules.filter(
+        (module) =>
+          /^(test|conformance|scripts|bench)\//.test(module) ||
+          /node_modules\/(vitest|fast-check|otpauth|otplib|jsqr|@cloudflare\/vitest)/.test(module),
+      ),
+    ).toEqual([]);
   });
 
   it("contains no development secrets", () => {
@@ -45,8 +63,12 @@ describe("the deployable bundle (wrangler deploy --dry-run)", () => {
     const devVars = path.join(ROOT, ".dev.vars");
     if (existsSync(devVars)) {
       for (const line of readFileSync(devVars, "utf8").split("\n")) {
-        const value = line.slice(line.indexOf("=") + 1).replace(/^"|"$/g, "").trim();
-        if (line.includes("=") && value.length >= 8) secrets.push(value, ...value.split(",").map((entry) => entry.slice(entry.indexOf(":") + 1)));
+        const value = line
+          .slice(line.indexOf("=") + 1)
+          .replace(/^"|"$/g, "")
+          .trim();
+        if (line.includes("=") && value.length >= 8)
+          secrets.push(value, ...value.split(",").map((entry) => entry.slice(entry.indexOf(":") + 1)));
       }
     }
     for (const secret of secrets) expect(code.includes(secret), "a development secret is in the bundle").toBe(false);
@@ -65,10 +87,15 @@ describe("wrangler.toml environments", () => {
   it("npm run deploy refuses a placeholder database id, and accepts a real one", async () => {
     const config = (id: string) => {
       const file = path.join(tmp, `wrangler-${id.slice(0, 4)}.toml`);
-      writeFileSync(file, `name = "t"\nmain = "${path.join(ROOT, "src/index.ts")}"\ncompatibility_date = "2026-04-20"\n[env.production]\n[[env.production.d1_databases]]\nbinding = "DB"\ndatabase_name = "totp-edge"\ndatabase_id = "${id}"\n`);
+      writeFileSync(
+        file,
+        `name = "t"\nmain = "${path.join(ROOT, "src/index.ts")}"\ncompatibility_date = "2026-04-20"\n[env.production]\n[[env.production.d1_databases]]\nbinding = "DB"\ndatabase_name = "totp-edge"\ndatabase_id = "${id}"\n`,
+      );
       return file;
     };
-    expect(await configProblem("production", config("00000000-0000-0000-0000-000000000000"))).toMatch(/placeholder[\s\S]*npx wrangler d1 create totp-edge/);
+    expect(await configProblem("production", config("00000000-0000-0000-0000-000000000000"))).toMatch(
+      /placeholder[\s\S]*npx wrangler d1 create totp-edge/,
+    );
     expect(await configProblem("production", config("3f2c9d7e-1b4a-4c8e-9f00-123456789abc"))).toBeNull();
   });
 });

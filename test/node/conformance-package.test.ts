@@ -41,7 +41,10 @@ beforeAll(async () => {
   mkdirSync(installDir);
   // An empty project of its own, so npm does not look for one in a parent directory.
   writeFileSync(path.join(installDir, "package.json"), '{ "name": "appliance-owner", "private": true }\n');
-  await run("npm", ["install", "--no-audit", "--no-fund", "--prefer-offline", path.join(scratch, tarball.filename)], { cwd: installDir, env: npmEnv() });
+  await run("npm", ["install", "--no-audit", "--no-fund", "--prefer-offline", path.join(scratch, tarball.filename)], {
+    cwd: installDir,
+    env: npmEnv(),
+  });
   server = await startLocalServer({ apiKeys: { owner: KEY } });
 }, 240_000);
 
@@ -64,7 +67,9 @@ describe("the totp-conformance package", () => {
   it("installs with otpauth as its only dependency: no wrangler, hono, drizzle or code of the server", () => {
     const installed = readdirSync(path.join(installDir, "node_modules")).filter((name) => !name.startsWith("."));
     expect(installed.sort()).toEqual(["@noble", "otpauth", "totp-conformance"]);
-    const manifest = JSON.parse(readFileSync(path.join(installDir, "node_modules/totp-conformance/package.json"), "utf8")) as { dependencies: Record<string, string> };
+    const manifest = JSON.parse(readFileSync(path.join(installDir, "node_modules/totp-conformance/package.json"), "utf8")) as {
+      dependencies: Record<string, string>;
+    };
     expect(manifest.dependencies).toEqual({ otpauth: "9.5.2" });
     const code = readdirSync(path.join(installDir, "node_modules/totp-conformance/dist"), { recursive: true, encoding: "utf8" })
       .filter((name) => name.endsWith(".js"))
@@ -78,7 +83,10 @@ describe("the totp-conformance package", () => {
   it("runs from the empty folder with npx and passes every step against wrangler dev", async () => {
     // `--no --`: npx must not fetch a package of that name from the registry if the install failed,
     // and after `--` it passes every option to the command (before it, npm would parse them).
-    const result = await run("npx", ["--no", "--", "totp-conformance", "--target", server?.url ?? "", "--api-key", KEY], { cwd: installDir, env: npmEnv() }).then(
+    const result = await run("npx", ["--no", "--", "totp-conformance", "--target", server?.url ?? "", "--api-key", KEY], {
+      cwd: installDir,
+      env: npmEnv(),
+    }).then(
       ({ stdout }) => ({ code: 0, stdout }),
       (error: { code: number; stdout: string; stderr: string }) => ({ code: error.code, stdout: error.stdout + error.stderr }),
     );

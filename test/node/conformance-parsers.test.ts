@@ -22,14 +22,27 @@ describe("conformance parsers", () => {
   });
 
   it("reads flat XML with its declaration, root, entities and empty elements", () => {
-    const xml = parseFlatXml('<?xml version="1.0" encoding="UTF-8"?>\n<result><response>a &amp; b</response><userid/><code>3</code></result>');
-    expect(xml).toEqual({ declaration: '<?xml version="1.0" encoding="UTF-8"?>', root: "result", entries: [["response", "a & b"], ["userid", ""], ["code", "3"]] });
+    const xml = parseFlatXml(
+      '<?xml version="1.0" encoding="UTF-8"?>\n<result><response>a &amp; b</response><userid/><code>3</code></result>',
+    );
+    expect(xml).toEqual({
+      declaration: '<?xml version="1.0" encoding="UTF-8"?>',
+      root: "result",
+      entries: [
+        ["response", "a & b"],
+        ["userid", ""],
+        ["code", "3"],
+      ],
+    });
     expect(() => parseFlatXml("<result><a>1</b></result>")).toThrow(BodyParseError);
     expect(() => parseFlatXml("<result><a>1</a></result>trailing")).toThrow(BodyParseError);
   });
 
   it("keeps JSON field order and types", () => {
-    expect(parseJsonObject('{"userid":7,"response":"x"}').entries).toEqual([["userid", 7], ["response", "x"]]);
+    expect(parseJsonObject('{"userid":7,"response":"x"}').entries).toEqual([
+      ["userid", 7],
+      ["response", "x"],
+    ]);
     expect(() => parseJsonObject("[1]")).toThrow(BodyParseError);
   });
 

@@ -36,18 +36,25 @@ async function startProxy(upstream: string, mutate: Mutation = (_, answer) => an
     // The Host header goes through unchanged, so hashqr points at the proxy; bodies come back
     // uncompressed so that the mutations can read them.
     const { "accept-encoding": _encodings, ...headers } = request.headers;
-    const forward = http.request({ host: target.hostname, port: target.port, method: request.method, path: request.url, headers }, (upstreamResponse) => {
-      const chunks: Buffer[] = [];
-      upstreamResponse.on("data", (chunk: Buffer) => chunks.push(chunk));
-      upstreamResponse.on("end", () => {
-        const original = { status: upstreamResponse.statusCode ?? 502, headers: upstreamResponse.headers, body: Buffer.concat(chunks).toString("utf8") };
-        countUsers(proxy, request, original);
-        const { status, headers, body } = mutate(request, original);
-        const { "content-length": _length, "transfer-encoding": _encoding, ...rest } = headers;
-        response.writeHead(status, { ...rest, "content-length": Buffer.byteLength(body) });
-        response.end(body);
-      });
-    });
+    const forward = http.request(
+      { host: target.hostname, port: target.port, method: request.method, path: request.url, headers },
+      (upstreamResponse) => {
+        const chunks: Buffer[] = [];
+        upstreamResponse.on("data", (chunk: Buffer) => chunks.push(chunk));
+        upstreamResponse.on("end", () => {
+          const original = {
+            status: upstreamResponse.statusCode ?? 502,
+            headers: upstreamResponse.headers,
+            body: Buffer.concat(chunks).toString("utf8"),
+          };
+          countUsers(proxy, request, original);
+          const { status, headers, body } = mutate(request, original);
+          const { "content-length": _length, "transfer-encoding": _encoding, ...rest } = headers;
+          response.writeHead(status, { ...rest, "content-length": Buffer.byteLength(body) });
+          response.end(body);
+        });
+      },
+    );
     forward.on("error", () => response.writeHead(502).end());
     request.pipe(forward);
   });
@@ -74,7 +81,10 @@ interface CliRun {
 
 function runCli(args: string[], onStdout?: (text: string, child: ReturnType<typeof spawn>) => void): Promise<CliRun> {
   return new Promise((resolve, reject) => {
-    const child = spawn(process.execPath, ["--import", "tsx", "conformance/src/cli.ts", ...args], { cwd: process.cwd(), stdio: ["ignore", "pipe", "pipe"] });
+    const child = spawn(process.execPath, ["--import", "tsx", "conformance/src/cli.ts", ...args], {
+      cwd: process.cwd(),
+      stdio: ["ignore", "pipe", "pipe"],
+    });
     let stdout = "";
     let stderr = "";
     child.stdout.on("data", (chunk: Buffer) => {
@@ -149,13 +159,16 @@ describe("npm run conformance", () => {
 
   it("deletes the users it created when interrupted", async () => {
     let interrupted = false;
-    const run = await runCli(["--target", server.url, "--api-key", KEY, "--only", "contract-createuser-formats,contract-validate-lockout"], (stdout, child) => {
-      // Interrupt once users exist: right after the first user was created.
-      if (!interrupted && /PASS .*create user/.test(stdout)) {
-        interrupted = true;
-        child.kill("SIGTERM");
-      }
-    });
+    const run = await runCli(
+      ["--target", server.url, "--api-key", KEY, "--only", "contract-createuser-formats,contract-validate-lockout"],
+      (stdout, child) => {
+        // Interrupt once users exist: right after the first user was created.
+        if (!interrupted && /PASS .*create user/.test(stdout)) {
+          interrupted = true;
+          child.kill("SIGTERM");
+        }
+      },
+    );
     expect(interrupted).toBe(true);
     expect(run.code).toBe(143);
     expect(run.stderr).toMatch(/SIGTERM: stopping; deleting the users this run created/);
@@ -171,13 +184,18 @@ describe("npm run conformance", () => {
       behaviour: "a JSON field order",
       only: "contract-createuser-formats",
       mutate: swapFirstTwoFields,
-      named: /FAIL contract-createuser-formats › create user f1 \(format 1\): body field order: expected \[response, userid, success, hash, hashqr\], got \[userid, response, success, hash, hashqr\]/,
+      named:
+        /FAIL contract-createuser-formats › create user f1 \(format 1\): body field order: expected \[response, userid, success, hash, hashqr\], got \[userid, response, success, hash, hashqr\]/,
     },
     {
       behaviour: "a Content-Type",
       only: "contract-createuser-formats",
-      mutate: (_, answer) => (String(answer.headers["content-type"]).startsWith("application/xml") ? { ...answer, headers: { ...answer.headers, "content-type": "text/xml" } } : answer),
-      named: /FAIL contract-createuser-formats › create user f2 \(format 2\): content-type: expected "application\/xml; charset=utf-8", got "text\/xml"/,
+      mutate: (_, answer) =>
+        String(answer.headers["content-type"]).startsWith("application/xml")
+          ? { ...answer, headers: { ...answer.headers, "content-type": "text/xml" } }
+          : answer,
+      named:
+        /FAIL contract-createuser-formats › create user f2 \(format 2\): content-type: expected "application\/xml; charset=utf-8", got "text\/xml"/,
     },
     {
       behaviour: "an error text",
@@ -188,8 +206,11 @@ describe("npm run conformance", () => {
     {
       behaviour: "the replay check",
       only: "contract-validate-replay",
-      mutate: onJson((value) => (value.response === "token already used" ? { response: "OTP is valid", userid: value.userid, validation: "true" } : value)),
-      named: /FAIL contract-validate-replay › the same token again \(code 8\): body field order: expected \[response, userid, validation, error, code\], got \[response, userid, validation\]; body\.response: expected "token already used", got "OTP is valid"; body\.validation: expected "false", got "true"/,
+      mutate: onJson((value) =>
+        value.response === "token already used" ? { response: "OTP is valid", userid: value.userid, validation: "true" } : value,
+      ),
+      named:
+        /FAIL contract-validate-replay › the same token again \(code 8\): body field order: expected \[response, userid, validation, error, code\], got \[response, userid, validation\]; body\.response: expected "token already used", got "OTP is valid"; body\.validation: expected "false", got "true"/,
     },
   ];
 
@@ -201,7 +222,10 @@ describe("npm run conformance", () => {
     expect(clean.code).toBe(0);
 
     const runs = await Promise.all(
-      breakages.map(async (breakage) => ({ breakage, run: await runCli(["--target", (await proxyWith(breakage.mutate)).url, "--api-key", KEY, "--only", breakage.only]) })),
+      breakages.map(async (breakage) => ({
+        breakage,
+        run: await runCli(["--target", (await proxyWith(breakage.mutate)).url, "--api-key", KEY, "--only", breakage.only]),
+      })),
     );
     for (const { breakage, run } of runs) {
       expect(run.code, breakage.behaviour).toBe(1);
@@ -212,10 +236,23 @@ describe("npm run conformance", () => {
 
   it("compare mode prints a table of the fields that differ between two targets", async () => {
     const broken = await proxyWith(breakages[2]?.mutate);
-    const run = await runCli(["--target", server.url, "--api-key", KEY, "--compare", broken.url, "--compare-api-key", KEY, "--only", "contract-validate-errors"]);
+    const run = await runCli([
+      "--target",
+      server.url,
+      "--api-key",
+      KEY,
+      "--compare",
+      broken.url,
+      "--compare-api-key",
+      KEY,
+      "--only",
+      "contract-validate-errors",
+    ]);
     expect(run.code).toBe(1);
     expect(run.stdout).toMatch(/difference\(s\) between A=/);
-    expect(run.stdout).toMatch(/contract-validate-errors › unknown userid \(code 4\)\s+\| body\.response\s+\| "user not found"\s+\| "no such user"/);
+    expect(run.stdout).toMatch(
+      /contract-validate-errors › unknown userid \(code 4\)\s+\| body\.response\s+\| "user not found"\s+\| "no such user"/,
+    );
     // userids, secrets and hosts differ on every run and are not reported.
     expect(run.stdout).not.toMatch(/\| body\.(userid|hash|hashqr) /);
   });
@@ -283,7 +320,10 @@ describe("--record and --replay", () => {
     const validate = steps.find((step) => step.fixture === "seed-validate" && step.step === "validate a with the current token (format 1)");
     expect(validate).toMatchObject({ passed: true, observed: { "body.response": '"OTP is valid"', "body.userid": "<integer>" } });
     expect(validate?.request?.url).toMatch(/\/validate\?api_key=<redacted>&userid=\d+&token=<redacted>&format=1$/);
-    expect(validate?.answer).toMatchObject({ status: 200, body: expect.stringMatching(/^\{"response":"OTP is valid","userid":\d+,"validation":"true"\}$/) });
+    expect(validate?.answer).toMatchObject({
+      status: 200,
+      body: expect.stringMatching(/^\{"response":"OTP is valid","userid":\d+,"validation":"true"\}$/),
+    });
 
     const text = [...files.values()].join("\n");
     // Every TOTP secret the server handed out (createuser's hash, hashqr's secret), as seen on the wire.
@@ -305,7 +345,9 @@ describe("--record and --replay", () => {
 
   it("a replay against the same server, through another host, finds no difference", async () => {
     const run = await runCli(["--target", server.url, "--api-key", KEY, "--replay", recording]);
-    expect(run.stdout).toMatch(/^No differences between A=http:\/\/127\.0\.0\.1:\d+ and B=http:\/\/127\.0\.0\.1:\d+ \(recorded .* in .*recording\)\.$/m);
+    expect(run.stdout).toMatch(
+      /^No differences between A=http:\/\/127\.0\.0\.1:\d+ and B=http:\/\/127\.0\.0\.1:\d+ \(recorded .* in .*recording\)\.$/m,
+    );
     expect(tableRows(run.stdout)).toEqual([]);
     expect(closing(run.stdout)?.[1]).toBe(closing(record.stdout)?.[1]);
     expect(run.code).toBe(0);
@@ -313,11 +355,16 @@ describe("--record and --replay", () => {
 
   it("a replay against a server with one changed field reports exactly that field", async () => {
     // Seed fixtures accept any response text, so the live run passes: only the replay notices.
-    const changed = await proxyWith((_, answer) => ({ ...answer, body: answer.body.replace("<response>OTP is valid</response>", "<response>OTP accepted</response>") }));
+    const changed = await proxyWith((_, answer) => ({
+      ...answer,
+      body: answer.body.replace("<response>OTP is valid</response>", "<response>OTP accepted</response>"),
+    }));
     const run = await runCli(["--target", changed.url, "--api-key", KEY, "--replay", recording, "--tags", "seed"]);
     expect(closing(run.stdout)?.[2]).toBe("0");
     expect(run.stdout).toMatch(/^1 difference\(s\) between A=http:\/\/127\.0\.0\.1:\d+ and B=/m);
-    expect(tableRows(run.stdout)).toEqual([["seed-validate › validate c with the current token (format 2)", "body.response", '"OTP accepted"', '"OTP is valid"']]);
+    expect(tableRows(run.stdout)).toEqual([
+      ["seed-validate › validate c with the current token (format 2)", "body.response", '"OTP accepted"', '"OTP is valid"'],
+    ]);
     expect(run.code).toBe(1);
   });
 
@@ -326,7 +373,9 @@ describe("--record and --replay", () => {
     writeFileSync(path.join(busy, "notes.txt"), "mine");
     const refused = await runCli(["--target", server.url, "--api-key", KEY, "--record", busy]);
     expect(refused.code).toBe(2);
-    expect(refused.stderr.trim()).toBe(`conformance: --record ${busy}: the directory is not empty (a recording goes into a new or empty one)`);
+    expect(refused.stderr.trim()).toBe(
+      `conformance: --record ${busy}: the directory is not empty (a recording goes into a new or empty one)`,
+    );
     expect(readdirSync(busy)).toEqual(["notes.txt"]);
     const notRecording = await runCli(["--target", server.url, "--api-key", KEY, "--replay", busy]);
     expect(notRecording.code).toBe(2);

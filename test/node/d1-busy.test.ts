@@ -38,14 +38,21 @@ async function until(condition: () => boolean, what: string) {
 
 describe("a script's D1 query while another process holds the local D1's write lock", () => {
   it("is retried until the lock is released, then answers", async () => {
-    const lock = spawn("python3", ["-c", [
-      "import sqlite3, sys",
-      `db = sqlite3.connect(${JSON.stringify(databaseFile)}, isolation_level=None)`,
-      "db.execute('BEGIN IMMEDIATE')",
-      "print('locked', flush=True)",
-      "sys.stdin.read()",
-      "db.execute('COMMIT')",
-    ].join("\n")], { stdio: "pipe" });
+    const lock = spawn(
+      "python3",
+      [
+        "-c",
+        [
+          "import sqlite3, sys",
+          `db = sqlite3.connect(${JSON.stringify(databaseFile)}, isolation_level=None)`,
+          "db.execute('BEGIN IMMEDIATE')",
+          "print('locked', flush=True)",
+          "sys.stdin.read()",
+          "db.execute('COMMIT')",
+        ].join("\n"),
+      ],
+      { stdio: "pipe" },
+    );
     holder = lock;
     const held = output(lock);
     const holderExit = exitOf(lock);
@@ -54,7 +61,10 @@ describe("a script's D1 query while another process holds the local D1's write l
 
     const script = `import("./scripts/d1.ts").then((d1) =>
       console.log(JSON.stringify(d1.execute("SELECT count(*) AS n FROM api_keys", { persistTo: ${JSON.stringify(persistTo)} }))))`;
-    const child = spawn(process.execPath, ["--import", "tsx", "--input-type=module", "-e", script], { cwd: path.resolve(import.meta.dirname, "../.."), stdio: "pipe" });
+    const child = spawn(process.execPath, ["--import", "tsx", "--input-type=module", "-e", script], {
+      cwd: path.resolve(import.meta.dirname, "../.."),
+      stdio: "pipe",
+    });
     const seen = output(child);
     const childExit = exitOf(child);
     await until(() => seen.stderr.includes("retrying") || child.exitCode !== null, "the script to meet the lock");

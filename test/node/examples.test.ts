@@ -44,7 +44,12 @@ const EXAMPLES: Example[] = [
     command: "php",
     args: (file) => [file],
     vectors: (file, times) => ({
-      args: ["-r", `require $argv[1]; foreach (array_slice($argv, 2) as $t) echo totp("${RFC_SECRET}", (float) $t), "\\n";`, file, ...times],
+      args: [
+        "-r",
+        `require $argv[1]; foreach (array_slice($argv, 2) as $t) echo totp("${RFC_SECRET}", (float) $t), "\\n";`,
+        file,
+        ...times,
+      ],
     }),
     needs: "php-cli and php-curl (apt-get install php-cli php-curl)",
   },
@@ -55,7 +60,13 @@ const EXAMPLES: Example[] = [
     // -B: no __pycache__ left in examples/.
     args: (file) => ["-B", file],
     vectors: (file, times) => ({
-      args: ["-B", "-c", `import sys; sys.path.insert(0, sys.argv[1]); from totp_edge import totp\nfor t in sys.argv[2:]: print(totp("${RFC_SECRET}", int(t)))`, path.dirname(file), ...times],
+      args: [
+        "-B",
+        "-c",
+        `import sys; sys.path.insert(0, sys.argv[1]); from totp_edge import totp\nfor t in sys.argv[2:]: print(totp("${RFC_SECRET}", int(t)))`,
+        path.dirname(file),
+        ...times,
+      ],
     }),
     needs: "python3",
   },
@@ -66,7 +77,12 @@ const EXAMPLES: Example[] = [
     args: (file) => [file],
     // The path goes by environment: as argv[1] it would make the module run its main().
     vectors: (file, times) => ({
-      args: ["--input-type=module", "-e", `const { totp } = await import(process.env.EXAMPLE_FILE); for (const t of process.argv.slice(1)) console.log(totp("${RFC_SECRET}", Number(t)));`, ...times],
+      args: [
+        "--input-type=module",
+        "-e",
+        `const { totp } = await import(process.env.EXAMPLE_FILE); for (const t of process.argv.slice(1)) console.log(totp("${RFC_SECRET}", Number(t)));`,
+        ...times,
+      ],
       env: { EXAMPLE_FILE: file },
     }),
     needs: "node",
@@ -96,7 +112,11 @@ function run(example: Example, args: string[], env: Record<string, string> = {})
     child.stdout.on("data", (chunk: Buffer) => (stdout += chunk));
     child.stderr.on("data", (chunk: Buffer) => (stderr += chunk));
     child.on("error", (error: NodeJS.ErrnoException) =>
-      reject(error.code === "ENOENT" ? new Error(`${example.command} is not installed: the ${example.language} example needs ${example.needs}`) : error),
+      reject(
+        error.code === "ENOENT"
+          ? new Error(`${example.command} is not installed: the ${example.language} example needs ${example.needs}`)
+          : error,
+      ),
     );
     child.on("close", (code) => resolve({ code, stdout, stderr }));
   });
@@ -126,10 +146,13 @@ async function recordingProxy(upstream: string): Promise<{ url: string; requests
         apiKeyHeader: request.headers["x-api-key"] as string | undefined,
         body: body.toString("utf8"),
       });
-      const forward = http.request({ host: target.hostname, port: target.port, method: request.method, path: request.url, headers: request.headers }, (answer) => {
-        response.writeHead(answer.statusCode ?? 502, answer.headers);
-        answer.pipe(response);
-      });
+      const forward = http.request(
+        { host: target.hostname, port: target.port, method: request.method, path: request.url, headers: request.headers },
+        (answer) => {
+          response.writeHead(answer.statusCode ?? 502, answer.headers);
+          answer.pipe(response);
+        },
+      );
       forward.on("error", () => response.writeHead(502).end());
       forward.end(body);
     });
@@ -161,7 +184,10 @@ afterAll(() => server?.stop());
 
 describe.each(EXAMPLES)("the $language example", (example) => {
   it("computes RFC 6238's test vectors with its own TOTP code", async () => {
-    const { args, env } = example.vectors(path.join(ROOT, example.file), RFC_VECTORS.map(([time]) => time));
+    const { args, env } = example.vectors(
+      path.join(ROOT, example.file),
+      RFC_VECTORS.map(([time]) => time),
+    );
     const result = await run(example, args, env);
     expect(result.stderr).toBe("");
     expect(result.stdout.trim().split("\n")).toEqual(RFC_VECTORS.map(([, code]) => code));
@@ -192,7 +218,12 @@ describe.each(EXAMPLES)("the $language example", (example) => {
       // The code is the secret's current one by an independent implementation, not merely one the server took.
       expect(stepOf(hashqr![2]!, code!)).not.toBeNull();
 
-      expect(proxy.requests.map((r) => `${r.method} ${r.url}`)).toEqual(["POST /createuser", "POST /validate", "POST /validate", "POST /api.php"]);
+      expect(proxy.requests.map((r) => `${r.method} ${r.url}`)).toEqual([
+        "POST /createuser",
+        "POST /validate",
+        "POST /validate",
+        "POST /api.php",
+      ]);
       for (const request of proxy.requests) {
         expect(request.apiKeyHeader).toBe(KEY);
         expect(request.contentType).toMatch(/^(application\/x-www-form-urlencoded|multipart\/form-data)\b/);
@@ -210,7 +241,11 @@ describe.each(EXAMPLES)("the $language example", (example) => {
   });
 
   it("exits non-zero and says why when an answer is not the expected one (a wrong key)", async () => {
-    const result = await run(example, example.args(example.file), { TOTP_URL: server.url, TOTP_API_KEY: "wrong0key0123456789abcdef", TOTP_EMAIL: "never-created@example.com" });
+    const result = await run(example, example.args(example.file), {
+      TOTP_URL: server.url,
+      TOTP_API_KEY: "wrong0key0123456789abcdef",
+      TOTP_EMAIL: "never-created@example.com",
+    });
     expect(result.code).toBe(1);
     expect(result.stdout).toBe("");
     // A flood guard may answer 429 instead; either way the example must stop and say so.
@@ -219,7 +254,9 @@ describe.each(EXAMPLES)("the $language example", (example) => {
 });
 
 it("all four examples run at the same time with their default user names, and leave no user behind", async () => {
-  const results = await Promise.all(EXAMPLES.map((example) => run(example, example.args(example.file), { TOTP_URL: server.url, TOTP_API_KEY: KEY, TOTP_EMAIL: "" })));
+  const results = await Promise.all(
+    EXAMPLES.map((example) => run(example, example.args(example.file), { TOTP_URL: server.url, TOTP_API_KEY: KEY, TOTP_EMAIL: "" })),
+  );
   const users = results.map((result) => /^user: (example-\d+-\d+@example\.com)$/m.exec(result.stdout)?.[1]);
   for (const result of results) {
     expect(result.stderr).toBe("");

@@ -23,7 +23,9 @@ describe("/openapi.json served by wrangler dev", () => {
   });
 
   it("the validator does reject a broken document (the check above can fail)", async () => {
-    const document = (await (await fetch(`${server.url}/openapi.json`)).json()) as { paths: Record<string, Record<string, { responses: unknown }>> };
+    const document = (await (await fetch(`${server.url}/openapi.json`)).json()) as {
+      paths: Record<string, Record<string, { responses: unknown }>>;
+    };
     document.paths["/createuser"]!.get!.responses = "none";
     expect((await new Validator().validate(document as SpecData)).valid).toBe(false);
   });
@@ -34,8 +36,15 @@ describe("/openapi.json served by wrangler dev", () => {
     expect(res.headers.get("content-security-policy")).toMatch(/^default-src 'none'/);
     // wrangler dev prints the Worker's console; give its pipe a moment to flush the line.
     for (let i = 0; i < 40 && !server.output().includes('"route":"/docs"'); i++) await new Promise((r) => setTimeout(r, 50));
-    const lines = server.output().split("\n").filter((line) => line.includes('"event":"request"'));
-    expect(lines.some((line) => /^\{"level":"info","event":"request","method":"GET","route":"\/docs","status":200,"ms":\d+\}$/.test(line.trim()))).toBe(true);
+    const lines = server
+      .output()
+      .split("\n")
+      .filter((line) => line.includes('"event":"request"'));
+    expect(
+      lines.some((line) =>
+        /^\{"level":"info","event":"request","method":"GET","route":"\/docs","status":200,"ms":\d+\}$/.test(line.trim()),
+      ),
+    ).toBe(true);
     expect(server.output()).not.toContain("not-in-the-log");
   });
 });

@@ -86,11 +86,15 @@ describe("npm run rotate-keys", () => {
   it("--verify counts secrets per key id and fails for a key id the Worker lacks", async () => {
     const verified = await rotateKeys(`${newKey},${oldKey}`, "--verify", "--worker", server.url);
     expect(verified.code).toBe(0);
-    expect(verified.stdout.split("\n")).toEqual(expect.arrayContaining(["key id\tsecrets\tWorker\tthis keyring", "old\t12\tseals\topens", "new\t0\topens\tseals"]));
+    expect(verified.stdout.split("\n")).toEqual(
+      expect.arrayContaining(["key id\tsecrets\tWorker\tthis keyring", "old\t12\tseals\topens", "new\t0\topens\tseals"]),
+    );
     expect(verified.stdout).toContain(`Every secret is under the Worker's sealing key "old"`);
 
     // A row sealed under a key that neither the Worker nor the script has.
-    sql(`INSERT INTO users (username, username_key, secret_ciphertext, secret_key_id) VALUES ('lost@example.com', 'lost@example.com', 'AAAA.AAAA', 'lost')`);
+    sql(
+      `INSERT INTO users (username, username_key, secret_ciphertext, secret_key_id) VALUES ('lost@example.com', 'lost@example.com', 'AAAA.AAAA', 'lost')`,
+    );
     try {
       const lost = await rotateKeys(`${newKey},${oldKey}`, "--verify", "--worker", server.url);
       expect(lost.code).toBe(1);
@@ -149,16 +153,24 @@ describe("npm run rotate-keys", () => {
     await insertOldUsers(Array.from({ length: 6 }, (_, i) => `early${i}@example.com`));
 
     // One row per write, so the first pass is still running when the late users arrive.
-    const child = spawn("node", ["--import", "tsx", "scripts/rotate-keys.ts", "--persist-to", server.persistTo, "--worker", server.url, "--batch", "1"], {
-      env: { ...process.env, SECRET_ENCRYPTION_KEYS: `${newKey},${oldKey}` },
-      stdio: "pipe",
-    });
+    const child = spawn(
+      "node",
+      ["--import", "tsx", "scripts/rotate-keys.ts", "--persist-to", server.persistTo, "--worker", server.url, "--batch", "1"],
+      {
+        env: { ...process.env, SECRET_ENCRYPTION_KEYS: `${newKey},${oldKey}` },
+        stdio: "pipe",
+      },
+    );
     let stdout = "";
     let stderr = "";
     child.stdout!.on("data", (chunk) => (stdout += chunk));
     child.stderr!.on("data", (chunk) => (stderr += chunk));
     const exit = new Promise<number | null>((resolve) => child.on("exit", resolve));
-    for (const start = Date.now(); !stdout.includes("re-sealed 1 secret(s) so far") && child.exitCode === null; await new Promise((r) => setTimeout(r, 50))) {
+    for (
+      const start = Date.now();
+      !stdout.includes("re-sealed 1 secret(s) so far") && child.exitCode === null;
+      await new Promise((r) => setTimeout(r, 50))
+    ) {
       if (Date.now() - start > 120_000) throw new Error(`the rotation did not start:\n${stdout}${stderr}`);
     }
     await insertOldUsers(["late0@example.com", "late1@example.com", "late2@example.com"]);
@@ -174,10 +186,16 @@ describe("npm run rotate-keys", () => {
 
     // Re-sealed, not replaced: the new key alone opens each secret as it was, and the Worker validates it.
     const newOnly = await loadKeyring(newKey);
-    const rows = sql(`SELECT id, username_key, secret_key_id, secret_ciphertext FROM users WHERE username_key LIKE 'late%' OR username_key LIKE 'early%'`);
+    const rows = sql(
+      `SELECT id, username_key, secret_key_id, secret_ciphertext FROM users WHERE username_key LIKE 'late%' OR username_key LIKE 'early%'`,
+    );
     expect(rows).toHaveLength(9);
     for (const row of rows) {
-      const opened = await open(newOnly, { keyId: row.secret_key_id as string, ciphertext: row.secret_ciphertext as string }, row.username_key as string);
+      const opened = await open(
+        newOnly,
+        { keyId: row.secret_key_id as string, ciphertext: row.secret_ciphertext as string },
+        row.username_key as string,
+      );
       expect(opened).toEqual(secrets.get(row.username_key as string));
     }
     const late = rows.find((row) => row.username_key === "late2@example.com")!;

@@ -23,7 +23,8 @@ describe("deleting a user while requests for it are in flight", () => {
         return { status: res.status, body: await res.text() };
       };
       const validate = (token: string) => send(`/validate?api_key=${key}&userid=${user.userId}&token=${token}&format=1`);
-      const repassword = () => send(`/api.php?action=changelocaluserpassword&user=${user.email}&localpassword=pw-${round}-long&api_key=${key}`);
+      const repassword = () =>
+        send(`/api.php?action=changelocaluserpassword&user=${user.email}&localpassword=pw-${round}-long&api_key=${key}`);
 
       // The delete goes out once the burst is under way (a few answers back, the rest in flight),
       // and more requests follow it, so requests land on both sides of it.
@@ -56,7 +57,11 @@ describe("deleting a user while requests for it are in flight", () => {
       expect(acceptedTokens).toBeLessThanOrEqual(1);
 
       // Nothing of the user survives: no row (so no secret, no password), no QR, no validation.
-      expect(await env.DB.prepare("SELECT count(*) AS n FROM users WHERE id = ? OR username_key = ?").bind(user.userId, user.email.toLowerCase()).first("n")).toBe(0);
+      expect(
+        await env.DB.prepare("SELECT count(*) AS n FROM users WHERE id = ? OR username_key = ?")
+          .bind(user.userId, user.email.toLowerCase())
+          .first("n"),
+      ).toBe(0);
       const qr = new URL(user.hashqr);
       expect((await call(qr.pathname + qr.search)).status).toBe(404);
       const after = JSON.parse((await validate(valid)).body) as { code: number };

@@ -64,7 +64,7 @@ describe("a D1 failure mid-request", () => {
     const path = () => `/validate?api_key=${key}&userid=${user.userId}&token=${tokenFor(user.secret, clock.ms)}&format=1`;
     // The operator dropped the key that sealed this user's secret (the fault the lock used to punish).
     const app = createApp({ now: clock.now });
-    const broken = { ...env, SECRET_ENCRYPTION_KEYS: "other:" + btoa(String.fromCharCode(...new Uint8Array(32).fill(9))) };
+    const broken = { ...env, SECRET_ENCRYPTION_KEYS: `other:${btoa(String.fromCharCode(...new Uint8Array(32).fill(9)))}` };
     for (let i = 0; i < 12; i++) {
       expect((await app.fetch(new Request(`https://totp.test${path()}`), broken)).status).toBe(500);
       clock.advance(30);

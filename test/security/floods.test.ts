@@ -42,7 +42,7 @@ describe("anonymous floods of wrong API keys", () => {
     const flooder = randomAddress();
     const user = await enroll(testApp({ now: clock.now }), key);
     // The legitimate key was accepted from this address (say, a shared NAT) before the flood.
-    expect((await (await call(`/validate?api_key=${key}&userid=${user.userId}&send=1&format=3`, flooder)).status)).toBe(200);
+    expect(await (await call(`/validate?api_key=${key}&userid=${user.userId}&send=1&format=3`, flooder)).status).toBe(200);
     let refused = 0;
     let limited: Response | undefined;
     // wrangler.toml allows 30 refusals per 10 s window; a window may end mid-run, hence up to 2 windows.

@@ -10,11 +10,51 @@ const RUNS = Number(env.FUZZ_RUNS ?? 10_000);
 const SEED = Number(env.FUZZ_SEED ?? 20261125);
 
 const KNOWN_CODES = new Set([1, 2, 3, 4, 5, 6, 7, 8, 23, 24]);
-const NAMES = ["api_key", "api", "format", "phone", "email", "type", "pin", "username", "userid", "token", "send", "action", "user", "localpassword", "limit", "offset", "x", "api_key[]", ""];
+const NAMES = [
+  "api_key",
+  "api",
+  "format",
+  "phone",
+  "email",
+  "type",
+  "pin",
+  "username",
+  "userid",
+  "token",
+  "send",
+  "action",
+  "user",
+  "localpassword",
+  "limit",
+  "offset",
+  "x",
+  "api_key[]",
+  "",
+];
 const HOSTILE = [
-  "' OR '1'='1", "1; DROP TABLE users; --", "\" onmouseover=\"x", "<![CDATA[x]]>", "</result><code>0</code>",
-  'a:1:{s:8:"response";s:2:"ok";}', 's:99:"', "${jndi:ldap://x}", "../../etc/passwd", "%00", "\u0000", "\uFEFF", "\uD800",
-  "𝔘𝔫𝔦𝔠𝔬𝔡𝔢", "ø".repeat(600), "+41 (79) 123-45-67", "0".repeat(20), "000000", "123456", "-1", "1e3", "0x1F",
+  "' OR '1'='1",
+  "1; DROP TABLE users; --",
+  '" onmouseover="x',
+  "<![CDATA[x]]>",
+  "</result><code>0</code>",
+  'a:1:{s:8:"response";s:2:"ok";}',
+  's:99:"',
+  // biome-ignore lint/suspicious/noTemplateCurlyInString: the literal text is the attack (Log4Shell).
+  "${jndi:ldap://x}",
+  "../../etc/passwd",
+  "%00",
+  "\u0000",
+  "\uFEFF",
+  "\uD800",
+  "𝔘𝔫𝔦𝔠𝔬𝔡𝔢",
+  "ø".repeat(600),
+  "+41 (79) 123-45-67",
+  "0".repeat(20),
+  "000000",
+  "123456",
+  "-1",
+  "1e3",
+  "0x1F",
 ];
 /** Raw (already percent-encoded) fragments, some of them invalid encodings on purpose. */
 const RAW = ["%", "%zz", "%E0%A4", "%C0%AF", "%FF%FE", "%%41", "+", "%2B", "&&", "==", "%0D%0AX-Injected:%201"];
@@ -53,11 +93,31 @@ function requestArbitrary(apiKey: string, userId: number) {
   const key = fc.constantFrom(`api_key=${apiKey}`, `api=${apiKey}`, "api_key=wrong", "", `api_key=${apiKey}x`);
   const breakers: Record<string, fc.Arbitrary<string>> = {
     "/createuser": fc.constantFrom("type=1", "type=sms", "phone=12ab34", "email=no-at-sign", "phone=", "email=a%40b"),
-    "/validate": fc.constantFrom(`userid=${userId}&token=12a456`, `userid=${userId}&token=1234567`, "userid=abc&token=123456", `userid=${userId}&token=`, "userid=0&token=123456"),
-    "/api.php": fc.constantFrom("action=listusers", "action=deletelocaluser&user=fuzz-nobody", "action=changelocaluserpassword&user=fuzz-nobody&localpassword=secret123", "action=nope", "action="),
+    "/validate": fc.constantFrom(
+      `userid=${userId}&token=12a456`,
+      `userid=${userId}&token=1234567`,
+      "userid=abc&token=123456",
+      `userid=${userId}&token=`,
+      "userid=0&token=123456",
+    ),
+    "/api.php": fc.constantFrom(
+      "action=listusers",
+      "action=deletelocaluser&user=fuzz-nobody",
+      "action=changelocaluserpassword&user=fuzz-nobody&localpassword=secret123",
+      "action=nope",
+      "action=",
+    ),
     [`/qr/${userId}.svg`]: fc.constantFrom("secret=AAAA", "secret=", "secret=%zz"),
   };
-  const route = fc.constantFrom(...Object.keys(breakers), "/index.html", "/createuser/extra", "/validate.php", "/API.PHP", "/qr/x.svg", "/%2e%2e/validate");
+  const route = fc.constantFrom(
+    ...Object.keys(breakers),
+    "/index.html",
+    "/createuser/extra",
+    "/validate.php",
+    "/API.PHP",
+    "/qr/x.svg",
+    "/%2e%2e/validate",
+  );
   return fc
     .record({
       path: route,
@@ -70,7 +130,9 @@ function requestArbitrary(apiKey: string, userId: number) {
     })
     .chain((r) => (breakers[r.path] ?? fc.constant("")).map((breaker) => ({ ...r, breaker })))
     .map((r): FuzzRequest => {
-      const parts = [...r.pairs, r.key, `format=${encode(r.format)}`, r.breaker, r.padding ? `pad=${"p".repeat(r.padding)}` : ""].filter(Boolean);
+      const parts = [...r.pairs, r.key, `format=${encode(r.format)}`, r.breaker, r.padding ? `pad=${"p".repeat(r.padding)}` : ""].filter(
+        Boolean,
+      );
       const joined = parts.join("&");
       const post = r.method === "POST" && r.inBody;
       const format = (["", "0", "1", "2", "3"].includes(r.format) ? Number(r.format || 0) : 0) as FuzzRequest["format"];
@@ -91,7 +153,9 @@ function parseAnswer(body: string, format: number): Record<string, string | numb
     case 2: {
       const match = /^<\?xml version="1\.0" encoding="UTF-8"\?>\n<result>((?:<(\w+)>[^<>]*<\/\2>)*)<\/result>$/.exec(body);
       if (!match) throw new SyntaxError(`not the API's XML: ${body.slice(0, 200)}`);
-      return Object.fromEntries([...match[1]!.matchAll(/<(\w+)>([^<>]*)<\/\1>/g)].map(([, k, v]) => [k!, /^\d+$/.test(v!) && k === "code" ? Number(v) : v!]));
+      return Object.fromEntries(
+        [...match[1]!.matchAll(/<(\w+)>([^<>]*)<\/\1>/g)].map(([, k, v]) => [k!, /^\d+$/.test(v!) && k === "code" ? Number(v) : v!]),
+      );
     }
     case 3:
       return body;
@@ -100,7 +164,13 @@ function parseAnswer(body: string, format: number): Record<string, string | numb
   }
 }
 
-const API_CONTENT_TYPES = ["text/plain; charset=utf-8", "text/plain; charset=utf-8", "application/json; charset=utf-8", "application/xml; charset=utf-8", "text/plain; charset=utf-8"];
+const API_CONTENT_TYPES = [
+  "text/plain; charset=utf-8",
+  "text/plain; charset=utf-8",
+  "application/json; charset=utf-8",
+  "application/xml; charset=utf-8",
+  "text/plain; charset=utf-8",
+];
 
 function checkAnswer(req: FuzzRequest, res: Response, body: string) {
   expect(res.status, "no 5xx").toBeLessThan(500);

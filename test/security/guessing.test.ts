@@ -31,14 +31,20 @@ describe("online guessing", () => {
     expect(checked).toBeLessThanOrEqual(10);
     expect(locked).toBeGreaterThan(1700);
     // Locked now: even the right code is refused without being checked, with the same answer.
-    const right = (await (await call(`/validate?api_key=${key}&userid=${user.userId}&token=${tokenFor(user.secret, clock.ms)}&format=1`)).json()) as Answer;
+    const right = (await (
+      await call(`/validate?api_key=${key}&userid=${user.userId}&token=${tokenFor(user.secret, clock.ms)}&format=1`)
+    ).json()) as Answer;
     expect(right.code).toBe(6);
     // After the announced wait, the right code works and resets the counter.
     clock.advance(Number(/retry in (\d+) s/.exec(right.response)![1]));
-    const ok = (await (await call(`/validate?api_key=${key}&userid=${user.userId}&token=${tokenFor(user.secret, clock.ms)}&format=1`)).json()) as Answer;
+    const ok = (await (
+      await call(`/validate?api_key=${key}&userid=${user.userId}&token=${tokenFor(user.secret, clock.ms)}&format=1`)
+    ).json()) as Answer;
     expect(ok.validation).toBe("true");
     for (let i = 0; i < 4; i++) {
-      const a = (await (await call(`/validate?api_key=${key}&userid=${user.userId}&token=${tokenFor(user.secret, clock.ms, 5)}&format=1`)).json()) as Answer;
+      const a = (await (
+        await call(`/validate?api_key=${key}&userid=${user.userId}&token=${tokenFor(user.secret, clock.ms, 5)}&format=1`)
+      ).json()) as Answer;
       expect(a.response).toBe("OTP is not valid");
     }
   }, 30_000);

@@ -23,7 +23,9 @@ const lockedUntil = async (userId: number) =>
 async function lockLengths(policy: LockoutPolicy, failures: number): Promise<number[]> {
   const { userId } = await enroll(testApp(), key);
   const db = getDb(env.DB);
-  const ciphertext = (await env.DB.prepare("SELECT secret_ciphertext FROM users WHERE id = ?").bind(userId).first<string>("secret_ciphertext"))!;
+  const ciphertext = (await env.DB.prepare("SELECT secret_ciphertext FROM users WHERE id = ?")
+    .bind(userId)
+    .first<string>("secret_ciphertext"))!;
   const guard = { keyHash: await hashApiKey(key), ciphertext };
   let now = Date.UTC(2026, 0, 1);
   const lengths: number[] = [];
@@ -47,13 +49,17 @@ describe("lock time (HIGH: it used to overflow)", () => {
     const { userId, secret } = await enroll(testApp(), key);
     for (let i = 1; i <= 100; i++) {
       const wrong = tokenFor(secret, clock.ms, 5);
-      const answer = (await (await call(`/validate?api_key=${key}&userid=${userId}&token=${wrong}&format=1`)).json()) as { response: string };
+      const answer = (await (await call(`/validate?api_key=${key}&userid=${userId}&token=${wrong}&format=1`)).json()) as {
+        response: string;
+      };
       expect(answer.response, `failure ${i}`).toBe("OTP is not valid");
       const lock = (await lockedUntil(userId)) - clock.ms;
       expect(lock, `lock after failure ${i}`).toBeGreaterThanOrEqual(86_400_000);
       expect(lock, `lock after failure ${i}`).toBeLessThanOrEqual(604_800_000);
       // During the lock even the right code is refused; when it ends, the next failure counts again.
-      const right = (await (await call(`/validate?api_key=${key}&userid=${userId}&token=${tokenFor(secret, clock.ms)}&format=1`)).json()) as { code?: number };
+      const right = (await (
+        await call(`/validate?api_key=${key}&userid=${userId}&token=${tokenFor(secret, clock.ms)}&format=1`)
+      ).json()) as { code?: number };
       expect(right.code).toBe(6);
       clock.ms += lock;
     }
@@ -66,7 +72,11 @@ describe("lock time (HIGH: it used to overflow)", () => {
     for (const b of [base!.min, 30, 8_389, base!.max]) {
       for (const m of [b, 900, max!.max]) if (m >= b) cases.push([5, b, m, 60]);
     }
-    cases.push([threshold!.min, base!.max, max!.max, 3_000], [threshold!.min, base!.min, max!.max, 200], [threshold!.max, base!.max, max!.max, 200]);
+    cases.push(
+      [threshold!.min, base!.max, max!.max, 3_000],
+      [threshold!.min, base!.min, max!.max, 200],
+      [threshold!.max, base!.max, max!.max, 200],
+    );
     for (const [t, b, m, pastThreshold] of cases) {
       const policy = { threshold: t, baseMs: b * 1000, maxMs: m * 1000 };
       // Past the threshold: enough failures to pass any doubling, and the old shift cap of 40, many times.

@@ -25,7 +25,9 @@ async function burst(call: ReturnType<typeof testApp>, userId: number, tokens: s
 }
 
 const attemptState = (userId: number) =>
-  env.DB.prepare("SELECT failed_attempts, locked_until FROM users WHERE id = ?").bind(userId).first<{ failed_attempts: number; locked_until: number }>();
+  env.DB.prepare("SELECT failed_attempts, locked_until FROM users WHERE id = ?")
+    .bind(userId)
+    .first<{ failed_attempts: number; locked_until: number }>();
 const accepted = (answers: Answer[]) => answers.filter((a) => a.validation === "true").length;
 const lastStep = async (userId: number) =>
   (await env.DB.prepare("SELECT last_step FROM users WHERE id = ?").bind(userId).first<number>("last_step"))!;
@@ -72,7 +74,11 @@ describe("replay under concurrency (RFC 6238 §5.2)", () => {
     const user = await enroll(call, key);
     expect(accepted(await burst(call, user.userId, [tokenFor(user.secret, clock.ms, 1)]))).toBe(1);
     const earlier = [tokenFor(user.secret, clock.ms, -1), tokenFor(user.secret, clock.ms, 0), tokenFor(user.secret, clock.ms, 1)];
-    const answers = await burst(call, user.userId, Array.from({ length: 999 }, (_, i) => earlier[i % 3]!));
+    const answers = await burst(
+      call,
+      user.userId,
+      Array.from({ length: 999 }, (_, i) => earlier[i % 3]!),
+    );
     expect(accepted(answers)).toBe(0);
   });
 
@@ -81,7 +87,11 @@ describe("replay under concurrency (RFC 6238 §5.2)", () => {
     const call = testApp({ now: clock.now });
     const user = await enroll(call, key);
     const tokens = [-1, 0, 1].map((o) => tokenFor(user.secret, clock.ms, o));
-    const answers = await burst(call, user.userId, Array.from({ length: 999 }, (_, i) => tokens[i % 3]!));
+    const answers = await burst(
+      call,
+      user.userId,
+      Array.from({ length: 999 }, (_, i) => tokens[i % 3]!),
+    );
     const perStep = [0, 1, 2].map((s) => answers.filter((a, i) => i % 3 === s && a.validation === "true").length);
     for (const n of perStep) expect(n).toBeLessThanOrEqual(1);
     expect(accepted(answers)).toBeGreaterThanOrEqual(1);
