@@ -1,9 +1,10 @@
 import type { Env } from "./config";
+import type { Caller } from "./domain/api-key";
 import type { Deps } from "./domain/deps";
 import type { Outcome } from "./http/request-log";
 
 /** Hono's typing of this app: the Worker bindings, the domain dependencies built per request, and what the request log reports. */
 export interface AppEnv {
   Bindings: Env;
-  Variables: { deps: Deps; outcome?: Outcome };
+  Variables: { deps: Deps; caller?: Caller; outcome?: Outcome };
 }

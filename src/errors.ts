@@ -52,4 +52,18 @@ export class HttpError extends Error {
     super(text);
     this.name = "HttpError";
   }
+
+  // Every transport-level text a caller can see, defined once (the OpenAPI document quotes them).
+  static readonly NOT_FOUND = "Not Found";
+  static readonly METHOD_NOT_ALLOWED = "Method Not Allowed";
+  static readonly PAYLOAD_TOO_LARGE = "Payload Too Large";
+  static readonly SERVER_ERROR = "Internal Server Error";
+
+  static badBody = (reason: string) => new HttpError(400, `Bad Request: ${reason}`);
+  static notFound = () => new HttpError(404, HttpError.NOT_FOUND);
+  static methodNotAllowed = (allow: string) => new HttpError(405, HttpError.METHOD_NOT_ALLOWED, { Allow: allow });
+  static tooLarge = () => new HttpError(413, HttpError.PAYLOAD_TOO_LARGE);
+  static unsupportedBody = () =>
+    new HttpError(415, "Unsupported Media Type: send application/x-www-form-urlencoded, multipart/form-data or a JSON object");
+  static tooManyRequests = (retrySeconds: number) => new HttpError(429, "Too Many Requests", { "Retry-After": String(retrySeconds) });
 }

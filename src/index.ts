@@ -39,7 +39,6 @@ export function createApp(options: AppOptions = {}): Hono<AppEnv> {
       now,
       client: { address: c.req.header("cf-connecting-ip") || undefined },
       refusalLimiter: c.env.KEY_REFUSALS,
-      caller: {},
     });
     await next();
     c.res.headers.set("X-Content-Type-Options", "nosniff");
@@ -49,7 +48,7 @@ export function createApp(options: AppOptions = {}): Hono<AppEnv> {
   // The route list is also what /openapi.json and /docs describe: a route exists in both or in neither.
   for (const route of ROUTES) {
     const handler = route.handler;
-    const notAllowed = () => new HttpError(405, "Method Not Allowed", { Allow: allowHeader(route) });
+    const notAllowed = () => HttpError.methodNotAllowed(allowHeader(route));
     app.on(
       [...route.methods],
       route.honoPath,
@@ -65,7 +64,7 @@ export function createApp(options: AppOptions = {}): Hono<AppEnv> {
     });
   }
 
-  app.notFound(() => textResponse("Not Found", 404));
+  app.notFound(() => textResponse(HttpError.NOT_FOUND, 404));
   app.onError((error) => {
     if (error instanceof HttpError) return textResponse(error.text, error.status, error.headers);
     // Configuration errors name the bad setting and are safe to log; other messages (crypto, SQL)
@@ -79,7 +78,7 @@ export function createApp(options: AppOptions = {}): Hono<AppEnv> {
         ...(misconfigured && { message: error.message }),
       }),
     );
-    return textResponse("Internal Server Error", 500);
+    return textResponse(HttpError.SERVER_ERROR, 500);
   });
   return app;
 }

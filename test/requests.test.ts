@@ -30,6 +30,9 @@ describe("API keys", () => {
     for (const path of ["/createuser?api_key=nope&email=a@example.com&format=9", "/validate?userid=1&token=123456&format=json"]) {
       expect(await (await testApp()(path)).text(), path).toMatch(/^a:\d+:\{s:8:"response";s:15:"invalid api key";/);
     }
+    // An oversized key is a wrong key: it outranks the rest too, and is no 500.
+    const huge = await testApp()(`/createuser?api_key=${"k".repeat(1100)}&email=x&format=1`);
+    expect([huge.status, (await json(huge)).code]).toEqual([200, 1]);
     // With a valid key the bad format is what the caller hears.
     expect(await (await testApp()(`/validate?api_key=${key}&userid=1&token=123456&format=9`)).text()).toContain('"invalid format"');
   });

@@ -12,6 +12,4 @@ export interface Deps {
   client: { address?: string };
   /** The KEY_REFUSALS rate limit binding: refused API keys per client address. */
   refusalLimiter?: RateLimit;
-  /** Who is calling, filled in once the API key is resolved: the request log names the key's id. */
-  caller: { apiKeyId?: number };
 }

@@ -51,7 +51,7 @@ export function screenKey(deps: Deps, keyHash: string): void {
   if (refusedKeys.has(keyHash, now)) throw ApiError.invalidApiKey();
   const address = deps.client.address;
   if (address !== undefined && blockedAddresses.has(address, now) && !acceptedKeys.has(keyHash, now)) {
-    throw new HttpError(429, "Too Many Requests", { "Retry-After": String(BLOCK_MS / 1000) });
+    throw HttpError.tooManyRequests(BLOCK_MS / 1000);
   }
 }
 

@@ -2,17 +2,17 @@ import { hashPassword } from "../crypto/passwords";
 import { deleteUserByName, listUsersJsonPage, lookupUserByName, setPasswordHash } from "../db/local-users";
 import { ApiError } from "../errors";
 import type { Deps } from "./deps";
-import { acceptKeyId, callerKeyHash, requireApiKey } from "./api-key";
+import { acceptKeyId, type Caller, callerKeyHash, requireApiKey } from "./api-key";
 import { usernameKeys } from "./identity";
 
 /** The seed's own rule: "password too short (we expect at least 6 chars)". */
 export const MIN_PASSWORD_CHARS = 6;
 
 /** Sets a user's local password, stored only as a salted PBKDF2 hash. */
-export async function changeLocalPassword(deps: Deps, apiKey: string | undefined, username: string, password: string): Promise<void> {
-  const keyHash = await callerKeyHash(deps, apiKey);
+export async function changeLocalPassword(deps: Deps, caller: Caller, username: string, password: string): Promise<void> {
+  const keyHash = await callerKeyHash(deps, caller);
   const found = await lookupUserByName(deps.db, keyHash, usernameKeys(username));
-  await acceptKeyId(deps, found.keyId, keyHash);
+  await acceptKeyId(deps, caller, found.keyId, keyHash);
   // Characters, as the seed says, not UTF-16 units or bytes.
   if ([...password].length < MIN_PASSWORD_CHARS) throw ApiError.passwordTooShort(MIN_PASSWORD_CHARS);
   if (found.user === null) throw ApiError.localUserMissing();
@@ -21,10 +21,10 @@ export async function changeLocalPassword(deps: Deps, apiKey: string | undefined
   if (!(await setPasswordHash(deps.db, keyHash, found.user.id, found.user.usernameKey, passwordHash))) throw ApiError.localUserMissing();
 }
 
-export async function deleteLocalUser(deps: Deps, apiKey: string | undefined, username: string): Promise<void> {
-  const keyHash = await callerKeyHash(deps, apiKey);
+export async function deleteLocalUser(deps: Deps, caller: Caller, username: string): Promise<void> {
+  const keyHash = await callerKeyHash(deps, caller);
   const result = await deleteUserByName(deps.db, keyHash, usernameKeys(username));
-  await acceptKeyId(deps, result.keyId, keyHash);
+  await acceptKeyId(deps, caller, result.keyId, keyHash);
   if (!result.deleted) throw ApiError.localUserMissing();
 }
 
@@ -43,8 +43,8 @@ const LIST_PAGE_SIZE = 1000;
  * page as comma-separated JSON objects `{"userid":…,"username":…,"timestamp":…}` (registration
  * time in Unix seconds), serialized by D1.
  */
-export async function listUsersJson(deps: Deps, apiKey: string | undefined, window: ListWindow = {}): Promise<AsyncIterable<string>> {
-  await requireApiKey(deps, apiKey);
+export async function listUsersJson(deps: Deps, caller: Caller, window: ListWindow = {}): Promise<AsyncIterable<string>> {
+  await requireApiKey(deps, caller);
   return pages(deps, window);
 }
 

@@ -1,12 +1,12 @@
 import { acceptStep, readAttemptState, recordFailure, type AttemptWrite } from "../db/attempts";
 import { ApiError } from "../errors";
 import { matchTotpStep } from "../otp/totp";
-import { acceptKeyId, callerKeyHash } from "./api-key";
+import { acceptKeyId, type Caller, callerKeyHash } from "./api-key";
 import type { Deps } from "./deps";
 import { cachedUserKey, forgetUserKey, userHmacKey, type UserKey } from "./user-keys";
 
 export interface VerificationRequest {
-  apiKey: string | undefined;
+  caller: Caller;
   userId: number;
   /** Already checked to be `digits` decimal digits. */
   token: string;
@@ -28,7 +28,7 @@ export interface VerificationRequest {
  */
 export async function verifyToken(deps: Deps, request: VerificationRequest): Promise<boolean> {
   const now = deps.now();
-  const keyHash = await callerKeyHash(deps, request.apiKey);
+  const keyHash = await callerKeyHash(deps, request.caller);
   const cached = cachedUserKey(request.userId);
   if (cached) {
     const outcome = await checkAndWrite(deps, request, keyHash, cached, now);
@@ -39,7 +39,7 @@ export async function verifyToken(deps: Deps, request: VerificationRequest): Pro
   // wrote nothing: read it again. Twice in a row within one request is a fault, not a race.
   for (let reads = 0; reads < 2; reads++) {
     const state = await readAttemptState(deps.db, keyHash, request.userId);
-    await acceptKeyId(deps, state.keyId, keyHash);
+    await acceptKeyId(deps, request.caller, state.keyId, keyHash);
     const user = state.user;
     if (!user) throw ApiError.userNotFound();
     if (user.lockedUntil > now) throw lockedError(user.lockedUntil, now);
@@ -70,7 +70,7 @@ async function checkAndWrite(
     step === null
       ? await recordFailure(deps.db, request.userId, guard, now, deps.config.lockout)
       : await acceptStep(deps.db, request.userId, guard, step, now);
-  await acceptKeyId(deps, write.keyId, keyHash);
+  await acceptKeyId(deps, request.caller, write.keyId, keyHash);
   if (write.written) return step !== null;
   refuseLost(write, now);
   if (write.state!.ciphertext !== key.ciphertext) return "stale";

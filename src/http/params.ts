@@ -28,7 +28,7 @@ export class Params {
 
   static async fromRequest(request: Request): Promise<Params> {
     const url = new URL(request.url);
-    if (utf8.encode(url.search).length > MAX_INPUT_BYTES + 1) throw tooLarge();
+    if (utf8.encode(url.search).length > MAX_INPUT_BYTES + 1) throw HttpError.tooLarge();
     const values = new Map<string, Value>();
     for (const [name, value] of new URLSearchParams(url.search)) values.set(name, value);
     if (request.method === "POST" && request.body) {
@@ -72,7 +72,7 @@ async function bodyEntries(body: Uint8Array, contentType: string): Promise<Itera
     case "application/json":
       return jsonEntries(new TextDecoder().decode(body));
     default:
-      throw new HttpError(415, "Unsupported Media Type: send application/x-www-form-urlencoded, multipart/form-data or a JSON object");
+      throw HttpError.unsupportedBody();
   }
 }
 
@@ -81,7 +81,7 @@ async function multipartEntries(body: Uint8Array, contentType: string): Promise<
   try {
     form = await new Response(body, { headers: { "Content-Type": contentType } }).formData();
   } catch {
-    throw badBody("multipart/form-data body is malformed");
+    throw HttpError.badBody("multipart/form-data body is malformed");
   }
   return [...form].map(([name, value]): [string, Value] => [name, typeof value === "string" ? value : UNUSABLE]);
 }
@@ -92,27 +92,19 @@ function jsonEntries(text: string): Array<[string, Value]> {
   try {
     parsed = JSON.parse(text);
   } catch {
-    throw badBody("JSON body is malformed");
+    throw HttpError.badBody("JSON body is malformed");
   }
-  if (typeof parsed !== "object" || parsed === null || Array.isArray(parsed)) throw badBody("JSON body must be an object");
+  if (typeof parsed !== "object" || parsed === null || Array.isArray(parsed)) throw HttpError.badBody("JSON body must be an object");
   return Object.entries(parsed).map(([name, value]): [string, Value] => [
     name,
     typeof value === "string" ? value : typeof value === "number" && Number.isFinite(value) ? String(value) : UNUSABLE,
   ]);
 }
 
-function badBody(reason: string): HttpError {
-  return new HttpError(400, `Bad Request: ${reason}`);
-}
-
-function tooLarge(): HttpError {
-  return new HttpError(413, "Payload Too Large");
-}
-
 /** Reads at most `limit` bytes and refuses the rest, whatever Content-Length claims. */
 async function readLimited(request: Request, limit: number): Promise<Uint8Array> {
   const declared = Number(request.headers.get("content-length") ?? "0");
-  if (declared > limit) throw tooLarge();
+  if (declared > limit) throw HttpError.tooLarge();
   const reader = request.body!.getReader();
   const chunks: Uint8Array[] = [];
   let size = 0;
@@ -122,7 +114,7 @@ async function readLimited(request: Request, limit: number): Promise<Uint8Array>
     size += value.byteLength;
     if (size > limit) {
       await reader.cancel();
-      throw tooLarge();
+      throw HttpError.tooLarge();
     }
     chunks.push(value);
   }

@@ -78,7 +78,7 @@ export function requestLog(): MiddlewareHandler<AppEnv> {
       status: c.res.status,
       ms: Math.round(performance.now() - started),
       ...(outcome !== undefined && { outcome }),
-      ...(c.var.deps?.caller.apiKeyId !== undefined && { apiKeyId: c.var.deps.caller.apiKeyId }),
+      ...(c.var.caller?.apiKeyId !== undefined && { apiKeyId: c.var.caller.apiKeyId }),
     };
     console.log(JSON.stringify(line));
   };

@@ -1,4 +1,4 @@
-import type { HttpError } from "../errors";
+import { HttpError } from "../errors";
 import { MAX_INPUT_BYTES } from "../http/params";
 import { API_PHP_ANSWERS, ERROR_CATALOGUE, FORMATS, apiPhpErrorBody, renderExample, type FieldSpec, type FieldsAnswer } from "./answers";
 import type { JsonObject } from "./json";
@@ -245,13 +245,13 @@ export function openApiDocument(routes: readonly RouteSpec[]): JsonObject {
         },
       },
       responses: {
-        NotFound: plain(404, "Not Found"),
+        NotFound: plain(404, HttpError.NOT_FOUND),
         MethodNotAllowed: {
-          ...plain(405, "Method Not Allowed"),
+          ...plain(405, HttpError.METHOD_NOT_ALLOWED),
           headers: { Allow: { description: `The methods of this path, e.g. \`${allowHeader(routes[0]!)}\`.`, schema: { type: "string" } } },
         },
-        PayloadTooLarge: plain(413, "Payload Too Large"),
-        ServerError: plain(500, "Internal Server Error"),
+        PayloadTooLarge: plain(413, HttpError.PAYLOAD_TOO_LARGE),
+        ServerError: plain(500, HttpError.SERVER_ERROR),
       },
     },
   };

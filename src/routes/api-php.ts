@@ -1,6 +1,7 @@
 import type { Context } from "hono";
 import type { AppEnv } from "../app-env";
 import { changeLocalPassword, deleteLocalUser, listUsersJson, type ListWindow } from "../domain/local-users";
+import type { Caller } from "../domain/api-key";
 import { ApiError } from "../errors";
 import { jsonArrayStream } from "../formats/json-array-stream";
 import { Params } from "../http/params";
@@ -8,7 +9,7 @@ import { errorOutcome } from "../http/request-log";
 import { textResponse } from "../http/respond";
 import { apiPhpErrorText, PASSWORD_CHANGED, USER_DELETED } from "../messages";
 import { API_PHP_PARAMS } from "../openapi/parameters";
-import { keyOutranks } from "./api-endpoint";
+import { callerOf, keyOutranks } from "./api-endpoint";
 import type { Route } from "./route";
 
 const JSON_TYPE = "application/json; charset=utf-8";
@@ -19,39 +20,40 @@ const JSON_TYPE = "application/json; charset=utf-8";
  */
 async function apiPhp(c: Context<AppEnv>): Promise<Response> {
   const params = await Params.fromRequest(c.req.raw);
+  const caller = callerOf(c, params);
   let action: string | undefined;
   try {
     action = params.get("action");
-    const response = await runAction(c, params, action);
+    const response = await runAction(c, params, caller, action);
     c.set("outcome", "done");
     return response;
   } catch (error) {
     if (!(error instanceof ApiError)) throw error;
-    const answer = await keyOutranks(c, params, error);
+    const answer = await keyOutranks(c, caller, error);
     c.set("outcome", errorOutcome(answer));
     if (action === "listusers") return jsonError(answer.text);
     return textResponse(apiPhpErrorText(answer.text));
   }
 }
 
-async function runAction(c: Context<AppEnv>, params: Params, action: string | undefined): Promise<Response> {
+async function runAction(c: Context<AppEnv>, params: Params, caller: Caller, action: string | undefined): Promise<Response> {
   switch (action) {
     case "listusers":
-      return await listUsersAction(c, params);
+      return await listUsersAction(c, params, caller);
     case "changelocaluserpassword":
-      await changeLocalPassword(c.var.deps, params.apiKey(), required(params, "user"), passwordOf(params));
+      await changeLocalPassword(c.var.deps, caller, required(params, "user"), passwordOf(params));
       return textResponse(PASSWORD_CHANGED);
     case "deletelocaluser":
-      await deleteLocalUser(c.var.deps, params.apiKey(), required(params, "user"));
+      await deleteLocalUser(c.var.deps, caller, required(params, "user"));
       return textResponse(USER_DELETED);
     default:
       throw ApiError.unknownAction();
   }
 }
 
-async function listUsersAction(c: Context<AppEnv>, params: Params): Promise<Response> {
+async function listUsersAction(c: Context<AppEnv>, params: Params, caller: Caller): Promise<Response> {
   const window: ListWindow = { limit: count(params, "limit", 1), offset: count(params, "offset", 0) };
-  const pages = await listUsersJson(c.var.deps, params.apiKey(), window);
+  const pages = await listUsersJson(c.var.deps, caller, window);
   const body = jsonArrayStream(pages, (error) =>
     // The kind only: a D1 message could quote usernames.
     console.error(

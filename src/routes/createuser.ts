@@ -10,9 +10,9 @@ import { qrPath } from "./qr";
 
 const createUser = apiEndpoint({
   flag: "success",
-  async handle(c, params) {
+  async handle(c, params, caller) {
     const deps = c.var.deps;
-    await requireApiKey(deps, params.apiKey());
+    await requireApiKey(deps, caller);
     const type = params.get("type");
     // Type 0 (mobile app) is the only one the appliance API has; it is kept for Token2 Cloud compatibility.
     if (type !== undefined && type !== "" && type !== "0") throw ApiError.invalid("type");

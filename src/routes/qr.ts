@@ -88,7 +88,7 @@ async function qrImage(c: Context<AppEnv>): Promise<Response> {
   const userId = Number(c.req.param("file")!.slice(0, -".svg".length));
   const secret = c.req.query("secret") ?? "";
   const uri = secret.length <= 128 ? await enrollmentUri(c.var.deps, userId, secret) : null;
-  if (!uri) throw new HttpError(404, "Not Found");
+  if (!uri) throw HttpError.notFound();
   return new Response(qrSvg(uri, c.var.deps.config.qrSize), {
     headers: {
       "Content-Type": "image/svg+xml",

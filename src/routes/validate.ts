@@ -45,16 +45,16 @@ function codeRequested(params: Params): boolean {
 
 const validate = apiEndpoint({
   flag: "validation",
-  async handle(c, params) {
+  async handle(c, params, caller) {
     const deps = c.var.deps;
     const userId = userIdOf(params);
     if (codeRequested(params)) {
-      await requireApiKey(deps, params.apiKey());
+      await requireApiKey(deps, caller);
       c.set("outcome", "code_requested");
       return answer(CODE_REQUESTED, userId, false);
     }
     const token = tokenOf(params, deps.config.totp.digits);
-    const valid = await verifyToken(deps, { apiKey: params.apiKey(), userId, token });
+    const valid = await verifyToken(deps, { caller, userId, token });
     c.set("outcome", valid ? "valid" : "invalid");
     return answer(valid ? OTP_VALID : OTP_NOT_VALID, userId, valid);
   },
