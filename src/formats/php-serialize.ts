@@ -1,5 +1,6 @@
-import { utf8 } from "../crypto/encoding";
 import type { Fields, FieldValue } from "./fields";
+
+const utf8 = new TextEncoder();
 
 function serializeValue(value: FieldValue): string {
   // PHP's s:LEN counts bytes, not characters: a multi-byte username must not break unserialize().
