@@ -20,7 +20,7 @@ export const users = sqliteTable(
     secretKeyId: text("secret_key_id").notNull(),
     /** Highest TOTP time step ever accepted (RFC 6238 §5.2: a token is accepted at most once). */
     lastStep: integer("last_step").notNull().default(-1),
-    /** Attempts since the last success; reserved before a token is checked. */
+    /** Wrong codes since the last success (counted only after the code was checked; replays and faults count nothing). */
     failedAttempts: integer("failed_attempts").notNull().default(0),
     /** Unix milliseconds until which validation is refused without checking. */
     lockedUntil: integer("locked_until").notNull().default(0),
