@@ -16,7 +16,28 @@ export function activeKeyExists(keyHash: string) {
   return sql`exists (select 1 from ${apiKeys} where ${apiKeys.keyHash} = ${keyHash} and ${apiKeys.revokedAt} is null)`;
 }
 
+/** How fresh "last used" is: the key check refreshes it only when it is older than this. */
+export const KEY_USE_RESOLUTION_S = 300;
+
+/**
+ * Records that the key with this hash is in use, for the console's "last used": a statement that
+ * rides along in the batch of the key check (no round trip of its own) and writes only when the
+ * recorded time is more than KEY_USE_RESOLUTION_S old, so not a write per request.
+ */
+export function touchKey(db: Db, keyHash: string) {
+  return db
+    .update(apiKeys)
+    .set({ lastUsedAt: sql`unixepoch()` })
+    .where(
+      and(
+        eq(apiKeys.keyHash, keyHash),
+        isNull(apiKeys.revokedAt),
+        sql`coalesce(${apiKeys.lastUsedAt}, 0) < unixepoch() - ${KEY_USE_RESOLUTION_S}`,
+      ),
+    );
+}
+
 export async function findActiveKeyId(db: Db, keyHash: string): Promise<number | null> {
-  const [row] = await selectActiveKey(db, keyHash);
+  const [[row]] = await db.batch([selectActiveKey(db, keyHash), touchKey(db, keyHash)]);
   return row?.id ?? null;
 }

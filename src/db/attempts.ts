@@ -2,7 +2,8 @@ import { and, eq, lt, lte, sql, type SQL } from "drizzle-orm";
 import type { SQLiteUpdateSetSource } from "drizzle-orm/sqlite-core";
 import type { LockoutPolicy } from "../config";
 import type { Db } from "./client";
-import { activeKeyExists, selectActiveKey } from "./api-keys";
+import { countFailure } from "./lockout";
+import { activeKeyExists, selectActiveKey, touchKey } from "./api-keys";
 import { users } from "./schema";
 import type { UserSecret } from "./users";
 
@@ -29,6 +30,7 @@ export async function readAttemptState(db: Db, keyHash: string, userId: number):
       .from(users)
       .where(eq(users.id, userId))
       .limit(1),
+    touchKey(db, keyHash),
   ]);
   const keyId = keyRows[0]?.id ?? null;
   const row = keyId === null ? undefined : userRows[0];
@@ -64,18 +66,6 @@ export interface WriteGuard {
 }
 
 /**
- * How many times the first lock may double before it reaches the maximum: the smallest k with
- * base·2^k ≥ max. Capping the shift by it keeps `base << k` below 2·max (< 2^31 for every allowed
- * setting), where a fixed cap of 40 wrapped SQLite's 64-bit integers for bases from 8,389 s on
- * and set locks in the past.
- */
-export function maxDoublings(policy: LockoutPolicy): number {
-  let doublings = 0;
-  while (policy.baseMs * 2 ** doublings < policy.maxMs) doublings++;
-  return doublings;
-}
-
-/**
  * Counts one failed attempt, only while the user is not locked; the attempt that reaches the
  * threshold sets the lock: base, doubling per further failure, at most max. Concurrent wrong
  * guesses are counted one by one, so at most `threshold` of them get an answer other than the lock.
@@ -87,25 +77,27 @@ export async function recordFailure(
   nowMs: number,
   policy: LockoutPolicy,
 ): Promise<AttemptWrite> {
-  const attempts = sql`${users.failedAttempts} + 1`;
+  const failure = countFailure(users.failedAttempts, users.lockedUntil, nowMs, policy);
   return guardedWrite(db, userId, guard, lte(users.lockedUntil, nowMs), {
-    failedAttempts: attempts,
-    lockedUntil: sql`case when ${attempts} >= ${policy.threshold}
-      then ${nowMs} + min(${policy.maxMs}, ${policy.baseMs} << min(${attempts} - ${policy.threshold}, ${maxDoublings(policy)}))
-      else ${users.lockedUntil} end`,
+    failedAttempts: failure.attempts,
+    lockedUntil: failure.lockedUntil,
   });
 }
 
 /**
  * Accepts `step` unless that step or a later one was already accepted or the user got locked:
  * one compare-and-set, so of concurrent requests with the same token exactly one wins. A success
- * clears the failure count and any lock.
+ * clears the failure count and any lock, and confirms the user if this is their first.
  */
 export async function acceptStep(db: Db, userId: number, guard: WriteGuard, step: number, nowMs: number): Promise<AttemptWrite> {
+  const nowSeconds = Math.floor(nowMs / 1000);
   return guardedWrite(db, userId, guard, and(lt(users.lastStep, step), lte(users.lockedUntil, nowMs))!, {
     lastStep: step,
     failedAttempts: 0,
     lockedUntil: 0,
+    // The first success confirms the secret (the console shows it; the portal stops showing the secret).
+    confirmedAt: sql`coalesce(${users.confirmedAt}, ${nowSeconds})`,
+    lastSuccessAt: nowSeconds,
   });
 }
 
@@ -133,6 +125,7 @@ async function guardedWrite(
       .from(users)
       .where(eq(users.id, userId))
       .limit(1),
+    touchKey(db, guard.keyHash),
   ]);
   return { keyId: keyRows[0]?.id ?? null, written: updated.length > 0, state: state[0] ?? null };
 }

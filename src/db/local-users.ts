@@ -1,6 +1,6 @@
 import { and, eq, inArray, sql } from "drizzle-orm";
 import type { Db } from "./client";
-import { activeKeyExists, selectActiveKey } from "./api-keys";
+import { activeKeyExists, selectActiveKey, touchKey } from "./api-keys";
 import { users } from "./schema";
 
 export interface KeyedLookup {
@@ -25,7 +25,7 @@ function userNamed(db: Db, keys: readonly string[]) {
 
 /** Checks the API key and finds a user by its uniqueness keys, in one round trip. */
 export async function lookupUserByName(db: Db, keyHash: string, keys: readonly string[]): Promise<KeyedLookup> {
-  const [keyRows, userRows] = await db.batch([selectActiveKey(db, keyHash), userNamed(db, keys)]);
+  const [keyRows, userRows] = await db.batch([selectActiveKey(db, keyHash), userNamed(db, keys), touchKey(db, keyHash)]);
   const keyId = keyRows[0]?.id ?? null;
   return { keyId, user: keyId === null ? null : (userRows[0] ?? null) };
 }
@@ -67,6 +67,7 @@ export async function deleteUserByName(db: Db, keyHash: string, keys: readonly s
       .delete(users)
       .where(and(eq(users.id, sql`(select ${sql.identifier("id")} from (${named}))`), activeKeyExists(keyHash)))
       .returning({ id: users.id }),
+    touchKey(db, keyHash),
   ]);
   return { keyId: keyRows[0]?.id ?? null, deleted: deleted.length > 0 };
 }

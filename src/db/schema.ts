@@ -28,8 +28,17 @@ export const users = sqliteTable(
     passwordHash: text("password_hash"),
     /** Registration time, Unix seconds. */
     createdAt: integer("created_at").notNull().default(sql`(unixepoch())`),
+    /** First successful validation (API or portal) since the secret was issued, Unix seconds; null: not confirmed. */
+    confirmedAt: integer("confirmed_at"),
+    /** Latest successful validation, Unix seconds. */
+    lastSuccessAt: integer("last_success_at"),
+    /** Wrong portal passwords since the last portal login: a lock of its own, so a password guesser cannot lock anyone's codes. */
+    portalFailedAttempts: integer("portal_failed_attempts").notNull().default(0),
+    /** Unix milliseconds until which portal logins are refused without checking. */
+    portalLockedUntil: integer("portal_locked_until").notNull().default(0),
   },
-  (t) => [index("users_secret_key_id").on(t.secretKeyId)],
+  // locked_until: the console's "who is locked" list reads a range of this index, not the table.
+  (t) => [index("users_secret_key_id").on(t.secretKeyId), index("users_locked_until").on(t.lockedUntil)],
 );
 
 export const apiKeys = sqliteTable("api_keys", {
@@ -39,7 +48,69 @@ export const apiKeys = sqliteTable("api_keys", {
   keyHash: text("key_hash").notNull().unique(),
   createdAt: integer("created_at").notNull().default(sql`(unixepoch())`),
   revokedAt: integer("revoked_at"),
+  /** Unix seconds, refreshed at most every KEY_USE_RESOLUTION_S by the key check itself (never a write of its own). */
+  lastUsedAt: integer("last_used_at"),
+});
+
+/** Operators of the console (/admin): not API users, and not visible to the API. */
+export const admins = sqliteTable("admins", {
+  id: integer("id").primaryKey({ autoIncrement: true }),
+  /** Lower-case login name. */
+  name: text("name").notNull().unique(),
+  /** PBKDF2 hash string; null until the enrolment link was followed. */
+  passwordHash: text("password_hash"),
+  /** Sealed TOTP secret (AES-GCM, bound to "admin:NAME"); null until enrolled. */
+  totpCiphertext: text("totp_ciphertext"),
+  totpKeyId: text("totp_key_id"),
+  /** Highest accepted TOTP step: an admin's code, too, is accepted at most once. */
+  lastStep: integer("last_step").notNull().default(-1),
+  /** Failed logins (wrong password or wrong code) since the last login. */
+  failedAttempts: integer("failed_attempts").notNull().default(0),
+  /** Unix milliseconds until which logins are refused without checking. */
+  lockedUntil: integer("locked_until").notNull().default(0),
+  /** SHA-256 (hex) of the one-time enrolment token; null once used. */
+  enrolTokenHash: text("enrol_token_hash").unique(),
+  /** Unix milliseconds after which the enrolment link no longer works. */
+  enrolExpiresAt: integer("enrol_expires_at"),
+  /** Unix seconds; a disabled admin cannot log in and has no sessions. */
+  disabledAt: integer("disabled_at"),
+  createdAt: integer("created_at").notNull().default(sql`(unixepoch())`),
+});
+
+/**
+ * Browser sessions of the console (realm "admin", subject an admin id) and the portal (realm
+ * "portal", subject a user id). Only the SHA-256 of the session id is stored.
+ */
+export const sessions = sqliteTable(
+  "sessions",
+  {
+    idHash: text("id_hash").primaryKey(),
+    realm: text("realm", { enum: ["admin", "portal"] }).notNull(),
+    subjectId: integer("subject_id").notNull(),
+    /** The CSRF token every form of this session carries. */
+    csrfToken: text("csrf_token").notNull(),
+    /** Unix milliseconds: the absolute expiry counts from here. */
+    createdAt: integer("created_at").notNull(),
+    /** Unix milliseconds of the last request (refreshed at most once a minute): the idle expiry counts from here. */
+    seenAt: integer("seen_at").notNull(),
+  },
+  (t) => [index("sessions_subject").on(t.realm, t.subjectId)],
+);
+
+/** What was done in the console and who logged in: never a secret, a password or a code. */
+export const auditLog = sqliteTable("audit_log", {
+  id: integer("id").primaryKey({ autoIncrement: true }),
+  /** Unix milliseconds. */
+  at: integer("at").notNull(),
+  /** The admin's name, or "cli" for the admin CLI; "-" for a login attempt under an unknown name. */
+  actor: text("actor").notNull(),
+  action: text("action").notNull(),
+  /** The user, key or admin acted on, as a readable label. */
+  target: text("target"),
+  outcome: text("outcome", { enum: ["ok", "refused", "failed"] }).notNull(),
 });
 
 export type UserRow = typeof users.$inferSelect;
 export type ApiKeyRow = typeof apiKeys.$inferSelect;
+export type AdminRow = typeof admins.$inferSelect;
+export type AuditRow = typeof auditLog.$inferSelect;

@@ -1,7 +1,8 @@
 import { env } from "cloudflare:workers";
 import { beforeAll, describe, expect, it } from "vitest";
 import { INTEGER_SETTINGS, type LockoutPolicy } from "../../src/config";
-import { maxDoublings, recordFailure } from "../../src/db/attempts";
+import { recordFailure } from "../../src/db/attempts";
+import { maxDoublings } from "../../src/db/lockout";
 import { getDb } from "../../src/db/client";
 import { hashApiKey } from "../../src/crypto/api-keys";
 import { createApp } from "../../src/index";
