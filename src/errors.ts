@@ -42,10 +42,10 @@ export class ApiError extends Error {
   static unknownAction = () => new ApiError(ErrorCode.InvalidParameter, "unknown action");
 }
 
-/** A transport-level refusal (400, 404, 405, 413, 415, 429): plain text, not an API answer. */
+/** A transport-level refusal (400, 403, 404, 405, 413, 415, 429): plain text, not an API answer. */
 export class HttpError extends Error {
   constructor(
-    readonly status: 400 | 404 | 405 | 413 | 415 | 429,
+    readonly status: 400 | 403 | 404 | 405 | 413 | 415 | 429,
     readonly text: string,
     readonly headers: Record<string, string> = {},
   ) {
@@ -61,6 +61,9 @@ export class HttpError extends Error {
 
   static badBody = (reason: string) => new HttpError(400, `Bad Request: ${reason}`);
   static notFound = () => new HttpError(404, HttpError.NOT_FOUND);
+  /** A form post the console or the portal refuses to act on: sent from another site, or without its session's CSRF token. */
+  static forgedForm = () =>
+    new HttpError(403, "Forbidden: this form was not sent from this site's own page. Reload the page and try again.");
   static methodNotAllowed = (allow: string) => new HttpError(405, HttpError.METHOD_NOT_ALLOWED, { Allow: allow });
   static tooLarge = () => new HttpError(413, HttpError.PAYLOAD_TOO_LARGE);
   static unsupportedBody = () =>

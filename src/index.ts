@@ -9,6 +9,7 @@ import { requestLog } from "./http/request-log";
 import { textResponse } from "./http/respond";
 import { allowHeader, answersHead } from "./openapi/spec";
 import { ROUTES } from "./routes";
+import { adminPages } from "./routes/admin";
 
 export interface AppOptions {
   /** The clock in Unix milliseconds; tests inject one to cross lock expiries without sleeping. */
@@ -63,6 +64,9 @@ export function createApp(options: AppOptions = {}): Hono<AppEnv> {
       throw notAllowed();
     });
   }
+
+  // The console's pages are not part of the API: /openapi.json and /docs do not list them.
+  app.route("/admin", adminPages);
 
   app.notFound(() => textResponse(HttpError.NOT_FOUND, 404));
   app.onError((error) => {

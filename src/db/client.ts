@@ -1,4 +1,5 @@
 import { drizzle, type DrizzleD1Database } from "drizzle-orm/d1";
+import type { BatchItem } from "drizzle-orm/batch";
 import * as schema from "./schema";
 
 export type Db = DrizzleD1Database<typeof schema>;
@@ -14,3 +15,6 @@ export function getDb(d1: D1Database): Db {
   }
   return db;
 }
+
+/** A statement that can go into `db.batch`, for domain functions that add their writes to another's batch (an audit entry). */
+export type Statement = BatchItem<"sqlite">;

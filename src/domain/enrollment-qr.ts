@@ -18,10 +18,15 @@ export async function enrollmentUri(deps: Deps, userId: number, secret: string):
     return null;
   }
   if (!constantTimeEqual(utf8.encode(actual), utf8.encode(secret))) return null;
+  return otpauthUri(deps, user.username, actual);
+}
+
+/** The otpauth URI of `secret` (base32) for `account`, under the configured issuer and TOTP parameters. */
+export function otpauthUri(deps: Pick<Deps, "config">, account: string, secret: string): string {
   const issuer = encodeURIComponent(deps.config.issuer);
   const { digits, period } = deps.config.totp;
   return (
-    `otpauth://totp/${issuer}:${encodeURIComponent(user.username)}?secret=${actual}` +
+    `otpauth://totp/${issuer}:${encodeURIComponent(account)}?secret=${secret}` +
     `&issuer=${issuer}&algorithm=SHA1&digits=${digits}&period=${period}`
   );
 }

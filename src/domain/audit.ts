@@ -1,0 +1,45 @@
+import { insertAudit, listAudit } from "../db/audit";
+import type { Statement } from "../db/client";
+import type { AuditRow } from "../db/schema";
+import type { Deps } from "./deps";
+
+/** Every kind of entry the audit trail has; the console shows these names. */
+export const AUDIT_ACTIONS = [
+  "login",
+  "logout",
+  "enrol",
+  "user.unlock",
+  "user.reset-secret",
+  "user.set-password",
+  "user.delete",
+  "key.create",
+  "key.revoke",
+  "admin.create",
+  "admin.disable",
+  "admin.reset",
+] as const;
+export type AuditAction = (typeof AUDIT_ACTIONS)[number];
+
+export interface AuditEvent {
+  /** The admin's name; "cli" for the admin CLI; "-" for a login under a name that is not an admin. */
+  actor: string;
+  action: AuditAction;
+  /** What was acted on, as a label ("user 12 alice@example.com", "key 3 (wordpress)"); never a secret. */
+  target?: string;
+  outcome: AuditRow["outcome"];
+}
+
+/** The entry as a statement, to commit in the same batch as the action: an action is never recorded without happening, or the reverse. */
+export function auditStatement(deps: Deps, event: AuditEvent): Statement {
+  return insertAudit(deps.db, { at: deps.now(), actor: event.actor, action: event.action, target: event.target ?? null, outcome: event.outcome });
+}
+
+/** For outcomes with no write of their own (a refused login). */
+export async function recordAudit(deps: Deps, event: AuditEvent): Promise<void> {
+  await auditStatement(deps, event);
+}
+
+/** A page of the trail, newest first; `beforeId` continues from the previous page's last entry. */
+export function auditPage(deps: Deps, limit: number, beforeId?: number): Promise<AuditRow[]> {
+  return listAudit(deps.db, limit, beforeId);
+}

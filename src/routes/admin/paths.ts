@@ -1,0 +1,11 @@
+/** Where the console's pages are: every link and redirect of the console is built from these. */
+export const ADMIN_PATHS = {
+  home: "/admin",
+  login: "/admin/login",
+  logout: "/admin/logout",
+  enrol: (token: string) => `/admin/enrol/${token}`,
+  users: "/admin/users",
+  user: (id: number) => `/admin/users/${id}`,
+  keys: "/admin/keys",
+  audit: "/admin/audit",
+} as const;

@@ -1,0 +1,48 @@
+import type { Context } from "hono";
+import type { AppEnv } from "../app-env";
+import { constantTimeEqual, utf8 } from "../crypto/encoding";
+import type { Session } from "../domain/sessions";
+import { HttpError } from "../errors";
+
+/** The console's and the portal's forms are a few short fields; anything bigger is not ours. */
+const MAX_FORM_BYTES = 16 * 1024;
+
+/** The fields of a posted page form: every value a string ("" when absent), the first of repeated names. */
+export interface FormFields {
+  get(name: string): string;
+}
+
+/** The origin this site's own pages are served from: PUBLIC_ORIGIN when set, else the request's. */
+export function siteOrigin(c: Context<AppEnv>): string {
+  return c.var.deps.config.publicOrigin ?? new URL(c.req.url).origin;
+}
+
+/**
+ * A request that did not come from this site's own page: browsers send Origin with every form
+ * POST, and Sec-Fetch-Site where they do not; a request with neither is not a browser's form.
+ */
+function crossSite(c: Context<AppEnv>): boolean {
+  const origin = c.req.header("origin");
+  if (origin !== undefined) return origin !== siteOrigin(c);
+  return c.req.header("sec-fetch-site") !== "same-origin";
+}
+
+/**
+ * Reads a form POST of a console or portal page, refusing (403, nothing done) one sent from
+ * another site, and, under a session, one without that session's CSRF token. SameSite=Strict
+ * cookies already keep other sites' posts from carrying a session; these checks hold even where
+ * a browser or proxy does not honour it.
+ */
+export async function readForm(c: Context<AppEnv>, session?: Session): Promise<FormFields> {
+  if (crossSite(c)) throw HttpError.forgedForm();
+  const type = c.req.header("content-type") ?? "";
+  if (!type.toLowerCase().startsWith("application/x-www-form-urlencoded")) throw HttpError.badBody("send the page's form");
+  if (Number(c.req.header("content-length") ?? 0) > MAX_FORM_BYTES) throw HttpError.tooLarge();
+  const body = await c.req.text();
+  if (utf8.encode(body).length > MAX_FORM_BYTES) throw HttpError.tooLarge();
+  const params = new URLSearchParams(body);
+  if (session && !constantTimeEqual(utf8.encode(params.get("csrf") ?? ""), utf8.encode(session.csrfToken))) {
+    throw HttpError.forgedForm();
+  }
+  return { get: (name) => params.get(name) ?? "" };
+}
