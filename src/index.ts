@@ -10,6 +10,7 @@ import { textResponse } from "./http/respond";
 import { allowHeader, answersHead } from "./openapi/spec";
 import { ROUTES } from "./routes";
 import { adminPages } from "./routes/admin";
+import { portalPages } from "./routes/portal";
 
 export interface AppOptions {
   /** The clock in Unix milliseconds; tests inject one to cross lock expiries without sleeping. */
@@ -65,8 +66,9 @@ export function createApp(options: AppOptions = {}): Hono<AppEnv> {
     });
   }
 
-  // The console's pages are not part of the API: /openapi.json and /docs do not list them.
+  // The console's and the portal's pages are not part of the API: /openapi.json and /docs do not list them.
   app.route("/admin", adminPages);
+  app.route("/portal", portalPages);
 
   app.notFound(() => textResponse(HttpError.NOT_FOUND, 404));
   app.onError((error) => {

@@ -34,3 +34,21 @@ export async function verifyPassword(password: string, stored: string): Promise<
   }
   return constantTimeEqual(await derive(password, base64ToBytes(salt), iterations), base64ToBytes(hash));
 }
+
+const dummyHashes = new Map<number, Promise<string>>();
+
+/**
+ * Checks a login's password when there may be no account: with `stored` null (unknown name,
+ * disabled or not enrolled) the same PBKDF2 work is done against a dummy hash of the configured
+ * cost, so the answer and its timing do not tell whether the account exists. Always false then.
+ */
+export async function verifyLoginPassword(password: string, stored: string | null, iterations: number): Promise<boolean> {
+  if (stored !== null) return verifyPassword(password, stored);
+  let dummy = dummyHashes.get(iterations);
+  if (!dummy) {
+    dummy = hashPassword(crypto.randomUUID(), iterations);
+    dummyHashes.set(iterations, dummy);
+  }
+  await verifyPassword(password, await dummy);
+  return false;
+}
