@@ -85,20 +85,29 @@ export async function recordFailure(
 }
 
 /**
- * Accepts `step` unless that step or a later one was already accepted or the user got locked:
- * one compare-and-set, so of concurrent requests with the same token exactly one wins. A success
- * clears the failure count and any lock, and confirms the user if this is their first.
+ * What accepting `step` means, for validate and for the portal's first code alike: allowed only
+ * if that step or a later one was not accepted yet and the user is not locked (a compare-and-set,
+ * so of concurrent requests with the same token exactly one wins); it clears the failure count
+ * and any lock, and confirms the user if this is their first success.
  */
-export async function acceptStep(db: Db, userId: number, guard: WriteGuard, step: number, nowMs: number): Promise<AttemptWrite> {
+export function stepAcceptance(step: number, nowMs: number): { condition: SQL; set: SQLiteUpdateSetSource<typeof users> } {
   const nowSeconds = Math.floor(nowMs / 1000);
-  return guardedWrite(db, userId, guard, and(lt(users.lastStep, step), lte(users.lockedUntil, nowMs))!, {
-    lastStep: step,
-    failedAttempts: 0,
-    lockedUntil: 0,
-    // The first success confirms the secret (the console shows it; the portal stops showing the secret).
-    confirmedAt: sql`coalesce(${users.confirmedAt}, ${nowSeconds})`,
-    lastSuccessAt: nowSeconds,
-  });
+  return {
+    condition: and(lt(users.lastStep, step), lte(users.lockedUntil, nowMs))!,
+    set: {
+      lastStep: step,
+      failedAttempts: 0,
+      lockedUntil: 0,
+      confirmedAt: sql`coalesce(${users.confirmedAt}, ${nowSeconds})`,
+      lastSuccessAt: nowSeconds,
+    },
+  };
+}
+
+/** Accepts `step` for validate (see stepAcceptance), under the caller's key. */
+export async function acceptStep(db: Db, userId: number, guard: WriteGuard, step: number, nowMs: number): Promise<AttemptWrite> {
+  const acceptance = stepAcceptance(step, nowMs);
+  return guardedWrite(db, userId, guard, acceptance.condition, acceptance.set);
 }
 
 /**

@@ -4,6 +4,10 @@ import type { AppEnv } from "../app-env";
 import { PAGE_HEADERS } from "./headers";
 
 /** A page answer with the pages' security headers. */
-export async function renderPage(c: Context<AppEnv>, page: JSX.Element, status: 200 | 400 | 403 | 404 | 409 | 429 = 200): Promise<Response> {
+export async function renderPage(
+  c: Context<AppEnv>,
+  page: JSX.Element,
+  status: 200 | 400 | 401 | 403 | 404 | 409 | 429 = 200,
+): Promise<Response> {
   return c.html(`<!doctype html>${await page}`, status, PAGE_HEADERS);
 }
