@@ -9,8 +9,7 @@ const COOKIES: Record<Realm, { name: string; path: string }> = {
   portal: { name: "totp_portal", path: "/portal" },
 };
 
-const cookieOptions = (realm: Realm) =>
-  ({ path: COOKIES[realm].path, httpOnly: true, secure: true, sameSite: "Strict" }) as const;
+const cookieOptions = (realm: Realm) => ({ path: COOKIES[realm].path, httpOnly: true, secure: true, sameSite: "Strict" }) as const;
 
 export function setSessionCookie(c: Context<AppEnv>, realm: Realm, id: string): void {
   setCookie(c, COOKIES[realm].name, id, { ...cookieOptions(realm), maxAge: SESSION_TIMES.absoluteMs / 1000 });
