@@ -30,9 +30,17 @@ export function applyMigrations(target: D1Target): string {
  * `Row` is the shape the caller's SELECT or RETURNING produces; nothing checks it.
  */
 export function execute<Row extends D1Row = D1Row>(sql: string, target: D1Target): Row[] {
-  const out = executeD1(["--json", "--command", sql], target);
+  return executeEach<Row>([sql], target)[0] ?? [];
+}
+
+/**
+ * Runs several statements in one wrangler call (one D1 request), in order, and returns each one's
+ * result rows. A statement can look at the one before it with SQLite's `changes()`.
+ */
+export function executeEach<Row extends D1Row = D1Row>(statements: readonly string[], target: D1Target): Row[][] {
+  const out = executeD1(["--json", "--command", statements.join(";\n")], target);
   const parsed = JSON.parse(out.slice(out.indexOf("["))) as Array<{ results?: Row[] }>;
-  return parsed[0]?.results ?? [];
+  return parsed.map((result) => result.results ?? []);
 }
 
 /** Runs a file of SQL statements. Each must be safe to run twice (see executeD1). */

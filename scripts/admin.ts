@@ -1,0 +1,190 @@
+// npm run admin -- create NAME | list | disable NAME | reset NAME   [--origin URL] [--remote] [--env NAME] [--persist-to DIR]
+// Console admins: `create` and `reset` print a one-time enrolment link (shown once: only its hash is stored).
+import { readFileSync } from "node:fs";
+import path from "node:path";
+import { parseArgs } from "node:util";
+import { ENROLMENT_LINK_MS, parseAdminName } from "../src/domain/admins";
+import { tokenHash } from "../src/domain/sessions";
+import { messageOf, runIfEntryPoint } from "./cli";
+import { applyMigrations, type D1Target, execute, executeEach, sqlString } from "./d1";
+import { ROOT } from "./wrangler";
+
+const USAGE = `usage: npm run admin -- <command> [options]
+  create NAME    add a console admin and print their one-time enrolment link
+  list           show admins: enrolled, waiting for enrolment, disabled, locked
+  disable NAME   refuse the admin's logins and end their sessions at once
+  reset NAME     for a lost password or phone: clear both, end their sessions, enable the admin again, print a new enrolment link
+options: --origin URL (the console's address for the link; default: PUBLIC_ORIGIN of the --env in wrangler.toml, or http://localhost:8787 locally)
+         --remote (the deployed D1; default: local)  --env NAME (a wrangler.toml environment)  --persist-to DIR (local state folder)`;
+
+type AdminListRow = {
+  name: string;
+  created_at: number;
+  enrolled: number;
+  enrol_expires_at: number | null;
+  disabled_at: number | null;
+  locked_until: number;
+};
+
+/** Exit 2: a wrong argument, nothing was written. */
+function fail(message: string): never {
+  console.error(`${message}\n\n${USAGE}`);
+  process.exit(2);
+}
+
+function parse() {
+  try {
+    return parseArgs({
+      allowPositionals: true,
+      options: {
+        origin: { type: "string" },
+        remote: { type: "boolean", default: false },
+        env: { type: "string" },
+        "persist-to": { type: "string" },
+        help: { type: "boolean", short: "h" },
+      },
+    });
+  } catch (error) {
+    fail(messageOf(error));
+  }
+}
+
+/** PUBLIC_ORIGIN as set (not commented out) in the vars of a wrangler.toml environment. */
+function configuredOrigin(env: string | undefined): string | undefined {
+  const toml = readFileSync(path.join(ROOT, "wrangler.toml"), "utf8");
+  const header = env ? `[env.${env}.vars]` : "[vars]";
+  const start = toml.indexOf(header);
+  if (start < 0) return undefined;
+  const section = toml.slice(start + header.length).split(/^\[/m)[0]!;
+  return section.match(/^PUBLIC_ORIGIN\s*=\s*"([^"]+)"/m)?.[1];
+}
+
+function linkOrigin(values: { origin?: string; remote: boolean; env?: string }): string {
+  const origin =
+    values.origin ?? configuredOrigin(values.env) ?? (values.remote ? undefined : `http://localhost:${process.env.PORT ?? "8787"}`);
+  if (!origin) fail("where is the console served? pass --origin https://… (or set PUBLIC_ORIGIN for this --env in wrangler.toml)");
+  let url: URL;
+  try {
+    url = new URL(origin);
+  } catch {
+    fail(`--origin must be an address such as https://totp.example.com, got ${JSON.stringify(origin)}`);
+  }
+  if (url.protocol !== "https:" && url.protocol !== "http:") fail("--origin must be an http(s) address");
+  return url.origin;
+}
+
+function auditAfterChange(action: string, name: string): string {
+  return `INSERT INTO audit_log (at, actor, action, target, outcome) SELECT ${Date.now()}, 'cli', ${sqlString(action)}, ${sqlString(`admin ${name}`)}, 'ok' WHERE changes() = 1`;
+}
+
+const endSessions = (name: string) =>
+  `DELETE FROM sessions WHERE realm = 'admin' AND subject_id IN (SELECT id FROM admins WHERE name = ${sqlString(name)})`;
+
+/** A fresh enrolment link's token: 256 random bits, base64url. */
+function newLinkToken(): string {
+  return Buffer.from(crypto.getRandomValues(new Uint8Array(32))).toString("base64url");
+}
+
+function printLink(origin: string, token: string, expiresAt: number): void {
+  console.log(`Enrolment link (works once, until ${new Date(expiresAt).toISOString()}); it is shown only now:`);
+  console.log(`${origin}/admin/enrol/${token}`);
+}
+
+async function main(): Promise<void> {
+  const { values, positionals } = parse();
+  if (values.help) {
+    console.log(USAGE);
+    process.exit(0);
+  }
+  const target: D1Target = { remote: values.remote, env: values.env, persistTo: values["persist-to"] };
+  const [command, rawName, ...extra] = positionals;
+  if (command !== "create" && command !== "list" && command !== "disable" && command !== "reset") {
+    fail(command ? `unknown command: ${command}` : "missing command");
+  }
+  if (extra.length > 0 || (command === "list" && rawName !== undefined)) fail("too many arguments");
+  const name = command === "list" ? "" : parseAdminName(rawName ?? "");
+  if (name === null) fail("NAME must be 1 to 64 characters: lower-case letters, digits, and . _ @ - (not first)");
+  const origin = command === "create" || command === "reset" ? linkOrigin(values) : "";
+
+  try {
+    if (!values.remote) applyMigrations(target);
+    const token = newLinkToken();
+    const expiresAt = Date.now() + ENROLMENT_LINK_MS;
+    const link = `${sqlString(await tokenHash(token))}, ${expiresAt}`;
+    switch (command) {
+      case "create": {
+        const [created] = executeEach(
+          [
+            `INSERT INTO admins (name, enrol_token_hash, enrol_expires_at) VALUES (${sqlString(name)}, ${link}) ON CONFLICT(name) DO NOTHING RETURNING id`,
+            auditAfterChange("admin.create", name),
+          ],
+          target,
+        );
+        if (created!.length === 0) fail(`an admin named ${name} exists already (npm run admin -- reset ${name} gives them a new link)`);
+        console.log(`Created admin ${name}.`);
+        printLink(origin, token, expiresAt);
+        break;
+      }
+      case "reset": {
+        const [reset] = executeEach(
+          [
+            `UPDATE admins SET password_hash = NULL, totp_ciphertext = NULL, totp_key_id = NULL, last_step = -1, failed_attempts = 0,
+               locked_until = 0, disabled_at = NULL, enrol_token_hash = ${sqlString(await tokenHash(token))}, enrol_expires_at = ${expiresAt}
+             WHERE name = ${sqlString(name)} RETURNING id`,
+            auditAfterChange("admin.reset", name),
+            endSessions(name),
+          ],
+          target,
+        );
+        if (reset!.length === 0) fail(`no admin named ${name}`);
+        console.log(`Reset admin ${name}: password and second factor cleared, sessions ended, enabled.`);
+        printLink(origin, token, expiresAt);
+        break;
+      }
+      case "disable": {
+        const [disabled] = executeEach(
+          [
+            `UPDATE admins SET disabled_at = unixepoch(), enrol_token_hash = NULL, enrol_expires_at = NULL
+             WHERE name = ${sqlString(name)} AND disabled_at IS NULL RETURNING id`,
+            auditAfterChange("admin.disable", name),
+            endSessions(name),
+          ],
+          target,
+        );
+        if (disabled!.length > 0) console.log(`Disabled admin ${name}; their sessions are ended.`);
+        else if (execute(`SELECT id FROM admins WHERE name = ${sqlString(name)}`, target).length > 0)
+          console.log(`Admin ${name} was already disabled.`);
+        else fail(`no admin named ${name}`);
+        break;
+      }
+      case "list": {
+        const rows = execute<AdminListRow>(
+          "SELECT name, created_at, totp_ciphertext IS NOT NULL AS enrolled, enrol_expires_at, disabled_at, locked_until FROM admins ORDER BY name",
+          target,
+        );
+        if (rows.length === 0) console.log("No admins yet: npm run admin -- create NAME");
+        for (const row of rows) console.log(`${row.name}\tcreated ${new Date(row.created_at * 1000).toISOString()}\t${adminState(row)}`);
+        break;
+      }
+    }
+  } catch (error) {
+    console.error(messageOf(error));
+    process.exit(1);
+  }
+}
+
+function adminState(row: AdminListRow): string {
+  const now = Date.now();
+  if (row.disabled_at !== null) return `disabled ${new Date(row.disabled_at * 1000).toISOString()}`;
+  const parts = [];
+  if (row.enrolled) parts.push("enrolled");
+  if (row.enrol_expires_at !== null) {
+    parts.push(
+      row.enrol_expires_at > now ? `enrolment link open until ${new Date(row.enrol_expires_at).toISOString()}` : "enrolment link expired",
+    );
+  }
+  if (row.locked_until > now) parts.push(`login locked until ${new Date(row.locked_until).toISOString()}`);
+  return parts.join(", ") || "not enrolled";
+}
+
+runIfEntryPoint(import.meta.url, main);
