@@ -6,6 +6,7 @@ import { KeyringError, loadKeyring } from "./crypto/secret-box";
 import { getDb } from "./db/client";
 import { HttpError } from "./errors";
 import { requestLog } from "./http/request-log";
+import { refuseCrossSite } from "./web/forms";
 import { textResponse } from "./http/respond";
 import { allowHeader, answersHead } from "./openapi/spec";
 import { ROUTES } from "./routes";
@@ -67,6 +68,7 @@ export function createApp(options: AppOptions = {}): Hono<AppEnv> {
   }
 
   // The console's and the portal's pages are not part of the API: /openapi.json and /docs do not list them.
+  for (const pages of ["/admin", "/portal"]) app.use(pages, refuseCrossSite).use(`${pages}/*`, refuseCrossSite);
   app.route("/admin", adminPages);
   app.route("/portal", portalPages);
 

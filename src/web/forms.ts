@@ -1,4 +1,4 @@
-import type { Context } from "hono";
+import type { Context, MiddlewareHandler } from "hono";
 import type { AppEnv } from "../app-env";
 import { constantTimeEqual, utf8 } from "../crypto/encoding";
 import type { Session } from "../domain/sessions";
@@ -26,6 +26,16 @@ function crossSite(c: Context<AppEnv>): boolean {
   if (origin !== undefined) return origin !== siteOrigin(c);
   return c.req.header("sec-fetch-site") !== "same-origin";
 }
+
+/**
+ * Refuses (403) every request to the pages that is not a GET or HEAD and comes from another site,
+ * before sessions are even looked at: a forged cross-site post meets the same refusal whether or
+ * not the browser would have sent the session cookie.
+ */
+export const refuseCrossSite: MiddlewareHandler<AppEnv> = async (c, next) => {
+  if (c.req.method !== "GET" && c.req.method !== "HEAD" && crossSite(c)) throw HttpError.forgedForm();
+  await next();
+};
 
 /**
  * Reads a form POST of a console or portal page, refusing (403, nothing done) one sent from

@@ -17,7 +17,9 @@ export const PAGE_HEADERS: Readonly<Record<string, string>> = {
     "frame-ancestors 'none'",
     "base-uri 'none'",
   ].join("; "),
-  "Referrer-Policy": "no-referrer",
+  // Not no-referrer: under it Chromium sends `Origin: null` with form posts, which the Origin check
+  // (src/web/forms.ts) must refuse. same-origin still tells other sites nothing (links carry tokens).
+  "Referrer-Policy": "same-origin",
   "X-Frame-Options": "DENY",
   "Cache-Control": "no-store",
 };

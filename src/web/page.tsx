@@ -56,7 +56,7 @@ export function Page({ title, site, nav, children }: PageProps) {
       <head>
         <meta charset="utf-8" />
         <meta name="viewport" content="width=device-width, initial-scale=1" />
-        <meta name="referrer" content="no-referrer" />
+        <meta name="referrer" content="same-origin" />
         <title>{`${title} · ${site}`}</title>
         <style dangerouslySetInnerHTML={{ __html: PAGE_STYLE }} />
       </head>

@@ -73,8 +73,8 @@ authPages.post("/login", async (c) => {
 
 authPages.post("/logout", async (c) => {
   const session = await currentSession(c, "admin");
+  await readForm(c, session ?? undefined);
   if (session) {
-    await readForm(c, session);
     await endSession(c.var.deps, session);
     await recordAudit(c.var.deps, { actor: session.subjectName, action: "logout", outcome: "ok" });
   }

@@ -1,0 +1,176 @@
+// The operator console in a real browser (Debian's chromium, driven by playwright-core) against
+// `wrangler dev`: the issue's whole story, from `npm run admin -- create` to revoking a key.
+import { execFile } from "node:child_process";
+import { existsSync, mkdtempSync } from "node:fs";
+import { tmpdir } from "node:os";
+import path from "node:path";
+import { promisify } from "node:util";
+import * as OTPAuth from "otpauth";
+import { chromium, type Browser, type BrowserContext, type Page } from "playwright-core";
+import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { execute } from "../../scripts/d1";
+import { startLocalServer, type LocalServer } from "../../scripts/local-server";
+
+const CHROMIUM = "/usr/bin/chromium";
+const API_KEY = `consoleBrowser${Date.now()}KeyForTests`;
+const PASSWORD = "a console passphrase";
+const run = promisify(execFile);
+const shots = mkdtempSync(path.join(tmpdir(), "totp-edge-console-"));
+
+let server: LocalServer;
+let browser: Browser;
+/** The logged-in admin's browser. */
+let context: BrowserContext;
+let page: Page;
+let adminSecret: string;
+/** Steps already used for the admin's logins: each code logs in once. */
+let lastStep = -1;
+const problems: string[] = [];
+
+const totp = (secret: string) => new OTPAuth.TOTP({ secret: OTPAuth.Secret.fromBase32(secret), digits: 6, period: 30 });
+const step = () => Math.floor(Date.now() / 30_000);
+
+/**
+ * A code of the admin's secret for a step not used yet: the server accepts one step either side of
+ * now (TOTP_DRIFT_STEPS), so the next step's code works at once; past that, wait for time to move.
+ */
+async function freshAdminCode(): Promise<string> {
+  while (Math.max(lastStep + 1, step()) > step() + 1) await new Promise((resolve) => setTimeout(resolve, 500));
+  lastStep = Math.max(lastStep + 1, step());
+  return totp(adminSecret).generate({ timestamp: lastStep * 30_000 });
+}
+
+async function admin(...args: string[]): Promise<string> {
+  const { stdout } = await run("node", [
+    "--import",
+    "tsx",
+    "scripts/admin.ts",
+    ...args,
+    "--persist-to",
+    server.persistTo,
+    "--origin",
+    server.url,
+  ]);
+  return stdout;
+}
+
+async function api(pathAndQuery: string): Promise<Record<string, unknown>> {
+  const res = await fetch(`${server.url}${pathAndQuery}${pathAndQuery.includes("?") ? "&" : "?"}format=1`);
+  return (await res.json()) as Record<string, unknown>;
+}
+
+async function newPage(width: number, into = context): Promise<Page> {
+  await into.setDefaultTimeout(15_000);
+  const opened = await into.newPage();
+  await opened.setViewportSize({ width, height: 900 });
+  opened.on("console", (message) => {
+    // A page answered 403 or 404 on purpose is logged as "Failed to load resource": not a page problem.
+    if ((message.type() === "error" || message.type() === "warning") && !message.text().startsWith("Failed to load resource"))
+      problems.push(`${opened.url()}: ${message.text()}`);
+  });
+  opened.on("pageerror", (error) => problems.push(error.message));
+  return opened;
+}
+
+/** Nothing wider than the window, and a screenshot to look at. */
+async function checkLayout(target: Page, name: string): Promise<void> {
+  const widths = {
+    page: await target.evaluate<number>("document.documentElement.scrollWidth"),
+    window: await target.evaluate<number>("window.innerWidth"),
+  };
+  expect(widths.page, `${name}: ${widths.page} px wide in a ${widths.window} px window`).toBeLessThanOrEqual(widths.window);
+  await target.screenshot({ path: path.join(shots, `${name}.png`), fullPage: true });
+}
+
+beforeAll(async () => {
+  if (!existsSync(CHROMIUM)) throw new Error(`${CHROMIUM} not found: install Debian's chromium package (apt-get install chromium)`);
+  server = await startLocalServer({ apiKeys: { console: API_KEY } });
+  browser = await chromium.launch({
+    executablePath: CHROMIUM,
+    args: ["--headless", "--no-sandbox", "--disable-gpu", "--no-first-run", "--disable-background-networking", "--disable-sync"],
+  });
+  context = await browser.newContext();
+  page = await newPage(1280);
+  console.log(`screenshots: ${shots}`);
+}, 120_000);
+afterAll(async () => {
+  await browser?.close();
+  await server?.stop();
+});
+
+describe("the console in chromium", () => {
+  it("an admin made by the CLI follows the link, sets a password, enrols a TOTP and logs in", async () => {
+    const out = await admin("create", "ops");
+    const link = /^(http\S+\/admin\/enrol\/\S+)$/m.exec(out)![1]!;
+    await page.goto(link);
+    await checkLayout(page, "enrol-1280");
+    adminSecret = (await page.locator("#secret").textContent())!.replace(/\s/g, "");
+    await page.getByLabel("New password").fill(PASSWORD);
+    await page.getByLabel("The same password again").fill(PASSWORD);
+    lastStep = step();
+    await page.getByLabel("Code from your authenticator app").fill(totp(adminSecret).generate());
+    await page.getByRole("button", { name: "Enrol" }).click();
+    expect(new URL(page.url()).pathname).toBe("/admin/login");
+    await expect.poll(() => page.locator("main").textContent()).toContain("You are enrolled");
+
+    // The link works once.
+    const again = await page.goto(link);
+    expect(again?.status()).toBe(404);
+
+    await page.goto(`${server.url}/admin/login`);
+    await page.getByLabel("Name").fill("ops");
+    await page.getByLabel("Password").fill(PASSWORD);
+    await page.getByLabel("Code from your authenticator app").fill(await freshAdminCode());
+    await page.getByRole("button", { name: "Log in" }).click();
+    expect(new URL(page.url()).pathname).toBe("/admin/users");
+    const cookie = (await context.cookies()).find((c) => c.name === "totp_admin")!;
+    expect([cookie.httpOnly, cookie.secure, cookie.sameSite, cookie.path]).toEqual([true, true, "Strict", "/admin"]);
+  });
+
+  it("refuses a forged cross-site POST, and a session replayed after logout", async () => {
+    const session = (await context.cookies()).find((c) => c.name === "totp_admin")!.value;
+    // Another site's page posting to the console (the browser adds its own Origin; SameSite keeps the cookie away too).
+    const evil = await newPage(800);
+    await evil.route("http://evil.test/**", (route) =>
+      route.fulfill({
+        contentType: "text/html",
+        body: `<form method="post" action="${server.url}/admin/logout"><input name="csrf" value="guess"></form>`,
+      }),
+    );
+    await evil.goto("http://evil.test/");
+    const [answer] = await Promise.all([evil.waitForNavigation(), evil.evaluate("document.forms[0].submit()")]);
+    expect(answer?.status()).toBe(403);
+    await evil.close();
+    // Still logged in: the forged logout did nothing.
+    await page.goto(`${server.url}/admin`);
+    expect(new URL(page.url()).pathname).toBe("/admin/users");
+
+    // Log out in a second browser holding a copy of the cookie, then replay the copy.
+    const other = await browser.newContext();
+    await other.addCookies([
+      { name: "totp_admin", value: session, url: `${server.url}/admin`, httpOnly: true, secure: true, sameSite: "Strict" },
+    ]);
+    const second = await newPage(1280, other);
+    await second.goto(`${server.url}/admin/users`);
+    expect(new URL(second.url()).pathname).toBe("/admin/users");
+    await second.getByRole("button", { name: "Log out" }).click();
+    expect(new URL(second.url()).pathname).toBe("/admin/login");
+    await second.close();
+    await other.close();
+    await page.goto(`${server.url}/admin/users`);
+    expect(new URL(page.url()).pathname).toBe("/admin/login");
+    const replay = await fetch(`${server.url}/admin/users`, { headers: { Cookie: `totp_admin=${session}` }, redirect: "manual" });
+    expect([replay.status, replay.headers.get("location")]).toEqual([303, "/admin/login"]);
+
+    // Log in again for the rest of the story.
+    await page.getByLabel("Name").fill("ops");
+    await page.getByLabel("Password").fill(PASSWORD);
+    await page.getByLabel("Code from your authenticator app").fill(await freshAdminCode());
+    await page.getByRole("button", { name: "Log in" }).click();
+    expect(new URL(page.url()).pathname).toBe("/admin/users");
+  });
+
+  it("no console page shows a console error (CSP violations included)", () => {
+    expect(problems).toEqual([]);
+  });
+});
