@@ -30,7 +30,13 @@ export function insertSession(db: Db, row: Omit<SessionRow, "subjectName">, nowM
  * The live session with this id hash, in one round trip that also refreshes its idle clock. Its
  * subject must still be there: an enabled admin, or an existing user.
  */
-export async function findLiveSession(db: Db, realm: Realm, idHash: string, nowMs: number, times: SessionTimes): Promise<SessionRow | null> {
+export async function findLiveSession(
+  db: Db,
+  realm: Realm,
+  idHash: string,
+  nowMs: number,
+  times: SessionTimes,
+): Promise<SessionRow | null> {
   const live = and(
     eq(sessions.idHash, idHash),
     eq(sessions.realm, realm),
@@ -39,14 +45,12 @@ export async function findLiveSession(db: Db, realm: Realm, idHash: string, nowM
   );
   const subjectName =
     realm === "admin"
-      ? sql<string | null>`(select ${admins.name} from ${admins} where ${admins.id} = ${sessions.subjectId} and ${admins.disabledAt} is null)`
+      ? sql<
+          string | null
+        >`(select ${admins.name} from ${admins} where ${admins.id} = ${sessions.subjectId} and ${admins.disabledAt} is null)`
       : sql<string | null>`(select ${users.username} from ${users} where ${users.id} = ${sessions.subjectId})`;
   const [rows] = await db.batch([
-    db
-      .select({ subjectId: sessions.subjectId, csrfToken: sessions.csrfToken, subjectName })
-      .from(sessions)
-      .where(live)
-      .limit(1),
+    db.select({ subjectId: sessions.subjectId, csrfToken: sessions.csrfToken, subjectName }).from(sessions).where(live).limit(1),
     db
       .update(sessions)
       .set({ seenAt: nowMs })

@@ -31,7 +31,13 @@ export interface AuditEvent {
 
 /** The entry as a statement, to commit in the same batch as the action: an action is never recorded without happening, or the reverse. */
 export function auditStatement(deps: Deps, event: AuditEvent): Statement {
-  return insertAudit(deps.db, { at: deps.now(), actor: event.actor, action: event.action, target: event.target ?? null, outcome: event.outcome });
+  return insertAudit(deps.db, {
+    at: deps.now(),
+    actor: event.actor,
+    action: event.action,
+    target: event.target ?? null,
+    outcome: event.outcome,
+  });
 }
 
 /** For outcomes with no write of their own (a refused login). */

@@ -31,12 +31,7 @@ export async function tokenHash(token: string): Promise<string> {
  * Starts a session for a subject who just proved who they are; returns the id for the cookie.
  * `alongside` are statements to commit in the same batch (the audit entry of the login).
  */
-export async function startSession(
-  deps: Deps,
-  realm: Realm,
-  subjectId: number,
-  alongside: Statement[] = [],
-): Promise<string> {
+export async function startSession(deps: Deps, realm: Realm, subjectId: number, alongside: Statement[] = []): Promise<string> {
   const id = randomToken();
   const now = deps.now();
   await deps.db.batch([

@@ -3,7 +3,6 @@ import QRCode from "qrcode-svg";
 /** The white border readers need around the code: 4 modules (ISO/IEC 18004, quiet zone). */
 const QR_QUIET_ZONE = 4;
 
-
 interface Rect {
   x: number;
   y: number;
@@ -71,4 +70,3 @@ export function qrSvg(content: string, size: number): string {
     `<path d="${pathData(darkRects(modules), QR_QUIET_ZONE)}"/></svg>`
   );
 }
-
