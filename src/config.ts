@@ -16,6 +16,10 @@ export interface Env {
   REQUEST_LOG?: string;
   /** The origin of hashqr URLs, e.g. "https://totp.example.com"; default: the request's own. */
   PUBLIC_ORIGIN?: string;
+  /** "on" (default) or "off": the self-service enrolment portal at /portal. */
+  PORTAL?: string;
+  /** "on" or "off" (default): hashqr answers 404 once the user is confirmed. */
+  HIDE_QR_AFTER_CONFIRMATION?: string;
   /** Rate limit binding (wrangler.toml [[ratelimits]]): refused API keys per client address. */
   KEY_REFUSALS?: RateLimit;
 }
@@ -40,6 +44,10 @@ export interface Config {
   requestLog: boolean;
   /** The origin hashqr URLs point to; undefined: the request's own (which follows the Host header). */
   publicOrigin?: string;
+  /** Whether /portal serves the self-service enrolment portal (off: every /portal path is 404). */
+  portal: boolean;
+  /** Whether hashqr stops answering (404) once the user's first code was accepted. */
+  hideQrAfterConfirmation: boolean;
 }
 
 export class ConfigError extends Error {
@@ -48,7 +56,7 @@ export class ConfigError extends Error {
 
 /** A numeric setting: a Worker var holding a decimal integer, with its default and allowed range. */
 export interface IntegerSetting {
-  name: Exclude<keyof Env, "DB" | "SECRET_ENCRYPTION_KEYS" | "ISSUER" | "REQUEST_LOG" | "PUBLIC_ORIGIN" | "KEY_REFUSALS">;
+  name: Exclude<keyof Env, "DB" | "SECRET_ENCRYPTION_KEYS" | "ISSUER" | "PUBLIC_ORIGIN" | "KEY_REFUSALS" | SwitchSettingName>;
   default: number;
   min: number;
   max: number;
@@ -141,7 +149,10 @@ function issuerVar(env: Env): string {
   return raw;
 }
 
-function switchVar(env: Env, name: "REQUEST_LOG", fallback: boolean): boolean {
+/** The "on"/"off" settings. */
+type SwitchSettingName = "REQUEST_LOG" | "PORTAL" | "HIDE_QR_AFTER_CONFIRMATION";
+
+function switchVar(env: Env, name: SwitchSettingName, fallback: boolean): boolean {
   const raw = env[name];
   if (raw === undefined || raw === "") return fallback;
   if (raw === "on" || raw === "off") return raw === "on";
@@ -192,6 +203,9 @@ export function readConfig(env: Env): Config {
     qrSize: integerVar(env, "QR_SIZE"),
     requestLog: switchVar(env, "REQUEST_LOG", true),
     publicOrigin: originVar(env),
+    portal: switchVar(env, "PORTAL", true),
+    // Off by default: clients that show hashqr again (a "show my QR" page) keep working (docs/portal.md).
+    hideQrAfterConfirmation: switchVar(env, "HIDE_QR_AFTER_CONFIRMATION", false),
   };
   configs.set(env, config);
   return config;

@@ -29,6 +29,8 @@ describe("configuration defaults", () => {
       passwordIterations: 100_000,
       qrSize: 256,
       requestLog: true,
+      portal: true,
+      hideQrAfterConfirmation: false,
     });
     expect(DEFAULT_ISSUER).toBe(config.issuer);
   });
@@ -82,8 +84,21 @@ describe("a bad value is refused with a message that names the variable", () => 
     );
   });
 
-  it.each(["yes", "true", "0", "ON"])("REQUEST_LOG=%j", (raw) => {
-    expect(problemWith({ REQUEST_LOG: raw })).toBe(`REQUEST_LOG must be "on" or "off", got ${JSON.stringify(raw)}`);
+  for (const name of ["REQUEST_LOG", "PORTAL", "HIDE_QR_AFTER_CONFIRMATION"] as const) {
+    it.each(["yes", "true", "0", "ON"])(`${name}=%j`, (raw) => {
+      expect(problemWith({ [name]: raw })).toBe(`${name} must be "on" or "off", got ${JSON.stringify(raw)}`);
+    });
+  }
+
+  it("PORTAL and HIDE_QR_AFTER_CONFIRMATION take on and off", () => {
+    expect(readConfig({ ...base(), PORTAL: "off", HIDE_QR_AFTER_CONFIRMATION: "on" })).toMatchObject({
+      portal: false,
+      hideQrAfterConfirmation: true,
+    });
+    expect(readConfig({ ...base(), PORTAL: "on", HIDE_QR_AFTER_CONFIRMATION: "off" })).toMatchObject({
+      portal: true,
+      hideQrAfterConfirmation: false,
+    });
   });
 
   it.each(["", " ", "a:b", "x".repeat(65), "line\nbreak", "tab\there"])("ISSUER=%j", (raw) => {
@@ -142,7 +157,7 @@ describe("DEPLOY.md", () => {
       expect(row).toContain(`| ${setting.default.toLocaleString("en-US")} |`);
       expect(row).toContain(`${setting.min.toLocaleString("en-US")} to ${setting.max.toLocaleString("en-US")}`);
     }
-    for (const name of ["ISSUER", "SECRET_ENCRYPTION_KEYS", "REQUEST_LOG", "PUBLIC_ORIGIN"])
+    for (const name of ["ISSUER", "SECRET_ENCRYPTION_KEYS", "REQUEST_LOG", "PUBLIC_ORIGIN", "PORTAL", "HIDE_QR_AFTER_CONFIRMATION"])
       expect(
         rows.some((line) => line.startsWith(`| \`${name}\``)),
         name,

@@ -35,12 +35,3 @@ export interface UserSecret {
   usernameKey: string;
   secret: Sealed;
 }
-
-export async function findUserSecret(db: Db, id: number): Promise<UserSecret | null> {
-  const [row] = await db
-    .select({ username: users.username, usernameKey: users.usernameKey, ciphertext: users.secretCiphertext, keyId: users.secretKeyId })
-    .from(users)
-    .where(eq(users.id, id))
-    .limit(1);
-  return row ? { username: row.username, usernameKey: row.usernameKey, secret: { keyId: row.keyId, ciphertext: row.ciphertext } } : null;
-}

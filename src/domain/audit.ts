@@ -4,7 +4,7 @@ import type { AuditRow } from "../db/schema";
 import type { Deps } from "./deps";
 
 /** Every kind of entry the audit trail has; the console shows these names. */
-export const AUDIT_ACTIONS = [
+const AUDIT_ACTIONS = [
   "login",
   "logout",
   "enrol",

@@ -1,4 +1,4 @@
-import { findUserSecret } from "../db/users";
+import { findUserEnrolment } from "../db/portal";
 import { constantTimeEqual, utf8 } from "../crypto/encoding";
 import { base32Encode } from "../otp/base32";
 import type { Deps } from "./deps";
@@ -6,11 +6,13 @@ import { openUserSecret } from "./user-keys";
 
 /**
  * The otpauth URI (Google Authenticator Key Uri Format) for a user, or null unless the user exists
- * and `secret` is their secret: the hashqr URL is a capability, not a lookup by id.
+ * and `secret` is their secret: the hashqr URL is a capability, not a lookup by id. With
+ * HIDE_QR_AFTER_CONFIRMATION on, also null once the user is confirmed (the same 404 as a wrong secret).
  */
 export async function enrollmentUri(deps: Deps, userId: number, secret: string): Promise<string | null> {
-  const user = await findUserSecret(deps.db, userId);
+  const user = await findUserEnrolment(deps.db, userId);
   if (!user) return null;
+  if (deps.config.hideQrAfterConfirmation && user.confirmedAt !== null) return null;
   let actual: string;
   try {
     actual = base32Encode(await openUserSecret(deps, user));

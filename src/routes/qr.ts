@@ -36,7 +36,7 @@ export const qrRoute: Route = {
   methods: ["GET"],
   summary: "QR code of a user's secret",
   description:
-    "The `hashqr` image: an SVG QR code of `otpauth://totp/ISSUER:USERNAME?secret=…`, only while the user exists and the secret matches. Never cached.",
+    "The `hashqr` image: an SVG QR code of `otpauth://totp/ISSUER:USERNAME?secret=…`, only while the user exists and the secret matches (and, with `HIDE_QR_AFTER_CONFIRMATION=on`, only until the user is confirmed). Never cached.",
   apiKey: false,
   params: QR_PARAMS,
   answer: { kind: "svg" },

@@ -13,7 +13,7 @@ export interface FormFields {
 }
 
 /** The origin this site's own pages are served from: PUBLIC_ORIGIN when set, else the request's. */
-export function siteOrigin(c: Context<AppEnv>): string {
+function siteOrigin(c: Context<AppEnv>): string {
   return c.var.deps.config.publicOrigin ?? new URL(c.req.url).origin;
 }
 

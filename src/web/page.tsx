@@ -57,6 +57,8 @@ export function Page({ title, site, nav, children }: PageProps) {
         <meta charset="utf-8" />
         <meta name="viewport" content="width=device-width, initial-scale=1" />
         <meta name="referrer" content="same-origin" />
+        {/* No favicon: without this, browsers ask for /favicon.ico and log its 404. */}
+        <link rel="icon" href="data:," />
         <title>{`${title} · ${site}`}</title>
         <style dangerouslySetInnerHTML={{ __html: PAGE_STYLE }} />
       </head>

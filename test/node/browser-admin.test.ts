@@ -170,6 +170,26 @@ describe("the console in chromium", () => {
     expect(new URL(page.url()).pathname).toBe("/admin/users");
   });
 
+  it("creates a key that the API accepts, and revokes it: the API refuses it at once", async () => {
+    await page.goto(`${server.url}/admin/keys`);
+    await page.getByLabel("Label").fill("browser test site");
+    await page.getByRole("button", { name: "Create key" }).click();
+    const key = (await page.locator(".secret").textContent())!.trim();
+    expect(key).toMatch(/^[A-Za-z0-9]{32}$/);
+    await checkLayout(page, "key-created-1280");
+    const created = await api(`/createuser?api_key=${key}&email=keyed-${Date.now()}@example.com`);
+    expect(created.success).toBe("true");
+
+    await page.goto(`${server.url}/admin/keys`);
+    expect(await page.content()).not.toContain(key);
+    const row = page.locator("tr", { hasText: "browser test site" });
+    await row.getByRole("link", { name: "Revoke…" }).click();
+    await page.getByRole("button", { name: /Revoke/ }).click();
+    await expect.poll(() => page.locator("main").textContent()).toContain("is revoked");
+    const refused = await api(`/createuser?api_key=${key}&email=late-${Date.now()}@example.com`);
+    expect([refused.success, refused.code]).toEqual(["false", 1]);
+  });
+
   it("no console page shows a console error (CSP violations included)", () => {
     expect(problems).toEqual([]);
   });

@@ -1,4 +1,139 @@
-import { Hono } from "hono";
+import { type Context, Hono } from "hono";
 import type { AppEnv } from "../../app-env";
+import { bytesToBase64, utf8 } from "../../crypto/encoding";
+import {
+  type ActionOutcome,
+  deleteUser,
+  passwordLongEnough,
+  resetUserSecret,
+  searchPrefix,
+  searchUsers,
+  setUserPassword,
+  unlockUser,
+  userDetails,
+} from "../../domain/console-users";
+import { MIN_PASSWORD_CHARS } from "../../domain/local-users";
+import { qrSvg } from "../../formats/qr-svg";
+import { readForm } from "../../web/forms";
+import { renderPage } from "../../web/render";
+import { ADMIN_PATHS } from "./paths";
+import { ConfirmActionPage, isUserAction, type UserActionSlug } from "./users-actions";
+import { NewSecretPage, type Notice, UserDetailPage, UserListPage, UserNotFoundPage } from "./users-views";
+
+/** Every message the users pages show after an action or for a bad request (`?done=` names one). */
+const NOTICES = {
+  unlocked: { kind: "notice", text: "Unlocked: the user's codes and portal password are accepted again." },
+  "password-set": { kind: "notice", text: "The local password was set. The user's portal sessions were ended and the portal lock lifted." },
+  deleted: { kind: "notice", text: "The user was deleted." },
+  "already-deleted": { kind: "notice", text: "That user was already deleted; nothing was done." },
+  "already-reset": {
+    kind: "error",
+    text: "The secret was already reset since you confirmed (by a second submission or another admin); nothing was done. Reset again if the user needs a key shown.",
+  },
+  changed: {
+    kind: "error",
+    text: "The user's secret was reset since you confirmed the deletion; nothing was deleted. Review the user and confirm again.",
+  },
+  missing: { kind: "error", text: "That user no longer exists; nothing was done." },
+  "bad-search": { kind: "error", text: "Search for at most 255 characters, without control characters." },
+  "bad-cursor": { kind: "error", text: "That page link is not valid (it may be from another search). Showing the first page." },
+  "password-short": { kind: "error", text: `The password is too short (at least ${MIN_PASSWORD_CHARS} characters): nothing was changed.` },
+} as const satisfies Record<string, Notice>;
+
+type NoticeCode = keyof typeof NOTICES;
+
+function noticeOf(code: string | undefined): Notice | undefined {
+  return code !== undefined && Object.hasOwn(NOTICES, code) ? NOTICES[code as NoticeCode] : undefined;
+}
+
+/** A user id as the console writes it in links; anything else names no user. */
+function userIdParam(text: string): number | null {
+  return /^[1-9][0-9]{0,14}$/.test(text) ? Number(text) : null;
+}
+
+const redirectTo = (c: Context<AppEnv>, path: string, done: NoticeCode) => c.redirect(`${path}?done=${done}`, 303);
 
 export const userPages = new Hono<AppEnv>();
+
+userPages.get("/", async (c) => {
+  const session = c.var.session!;
+  const deps = c.var.deps;
+  const lockedOnly = c.req.query("locked") === "1";
+  const prefix = searchPrefix(c.req.query("q") ?? "");
+  const view = { session, nowMs: deps.now(), lockedOnly };
+  if (prefix === null) {
+    return renderPage(c, <UserListPage {...view} q="" paged={false} rows={[]} notice={NOTICES["bad-search"]} />, 400);
+  }
+  const after = c.req.query("after");
+  const page = await searchUsers(deps, { prefix, lockedOnly, after });
+  if (page === null) {
+    const first = (await searchUsers(deps, { prefix, lockedOnly }))!;
+    return renderPage(c, <UserListPage {...view} q={prefix} paged={false} {...first} notice={NOTICES["bad-cursor"]} />, 400);
+  }
+  const notice = noticeOf(c.req.query("done"));
+  return renderPage(c, <UserListPage {...view} q={prefix} paged={after !== undefined} {...page} notice={notice} />);
+});
+
+userPages.get("/:id", async (c) => {
+  const session = c.var.session!;
+  const id = userIdParam(c.req.param("id"));
+  const user = id === null ? null : await userDetails(c.var.deps, id);
+  if (!user) return renderPage(c, <UserNotFoundPage session={session} />, 404);
+  const notice = noticeOf(c.req.query("done"));
+  return renderPage(c, <UserDetailPage session={session} user={user} nowMs={c.var.deps.now()} notice={notice} />);
+});
+
+userPages.get("/:id/confirm/:action", async (c) => {
+  const session = c.var.session!;
+  const id = userIdParam(c.req.param("id"));
+  const slug = c.req.param("action");
+  const user = id === null || !isUserAction(slug) ? null : await userDetails(c.var.deps, id);
+  if (!user || !isUserAction(slug)) return renderPage(c, <UserNotFoundPage session={session} />, 404);
+  return renderPage(c, <ConfirmActionPage session={session} user={user} slug={slug} />);
+});
+
+userPages.post("/:id/:action", async (c) => {
+  const session = c.var.session!;
+  const id = userIdParam(c.req.param("id"));
+  const slug = c.req.param("action");
+  if (id === null || !isUserAction(slug)) return renderPage(c, <UserNotFoundPage session={session} />, 404);
+  const form = await readForm(c, session);
+  return performAction(c, id, slug, form.get.bind(form));
+});
+
+async function performAction(c: Context<AppEnv>, id: number, slug: UserActionSlug, field: (name: string) => string) {
+  const deps = c.var.deps;
+  const session = c.var.session!;
+  const actor = session.subjectName;
+  const detail = ADMIN_PATHS.user(id);
+  const afterAction = (outcome: ActionOutcome, done: NoticeCode, stale: NoticeCode = "changed") =>
+    redirectTo(c, outcome === "missing" ? ADMIN_PATHS.users : detail, outcome === "done" ? done : outcome === "stale" ? stale : "missing");
+  switch (slug) {
+    case "unlock":
+      return afterAction(await unlockUser(deps, actor, id), "unlocked");
+    case "set-password": {
+      const password = field("password");
+      if (!passwordLongEnough(password)) {
+        const user = await userDetails(deps, id);
+        if (!user) return redirectTo(c, ADMIN_PATHS.users, "missing");
+        return renderPage(c, <ConfirmActionPage session={session} user={user} slug={slug} notice={NOTICES["password-short"]} />, 400);
+      }
+      return afterAction(await setUserPassword(deps, actor, id, password), "password-set");
+    }
+    case "delete": {
+      const outcome = await deleteUser(deps, actor, id, field("version"));
+      if (outcome === "stale") return redirectTo(c, detail, "changed");
+      return redirectTo(c, ADMIN_PATHS.users, outcome === "done" ? "deleted" : "already-deleted");
+    }
+    case "reset-secret": {
+      const result = await resetUserSecret(deps, actor, id, field("version"));
+      if (result.outcome !== "done") return afterAction(result.outcome, "already-reset", "already-reset");
+      const svg = qrSvg(result.uri, deps.config.qrSize);
+      const qrDataUri = `data:image/svg+xml;base64,${bytesToBase64(utf8.encode(svg))}`;
+      return renderPage(
+        c,
+        <NewSecretPage session={session} id={id} username={result.username} secret={result.secret} qrDataUri={qrDataUri} />,
+      );
+    }
+  }
+}

@@ -1,0 +1,106 @@
+import { and, eq, inArray, isNull, lte, sql } from "drizzle-orm";
+import type { LockoutPolicy } from "../config";
+import type { Db } from "./client";
+import { stepAcceptance } from "./attempts";
+import { countFailure } from "./lockout";
+import { users } from "./schema";
+import type { UserSecret } from "./users";
+
+/** What a portal login needs to know of the user a typed name means. */
+export interface PortalLogin {
+  id: number;
+  /** Null until api.php changelocaluserpassword set one. */
+  passwordHash: string | null;
+  portalLockedUntil: number;
+}
+
+/** The user named by the first of `keys` that exists (the name as written wins over the phone number it spells). */
+export async function findPortalLogin(db: Db, keys: readonly string[]): Promise<PortalLogin | null> {
+  const [row] = await db
+    .select({ id: users.id, passwordHash: users.passwordHash, portalLockedUntil: users.portalLockedUntil })
+    .from(users)
+    .where(inArray(users.usernameKey, [...keys]))
+    .orderBy(sql`${users.usernameKey} = ${keys[0]} desc`)
+    .limit(1);
+  return row ?? null;
+}
+
+/**
+ * Counts a wrong portal password while the portal login is not locked: the shared lockout
+ * arithmetic on the portal's own columns, so the OTP lock (failed_attempts, locked_until) never moves.
+ */
+export function countPortalFailure(db: Db, userId: number, nowMs: number, policy: LockoutPolicy) {
+  const failure = countFailure(users.portalFailedAttempts, users.portalLockedUntil, nowMs, policy);
+  return db
+    .update(users)
+    .set({ portalFailedAttempts: failure.attempts, portalLockedUntil: failure.lockedUntil })
+    .where(and(eq(users.id, userId), lte(users.portalLockedUntil, nowMs)));
+}
+
+/**
+ * A right password's compare-and-set: clears the portal count only if the login is still not
+ * locked and the password is still the one just checked. True when it did; only then may a session start.
+ */
+export async function acceptPortalLogin(db: Db, userId: number, passwordHash: string, nowMs: number): Promise<boolean> {
+  const rows = await db
+    .update(users)
+    .set({ portalFailedAttempts: 0, portalLockedUntil: 0 })
+    .where(and(eq(users.id, userId), eq(users.passwordHash, passwordHash), lte(users.portalLockedUntil, nowMs)))
+    .returning({ id: users.id });
+  return rows.length > 0;
+}
+
+/** A user's secret and enrolment state, as the portal page and hashqr read it on every request. */
+export interface UserEnrolment extends UserSecret {
+  /** Unix seconds of the first accepted code; null: not confirmed. */
+  confirmedAt: number | null;
+  lastStep: number;
+  /** The OTP lock, shared with validate. */
+  lockedUntil: number;
+}
+
+export async function findUserEnrolment(db: Db, userId: number): Promise<UserEnrolment | null> {
+  const [row] = await db
+    .select({
+      username: users.username,
+      usernameKey: users.usernameKey,
+      ciphertext: users.secretCiphertext,
+      keyId: users.secretKeyId,
+      confirmedAt: users.confirmedAt,
+      lastStep: users.lastStep,
+      lockedUntil: users.lockedUntil,
+    })
+    .from(users)
+    .where(eq(users.id, userId))
+    .limit(1);
+  if (!row) return null;
+  const { ciphertext, keyId, ...rest } = row;
+  return { ...rest, secret: { keyId, ciphertext } };
+}
+
+/**
+ * A wrong first code counts on the OTP lock exactly as validate's does: only while not locked,
+ * and only for the secret the code was checked with (a reset meanwhile counts nothing).
+ */
+export async function countCodeFailure(db: Db, userId: number, ciphertext: string, nowMs: number, policy: LockoutPolicy): Promise<void> {
+  const failure = countFailure(users.failedAttempts, users.lockedUntil, nowMs, policy);
+  await db
+    .update(users)
+    .set({ failedAttempts: failure.attempts, lockedUntil: failure.lockedUntil })
+    .where(and(eq(users.id, userId), eq(users.secretCiphertext, ciphertext), lte(users.lockedUntil, nowMs)));
+}
+
+/**
+ * Accepts the first code with validate's compare-and-set (stepAcceptance), for the secret it was
+ * checked with, while the user is unconfirmed: the step is then spent for the API too. False when
+ * the step was taken, the user got locked or confirmed, the secret was reset, or the user is gone.
+ */
+export async function acceptFirstCode(db: Db, userId: number, ciphertext: string, step: number, nowMs: number): Promise<boolean> {
+  const acceptance = stepAcceptance(step, nowMs);
+  const rows = await db
+    .update(users)
+    .set(acceptance.set)
+    .where(and(eq(users.id, userId), eq(users.secretCiphertext, ciphertext), isNull(users.confirmedAt), acceptance.condition))
+    .returning({ id: users.id });
+  return rows.length > 0;
+}

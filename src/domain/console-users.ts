@@ -1,0 +1,204 @@
+import { bytesToHex, utf8 } from "../crypto/encoding";
+import { hashPassword } from "../crypto/passwords";
+import { seal } from "../crypto/secret-box";
+import type { Statement } from "../db/client";
+import {
+  auditActionStatement,
+  type ConsoleUserRow,
+  deleteUserStatement,
+  findConsoleUser,
+  type KeyRange,
+  type LockCursor,
+  listUsers,
+  replaceSecretStatement,
+  setPasswordStatement,
+  type UserGuard,
+  type UserListRow,
+  unlockStatement,
+} from "../db/console-users";
+import { deleteSessionsOf } from "../db/sessions";
+import { base32Encode } from "../otp/base32";
+import { type AuditAction, recordAudit } from "./audit";
+import type { Deps } from "./deps";
+import { otpauthUri } from "./enrollment-qr";
+import { MIN_PASSWORD_CHARS } from "./local-users";
+
+export type { UserListRow };
+const USERS_PAGE_SIZE = 50;
+/** Usernames are at most 255 characters (src/domain/identity.ts): a longer prefix finds nobody. */
+const MAX_PREFIX_CHARS = 255;
+/** A name cursor is a username key; anything longer is not one of ours. */
+const MAX_CURSOR_CHARS = 1024;
+/** RFC 4226 §4 recommends 160 bits, as createuser issues (src/domain/enrollment.ts). */
+const SECRET_BYTES = 20;
+
+/** The search as typed, NFC, or null when it cannot be a username prefix (too long, control characters). */
+export function searchPrefix(raw: string): string | null {
+  const prefix = raw.trim().normalize("NFC");
+  if ([...prefix].length > MAX_PREFIX_CHARS || /[\p{Cc}\p{Cs}]/u.test(prefix)) return null;
+  return prefix;
+}
+
+/**
+ * The keys that start with `prefix`: from it up to its successor in code-point order, which is
+ * SQLite's BINARY order of UTF-8. LIKE would not use the index and treats % and _ as wildcards.
+ */
+export function prefixRange(prefix: string): KeyRange {
+  const points = [...prefix];
+  while (points.length > 0) {
+    const last = points.pop()!.codePointAt(0)!;
+    if (last < 0x10ffff) return { from: prefix, to: points.join("") + String.fromCodePoint(last + 1 === 0xd800 ? 0xe000 : last + 1) };
+  }
+  return { from: prefix };
+}
+
+interface UserSearch {
+  /** From searchPrefix; "" lists everyone. */
+  prefix: string;
+  lockedOnly: boolean;
+  /** The `next` of the previous page. */
+  after?: string;
+}
+
+interface UserPage {
+  rows: UserListRow[];
+  /** Where the next page starts; absent on the last page. */
+  next?: string;
+}
+
+function lockCursor(text: string): LockCursor | null {
+  const match = /^([0-9]{1,16})\.([1-9][0-9]{0,15})$/.exec(text);
+  return match ? { lockedUntil: Number(match[1]), id: Number(match[2]) } : null;
+}
+
+/**
+ * One page of users, and the cursor of the next; null when `after` is not a cursor of this list.
+ * Keys of email names are lower case, so the prefix is looked up as typed and in lower case:
+ * "Alice@Ex" finds alice@example.com; "Bob" finds "Bob…" and "bob…", "bob" only "bob…".
+ */
+export async function searchUsers(deps: Deps, search: UserSearch): Promise<UserPage | null> {
+  const ranges = search.prefix === "" ? [] : [...new Set([search.prefix, search.prefix.toLowerCase()])].map(prefixRange);
+  const limit = USERS_PAGE_SIZE + 1;
+  if (search.after !== undefined && search.after.length > MAX_CURSOR_CHARS) return null;
+  if (search.lockedOnly) {
+    const after = search.after === undefined ? undefined : lockCursor(search.after);
+    if (after === null) return null;
+    const rows = await listUsers(deps.db, { order: "locked", nowMs: deps.now(), ranges, after, limit });
+    return page(rows, (last) => `${last.lockedUntil}.${last.id}`);
+  }
+  const rows = await listUsers(deps.db, { order: "name", ranges, after: search.after, limit });
+  return page(rows, (last) => last.usernameKey);
+}
+
+function page(rows: UserListRow[], cursor: (last: UserListRow) => string): UserPage {
+  if (rows.length <= USERS_PAGE_SIZE) return { rows };
+  const shown = rows.slice(0, USERS_PAGE_SIZE);
+  return { rows: shown, next: cursor(shown[shown.length - 1]!) };
+}
+
+/**
+ * A short digest of the sealed secret: the confirmation of a reset or a delete carries it, and the
+ * action happens only while the secret is still that one (a double submit, or a confirmation
+ * opened before someone else's reset, does nothing). It says nothing about the secret itself.
+ */
+async function secretVersion(ciphertext: string): Promise<string> {
+  return bytesToHex(new Uint8Array(await crypto.subtle.digest("SHA-256", utf8.encode(ciphertext)))).slice(0, 16);
+}
+
+export type UserDetails = Omit<ConsoleUserRow, "secret"> & { version: string };
+
+export async function userDetails(deps: Deps, id: number): Promise<UserDetails | null> {
+  const row = await findConsoleUser(deps.db, id);
+  if (!row) return null;
+  const { secret, ...details } = row;
+  return { ...details, version: await secretVersion(secret.ciphertext) };
+}
+
+/** "done"; "missing": no such user (nothing recorded); "stale": the confirmed secret was replaced since (nothing done). */
+export type ActionOutcome = "done" | "missing" | "stale";
+
+/** Who acts on whom, for the audit trail. */
+interface Act {
+  actor: string;
+  action: AuditAction;
+  user: ConsoleUserRow;
+}
+
+const target = (user: ConsoleUserRow) => `user ${user.id} ${user.username}`;
+
+/**
+ * The audit entry, the action's guarded write and its other statements in one batch (all or
+ * nothing). The entry is "ok" exactly when the guard held, so the write happened; "refused" when a
+ * simultaneous submit or another admin changed the user between our read and this batch.
+ */
+async function commit(deps: Deps, act: Act, guard: UserGuard, write: Statement, alongside: Statement[] = []): Promise<boolean> {
+  const entry = { at: deps.now(), actor: act.actor, action: act.action, target: target(act.user) };
+  const [, written] = await deps.db.batch([auditActionStatement(deps.db, entry, guard), write, ...alongside]);
+  return (written as unknown[]).length > 0;
+}
+
+/** A confirmation of a secret that is no longer the user's: recorded as refused, nothing done. */
+async function refuseStale(deps: Deps, act: Act): Promise<"stale"> {
+  await recordAudit(deps, { actor: act.actor, action: act.action, target: target(act.user), outcome: "refused" });
+  return "stale";
+}
+
+export async function unlockUser(deps: Deps, actor: string, id: number): Promise<ActionOutcome> {
+  const user = await findConsoleUser(deps.db, id);
+  if (!user) return "missing";
+  const guard = { id };
+  return (await commit(deps, { actor, action: "user.unlock", user }, guard, unlockStatement(deps.db, guard))) ? "done" : "missing";
+}
+
+/** The api.php rule counts characters, not UTF-16 units or bytes. */
+export function passwordLongEnough(password: string): boolean {
+  return [...password].length >= MIN_PASSWORD_CHARS;
+}
+
+/** Sets the local password (PBKDF2); the user's portal sessions end and the portal lock is lifted. */
+export async function setUserPassword(deps: Deps, actor: string, id: number, password: string): Promise<ActionOutcome> {
+  if (!passwordLongEnough(password)) throw new RangeError("password too short");
+  const user = await findConsoleUser(deps.db, id);
+  if (!user) return "missing";
+  const passwordHash = await hashPassword(password, deps.config.passwordIterations);
+  const act = { actor, action: "user.set-password", user } as const;
+  const guard = { id };
+  const done = await commit(deps, act, guard, setPasswordStatement(deps.db, guard, passwordHash), [
+    deleteSessionsOf(deps.db, "portal", id),
+  ]);
+  return done ? "done" : "missing";
+}
+
+type ResetResult = { outcome: "done"; username: string; secret: string; uri: string } | { outcome: "missing" | "stale" };
+
+/** A new secret, shown once, if the user's secret is still the one confirmed (`version`). */
+export async function resetUserSecret(deps: Deps, actor: string, id: number, version: string): Promise<ResetResult> {
+  const user = await findConsoleUser(deps.db, id);
+  if (!user) return { outcome: "missing" };
+  const act = { actor, action: "user.reset-secret", user } as const;
+  if ((await secretVersion(user.secret.ciphertext)) !== version) return { outcome: await refuseStale(deps, act) };
+  const bytes = crypto.getRandomValues(new Uint8Array(SECRET_BYTES));
+  const sealed = await seal(await deps.keyring(), bytes, user.usernameKey);
+  const guard = { id, ciphertext: user.secret.ciphertext };
+  const write = replaceSecretStatement(deps.db, guard, sealed);
+  if (!(await commit(deps, act, guard, write, [deleteSessionsOf(deps.db, "portal", id)])))
+    return { outcome: await afterLostRace(deps, id) };
+  const secret = base32Encode(bytes);
+  return { outcome: "done", username: user.username, secret, uri: otpauthUri(deps, user.username, secret) };
+}
+
+/** Deletes the user (their row, with it every secret and counter, and their portal sessions). */
+export async function deleteUser(deps: Deps, actor: string, id: number, version: string): Promise<ActionOutcome> {
+  const user = await findConsoleUser(deps.db, id);
+  if (!user) return "missing";
+  const act = { actor, action: "user.delete", user } as const;
+  if ((await secretVersion(user.secret.ciphertext)) !== version) return refuseStale(deps, act);
+  const guard = { id, ciphertext: user.secret.ciphertext };
+  return (await commit(deps, act, guard, deleteUserStatement(deps.db, guard), [deleteSessionsOf(deps.db, "portal", id)]))
+    ? "done"
+    : afterLostRace(deps, id);
+}
+
+async function afterLostRace(deps: Deps, id: number): Promise<"missing" | "stale"> {
+  return (await findConsoleUser(deps.db, id)) ? "stale" : "missing";
+}

@@ -1,0 +1,120 @@
+import { verifyLoginPassword } from "../crypto/passwords";
+import { acceptFirstCode, acceptPortalLogin, countCodeFailure, countPortalFailure, findPortalLogin, findUserEnrolment } from "../db/portal";
+import { base32Encode } from "../otp/base32";
+import { hmacSha1Key } from "../otp/hmac-sha1";
+import { matchTotpStep } from "../otp/totp";
+import type { Deps } from "./deps";
+import { otpauthUri } from "./enrollment-qr";
+import { usernameKeys } from "./identity";
+import { startSession } from "./sessions";
+import { openUserSecret } from "./user-keys";
+
+/** createuser's own limit: a longer name is no user's, and is not looked up. */
+const MAX_USERNAME_CHARS = 255;
+/** User ids start at 1: a statement for this id matches no row. */
+const NO_USER = 0;
+
+interface PortalLoginForm {
+  username: string;
+  password: string;
+}
+
+/** A session id for the cookie, or why not: the route answers every refusal alike. */
+type PortalLoginOutcome = { ok: true; sessionId: string } | { ok: false; refusal: "wrong" | "locked" };
+
+/**
+ * Logs a user into the portal with their local password (api.php changelocaluserpassword).
+ * Unknown names, users without a password and locked users all get the PBKDF2 work of a dummy
+ * hash and the same failure write, so neither the answer nor its time tells whether the name
+ * exists or is locked. Only a wrong password of a user who has one is counted, on the portal's own lock.
+ */
+export async function loginPortalUser(deps: Deps, form: PortalLoginForm): Promise<PortalLoginOutcome> {
+  const now = deps.now();
+  const name = form.username.trim();
+  const found = name === "" || [...name].length > MAX_USERNAME_CHARS ? null : await findPortalLogin(deps.db, usernameKeys(name));
+  const locked = found !== null && found.portalLockedUntil > now;
+  const stored = found && !locked ? found.passwordHash : null;
+  const passwordOk = await verifyLoginPassword(form.password, stored, deps.config.passwordIterations);
+  if (found === null || stored === null || !passwordOk) {
+    // Every refusal makes the same write, counting only a wrong password of a user who has one: a
+    // refusal that skipped the D1 round trip would be faster, and tell that the name is not counted.
+    const counted = found !== null && stored !== null;
+    await countPortalFailure(deps.db, counted ? found.id : NO_USER, now, deps.config.lockout);
+    return { ok: false, refusal: locked ? "locked" : "wrong" };
+  }
+  // Locked (by concurrent guesses) or re-passworded since the check: no session.
+  if (!(await acceptPortalLogin(deps.db, found.id, stored, now))) return { ok: false, refusal: "locked" };
+  return { ok: true, sessionId: await startSession(deps, "portal", found.id) };
+}
+
+/** What the portal shows a logged-in user, read afresh on every request (a console reset shows at once). */
+export type PortalAccount =
+  | {
+      state: "unconfirmed";
+      username: string;
+      /** Base32, for typing. */
+      secret: string;
+      /** The otpauth URI the QR code carries. */
+      uri: string;
+      /** Seconds until wrong codes stop locking the confirmation, when locked. */
+      lockedSeconds: number | null;
+    }
+  | { state: "confirmed"; username: string; confirmedAt: number };
+
+/** Null when the user is gone. A confirmed user's secret is not even decrypted. */
+export async function portalAccount(deps: Deps, userId: number): Promise<PortalAccount | null> {
+  const user = await findUserEnrolment(deps.db, userId);
+  if (!user) return null;
+  if (user.confirmedAt !== null) return { state: "confirmed", username: user.username, confirmedAt: user.confirmedAt };
+  const secret = base32Encode(await openUserSecret(deps, user));
+  const now = deps.now();
+  return {
+    state: "unconfirmed",
+    username: user.username,
+    secret,
+    uri: otpauthUri(deps, user.username, secret),
+    lockedSeconds: user.lockedUntil > now ? retrySeconds(user.lockedUntil, now) : null,
+  };
+}
+
+type ConfirmOutcome =
+  | { kind: "confirmed" }
+  | { kind: "malformed" }
+  | { kind: "wrong" }
+  | { kind: "used" }
+  | { kind: "locked"; retrySeconds: number }
+  /** Confirmed already (here or through the API), reset meanwhile, or gone: the page shows the current state. */
+  | { kind: "stale" };
+
+/**
+ * Checks the first code against the user's current secret and, if right, accepts it with
+ * validate's compare-and-set, so it confirms the user and is spent for the API as well. A wrong
+ * code counts on the OTP lock as on validate; a code of an already accepted step counts nothing.
+ * A confirmed user's codes are not checked here at all: the portal is no second validate.
+ */
+export async function confirmFirstCode(deps: Deps, userId: number, typed: string): Promise<ConfirmOutcome> {
+  const now = deps.now();
+  // People copy codes as "123 456".
+  const code = typed.replace(/\s+/g, "");
+  if (!new RegExp(`^[0-9]{${deps.config.totp.digits}}$`).test(code)) return { kind: "malformed" };
+  const user = await findUserEnrolment(deps.db, userId);
+  if (!user || user.confirmedAt !== null) return { kind: "stale" };
+  if (user.lockedUntil > now) return { kind: "locked", retrySeconds: retrySeconds(user.lockedUntil, now) };
+  const ciphertext = user.secret.ciphertext;
+  const step = matchTotpStep(hmacSha1Key(await openUserSecret(deps, user)), code, now, deps.config.totp);
+  if (step === null) {
+    await countCodeFailure(deps.db, userId, ciphertext, now, deps.config.lockout);
+    return { kind: "wrong" };
+  }
+  if (step <= user.lastStep) return { kind: "used" };
+  if (await acceptFirstCode(deps.db, userId, ciphertext, step, now)) return { kind: "confirmed" };
+  // Lost the compare-and-set: say why from the state after it.
+  const after = await findUserEnrolment(deps.db, userId);
+  if (!after || after.confirmedAt !== null || after.secret.ciphertext !== ciphertext) return { kind: "stale" };
+  if (after.lockedUntil > now) return { kind: "locked", retrySeconds: retrySeconds(after.lockedUntil, now) };
+  return { kind: "used" };
+}
+
+function retrySeconds(lockedUntil: number, now: number): number {
+  return Math.max(1, Math.ceil((lockedUntil - now) / 1000));
+}

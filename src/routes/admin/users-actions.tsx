@@ -1,0 +1,94 @@
+import type { UserDetails } from "../../domain/console-users";
+import { MIN_PASSWORD_CHARS } from "../../domain/local-users";
+import type { Session } from "../../domain/sessions";
+import { CsrfField, Flash } from "../../web/page";
+import { AdminPage } from "./layout";
+import { ADMIN_PATHS } from "./paths";
+import type { Notice } from "./users-views";
+
+/**
+ * The four actions on a user, and what their links, confirmation pages and buttons say. Each is a
+ * GET link to a confirmation page whose form POSTs the action: no JavaScript needed, nothing done on GET.
+ */
+export const USER_ACTIONS = {
+  unlock: {
+    link: "Unlock…",
+    title: "Unlock",
+    explain:
+      "Clears the lock and the failure count of the user's codes and of their portal password. Nothing else changes. Doing it twice does no harm.",
+    button: "Yes, unlock",
+    danger: false,
+    /** Whether the form carries the version of the secret it confirmed (src/domain/console-users.ts, secretVersion). */
+    versioned: false,
+  },
+  "reset-secret": {
+    link: "Reset secret…",
+    title: "Reset the secret",
+    explain:
+      "Issues a new secret. The old one stops working at once: codes from the user's authenticator app are refused until they add the new one. The new QR code and key are shown once, on the next page. The user becomes unconfirmed (so the portal lets them enrol again), their code lock is cleared and their portal sessions end.",
+    button: "Yes, reset the secret",
+    danger: true,
+    versioned: true,
+  },
+  "set-password": {
+    link: "Set local password…",
+    title: "Set the local password",
+    explain: `Replaces the user's local password (stored only as a PBKDF2 hash). Their portal sessions end and the portal lock is lifted. At least ${MIN_PASSWORD_CHARS} characters.`,
+    button: "Yes, set this password",
+    danger: false,
+    versioned: false,
+  },
+  delete: {
+    link: "Delete user…",
+    title: "Delete the user",
+    explain:
+      "Deletes the user with their secret, password and counters, and ends their portal sessions. Their codes are refused from then on. This cannot be undone.",
+    button: "Yes, delete the user",
+    danger: true,
+    versioned: true,
+  },
+} as const;
+
+export type UserActionSlug = keyof typeof USER_ACTIONS;
+
+export function isUserAction(slug: string): slug is UserActionSlug {
+  return Object.hasOwn(USER_ACTIONS, slug);
+}
+
+/** Where an action's form posts to. */
+const userActionPath = (id: number, slug: UserActionSlug) => `${ADMIN_PATHS.user(id)}/${slug}`;
+/** The confirmation page of an action (a GET: it only shows the form). */
+export const userConfirmPath = (id: number, slug: UserActionSlug) => `${ADMIN_PATHS.user(id)}/confirm/${slug}`;
+
+export interface ConfirmView {
+  session: Session;
+  user: UserDetails;
+  slug: UserActionSlug;
+  notice?: Notice;
+}
+
+export function ConfirmActionPage({ session, user, slug, notice }: ConfirmView) {
+  const spec = USER_ACTIONS[slug];
+  return (
+    <AdminPage title={`${spec.title}: ${user.username}`} session={session}>
+      <Flash kind={notice?.kind ?? "notice"} text={notice?.text} />
+      <p>{spec.explain}</p>
+      <form method="post" action={userActionPath(user.id, slug)}>
+        <CsrfField token={session.csrfToken} />
+        {spec.versioned ? <input type="hidden" name="version" value={user.version} /> : null}
+        {slug === "set-password" ? (
+          <>
+            <label for="password">New local password</label>
+            <input type="password" id="password" name="password" autocomplete="new-password" minlength={MIN_PASSWORD_CHARS} required />
+          </>
+        ) : null}
+        <div>
+          <button type="submit" class={spec.danger ? "danger" : undefined}>
+            {spec.button}
+          </button>
+          <a href={ADMIN_PATHS.user(user.id)}>Cancel</a>
+        </div>
+      </form>
+    </AdminPage>
+  );
+}

@@ -1,0 +1,186 @@
+import type { UserDetails, UserListRow } from "../../domain/console-users";
+import type { Session } from "../../domain/sessions";
+import { Flash } from "../../web/page";
+import { AdminPage } from "./layout";
+import { ADMIN_PATHS } from "./paths";
+import { USER_ACTIONS, type UserActionSlug, userConfirmPath } from "./users-actions";
+
+/** A message at the top of a page: the outcome of an action, or what was wrong with a request. */
+export interface Notice {
+  kind: "notice" | "error";
+  text: string;
+}
+
+/** Unix ms as "2026-01-01 12:00 UTC": admins in different zones read the same time. */
+function when(ms: number): string {
+  const date = new Date(ms);
+  return Number.isFinite(date.getTime()) ? `${date.toISOString().slice(0, 16).replace("T", " ")} UTC` : String(ms);
+}
+
+const lockedText = (untilMs: number, nowMs: number) => (untilMs > nowMs ? `until ${when(untilMs)}` : "not locked");
+
+function lockSummary(row: UserListRow, nowMs: number): string {
+  const locks = [
+    row.lockedUntil > nowMs ? `codes until ${when(row.lockedUntil)}` : "",
+    row.portalLockedUntil > nowMs ? `portal until ${when(row.portalLockedUntil)}` : "",
+  ].filter(Boolean);
+  return locks.length ? locks.join("; ") : "no";
+}
+
+export interface ListView {
+  session: Session;
+  nowMs: number;
+  q: string;
+  lockedOnly: boolean;
+  /** Whether this is a later page (a link back to the first is offered). */
+  paged: boolean;
+  rows: readonly UserListRow[];
+  next?: string;
+  notice?: Notice;
+}
+
+function listHref(q: string, lockedOnly: boolean, after?: string): string {
+  const params = new URLSearchParams();
+  if (q) params.set("q", q);
+  if (lockedOnly) params.set("locked", "1");
+  if (after !== undefined) params.set("after", after);
+  const query = params.toString();
+  return query ? `${ADMIN_PATHS.users}?${query}` : ADMIN_PATHS.users;
+}
+
+export function UserListPage(view: ListView) {
+  const { nowMs, q, lockedOnly } = view;
+  return (
+    <AdminPage title="Users" session={view.session}>
+      <Flash kind={view.notice?.kind ?? "notice"} text={view.notice?.text} />
+      <form method="get" action={ADMIN_PATHS.users}>
+        <label for="q">Username starts with</label>
+        <input type="search" id="q" name="q" value={q} maxlength={255} autocomplete="off" />
+        <label>
+          <input type="checkbox" name="locked" value="1" checked={lockedOnly} /> Locked only
+        </label>
+        <button type="submit">Search</button>
+      </form>
+      {lockedOnly ? (
+        <p class="muted">Users whose codes are locked now, the latest lock end first. A portal lock alone shows on the user's page.</p>
+      ) : (
+        <p class="muted">
+          In username order. A search matches names that start with the text as typed or in lower case (email addresses are kept in lower
+          case).
+        </p>
+      )}
+      {view.rows.length === 0 ? (
+        <p>No users match.</p>
+      ) : (
+        <table>
+          <thead>
+            <tr>
+              <th>Username</th>
+              <th>Created</th>
+              <th>Confirmed</th>
+              <th>Locked</th>
+            </tr>
+          </thead>
+          <tbody>
+            {view.rows.map((row) => (
+              <tr>
+                <td data-label="Username">
+                  <a href={ADMIN_PATHS.user(row.id)}>{row.username}</a>
+                </td>
+                <td data-label="Created">{when(row.createdAt * 1000)}</td>
+                <td data-label="Confirmed">{row.confirmedAt === null ? "not yet" : when(row.confirmedAt * 1000)}</td>
+                <td data-label="Locked">{lockSummary(row, nowMs)}</td>
+              </tr>
+            ))}
+          </tbody>
+        </table>
+      )}
+      {view.paged || view.next !== undefined ? (
+        <p>
+          {view.paged ? <a href={listHref(q, lockedOnly)}>First page</a> : null}{" "}
+          {view.next !== undefined ? <a href={listHref(q, lockedOnly, view.next)}>Next page</a> : null}
+        </p>
+      ) : null}
+    </AdminPage>
+  );
+}
+
+export function UserDetailPage({ session, user, nowMs, notice }: { session: Session; user: UserDetails; nowMs: number; notice?: Notice }) {
+  const actions: UserActionSlug[] = ["unlock", "reset-secret", "set-password", "delete"];
+  return (
+    <AdminPage title={user.username} session={session}>
+      <Flash kind={notice?.kind ?? "notice"} text={notice?.text} />
+      <dl>
+        <dt>Username</dt>
+        <dd>{user.username}</dd>
+        <dt>Phone</dt>
+        <dd>{user.phone ?? "none"}</dd>
+        <dt>Email</dt>
+        <dd>{user.email ?? "none"}</dd>
+        <dt>Created</dt>
+        <dd>{when(user.createdAt * 1000)}</dd>
+        <dt>Confirmed</dt>
+        <dd>{user.confirmedAt === null ? "not yet (no code accepted since the secret was issued)" : when(user.confirmedAt * 1000)}</dd>
+        <dt>Last success</dt>
+        <dd>{user.lastSuccessAt === null ? "never" : when(user.lastSuccessAt * 1000)}</dd>
+        <dt>Consecutive failures</dt>
+        <dd>{`${user.failedAttempts} wrong codes, ${user.portalFailedAttempts} wrong portal passwords`}</dd>
+        <dt>Codes locked</dt>
+        <dd>{lockedText(user.lockedUntil, nowMs)}</dd>
+        <dt>Portal locked</dt>
+        <dd>{lockedText(user.portalLockedUntil, nowMs)}</dd>
+        <dt>Local password</dt>
+        <dd>{user.hasPassword ? "yes" : "no"}</dd>
+      </dl>
+      <h2>Actions</h2>
+      <ul>
+        {actions.map((slug) => (
+          <li>
+            <a href={userConfirmPath(user.id, slug)}>{USER_ACTIONS[slug].link}</a>
+          </li>
+        ))}
+      </ul>
+      <p>
+        <a href={ADMIN_PATHS.users}>All users</a>
+      </p>
+    </AdminPage>
+  );
+}
+
+/** The new secret, once: the answer to the reset itself, never a page that can be loaded again. */
+export function NewSecretPage({ session, id, username, secret, qrDataUri }: NewSecretView) {
+  return (
+    <AdminPage title={`New secret for ${username}`} session={session}>
+      <p class="notice" role="status">
+        The secret was reset. The old one no longer works, and the user is unconfirmed until a code of this one is accepted. This key is
+        shown only now: give it to the user, then leave this page.
+      </p>
+      <img class="qr" alt={`QR code of the new secret for ${username}`} src={qrDataUri} />
+      <p>Or type this key into the authenticator app:</p>
+      <p class="secret">{secret.replace(/(.{4})(?=.)/g, "$1 ")}</p>
+      <p>
+        <a href={ADMIN_PATHS.user(id)}>Back to the user</a>
+      </p>
+    </AdminPage>
+  );
+}
+
+export interface NewSecretView {
+  session: Session;
+  id: number;
+  username: string;
+  /** Base32. */
+  secret: string;
+  qrDataUri: string;
+}
+
+export function UserNotFoundPage({ session }: { session: Session }) {
+  return (
+    <AdminPage title="User not found" session={session}>
+      <p>There is no such user; it may have been deleted.</p>
+      <p>
+        <a href={ADMIN_PATHS.users}>All users</a>
+      </p>
+    </AdminPage>
+  );
+}

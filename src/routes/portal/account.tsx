@@ -1,0 +1,118 @@
+import type { Context } from "hono";
+import type { AppEnv } from "../../app-env";
+import { bytesToBase64, utf8 } from "../../crypto/encoding";
+import { confirmFirstCode, type PortalAccount, portalAccount } from "../../domain/portal";
+import type { Session } from "../../domain/sessions";
+import { qrSvg } from "../../formats/qr-svg";
+import { readForm } from "../../web/forms";
+import { CsrfField, Flash } from "../../web/page";
+import { renderPage } from "../../web/render";
+import { clearSessionCookie } from "../../web/session";
+import { PortalPage } from "./layout";
+import { PORTAL_TEXT } from "./messages";
+import { PORTAL_PATHS } from "./paths";
+
+/** "JBSW Y3DP EHPK …": groups of four are easier to read off and type. */
+function groupedKey(secret: string): string {
+  return secret.match(/.{1,4}/g)!.join(" ");
+}
+
+/** Unix seconds as "2026-01-01 12:00 UTC": the server does not know the reader's time zone. */
+function utcMinute(seconds: number): string {
+  return `${new Date(seconds * 1000).toISOString().slice(0, 16).replace("T", " ")} UTC`;
+}
+
+type Unconfirmed = Extract<PortalAccount, { state: "unconfirmed" }>;
+
+function Enrolment({ c, session, account, error }: { c: Context<AppEnv>; session: Session; account: Unconfirmed; error?: string }) {
+  const { issuer, qrSize, totp } = c.var.deps.config;
+  const qr = `data:image/svg+xml;base64,${bytesToBase64(utf8.encode(qrSvg(account.uri, qrSize)))}`;
+  const locked = account.lockedSeconds === null ? undefined : PORTAL_TEXT.codeLocked(account.lockedSeconds);
+  return (
+    <>
+      <Flash kind="error" text={error ?? locked} />
+      <p>1. In your authenticator app, add an account and scan this QR code:</p>
+      <img class="qr" alt={`QR code of your ${issuer} secret key`} src={qr} width={qrSize} height={qrSize} />
+      <p>Or type this key (time-based, {totp.digits} digits):</p>
+      <p class="secret">{groupedKey(account.secret)}</p>
+      <form method="post" action={PORTAL_PATHS.confirm}>
+        <CsrfField token={session.csrfToken} />
+        <label for="code">2. Enter the code the app shows</label>
+        <input
+          id="code"
+          name="code"
+          type="text"
+          inputmode="numeric"
+          autocomplete="one-time-code"
+          pattern="[0-9 ]*"
+          maxlength={totp.digits + 2}
+          required
+        />
+        <div>
+          <button type="submit">Confirm</button>
+        </div>
+      </form>
+    </>
+  );
+}
+
+/** The logged-in user's page: the secret while unconfirmed, only the state once confirmed. */
+export async function accountPage(c: Context<AppEnv>, session: Session, error?: { text: string; status: 400 | 429 }): Promise<Response> {
+  const deps = c.var.deps;
+  const account = await portalAccount(deps, session.subjectId);
+  if (!account) {
+    // Deleted between the session check and this read.
+    clearSessionCookie(c, "portal");
+    return c.redirect(PORTAL_PATHS.home, 303);
+  }
+  const issuer = deps.config.issuer;
+  if (account.state === "confirmed") {
+    return renderPage(
+      c,
+      <PortalPage title="Two-factor authentication is set up" issuer={issuer} session={session}>
+        <p class="notice" role="status">
+          Your authenticator app for {issuer} was confirmed on{" "}
+          <time datetime={new Date(account.confirmedAt * 1000).toISOString()}>{utcMinute(account.confirmedAt)}</time>.
+        </p>
+        <p>
+          The key is shown only until it is confirmed. If you lost the app or moved to a new phone, ask your administrator to reset your
+          key, then sign in here again to set it up.
+        </p>
+      </PortalPage>,
+    );
+  }
+  return renderPage(
+    c,
+    <PortalPage title="Set up two-factor authentication" issuer={issuer} session={session}>
+      <Enrolment c={c} session={session} account={account} error={error?.text} />
+    </PortalPage>,
+    error?.status ?? 200,
+  );
+}
+
+/** POST /portal/confirm: the first code confirms the user, or the page again with why not. */
+export async function confirm(c: Context<AppEnv>): Promise<Response> {
+  const session = c.var.session!;
+  const form = await readForm(c, session);
+  const deps = c.var.deps;
+  const outcome = await confirmFirstCode(deps, session.subjectId, form.get("code"));
+  switch (outcome.kind) {
+    case "confirmed":
+      c.set("outcome", "valid");
+      return c.redirect(PORTAL_PATHS.home, 303);
+    case "stale":
+      return c.redirect(PORTAL_PATHS.home, 303);
+    case "malformed":
+      c.set("outcome", "bad_input");
+      return accountPage(c, session, { text: PORTAL_TEXT.codeMalformed(deps.config.totp.digits), status: 400 });
+    case "wrong":
+      c.set("outcome", "invalid");
+      return accountPage(c, session, { text: PORTAL_TEXT.codeWrong, status: 400 });
+    case "used":
+      c.set("outcome", "replay");
+      return accountPage(c, session, { text: PORTAL_TEXT.codeUsed, status: 400 });
+    case "locked":
+      c.set("outcome", "locked");
+      return accountPage(c, session, { text: PORTAL_TEXT.codeLocked(outcome.retrySeconds), status: 429 });
+  }
+}

@@ -1,0 +1,57 @@
+import type { Context } from "hono";
+import type { AppEnv } from "../../app-env";
+import { loginPortalUser } from "../../domain/portal";
+import { readForm } from "../../web/forms";
+import { Flash } from "../../web/page";
+import { renderPage } from "../../web/render";
+import { setSessionCookie } from "../../web/session";
+import { PortalPage } from "./layout";
+import { PORTAL_TEXT } from "./messages";
+import { PORTAL_PATHS } from "./paths";
+
+/** The login form; after a refusal, with the one refusal message and the name as typed. */
+export function loginPage(c: Context<AppEnv>, refused?: { username: string }): Promise<Response> {
+  const issuer = c.var.deps.config.issuer;
+  return renderPage(
+    c,
+    <PortalPage title="Sign in" issuer={issuer}>
+      <p>Sign in to set up two-factor authentication for your {issuer} account.</p>
+      <Flash kind="error" text={refused && PORTAL_TEXT.loginRefused} />
+      <form method="post" action={PORTAL_PATHS.login}>
+        <label for="username">Username</label>
+        <input
+          id="username"
+          name="username"
+          type="text"
+          autocomplete="username"
+          autocapitalize="none"
+          spellcheck={false}
+          required
+          value={refused?.username ?? ""}
+        />
+        <label for="password">Password</label>
+        <input id="password" name="password" type="password" autocomplete="current-password" required />
+        <div>
+          <button type="submit">Sign in</button>
+        </div>
+      </form>
+      <p class="muted">Your administrator gives you the username and password for this page.</p>
+    </PortalPage>,
+    refused ? 400 : 200,
+  );
+}
+
+/** POST /portal/login: a session and the user's page, or the login form again with the one refusal message. */
+export async function login(c: Context<AppEnv>): Promise<Response> {
+  const form = await readForm(c);
+  const username = form.get("username");
+  const outcome = await loginPortalUser(c.var.deps, { username, password: form.get("password") });
+  if (!outcome.ok) {
+    // Only the log tells a lock from a wrong password; the answer never does.
+    c.set("outcome", outcome.refusal === "locked" ? "locked" : "invalid");
+    return loginPage(c, { username });
+  }
+  setSessionCookie(c, "portal", outcome.sessionId);
+  c.set("outcome", "done");
+  return c.redirect(PORTAL_PATHS.home, 303);
+}

@@ -1,0 +1,9 @@
+/** Every text the portal shows in answer to something a person did, defined once. */
+export const PORTAL_TEXT = {
+  /** One answer for an unknown name, a wrong password, no local password yet, and a locked login. */
+  loginRefused: "Wrong username or password, or too many attempts: try again later.",
+  codeMalformed: (digits: number) => `Enter the ${digits}-digit code your authenticator app shows.`,
+  codeWrong: "That code is not right. Check that the app shows this account, and that your phone's clock is correct.",
+  codeUsed: "That code was already used. Wait for the app to show the next one.",
+  codeLocked: (seconds: number) => `Too many wrong codes: try again in ${seconds} s.`,
+} as const;
