@@ -1,4 +1,3 @@
-import { eq } from "drizzle-orm";
 import type { Sealed } from "../crypto/secret-box";
 import type { Db } from "./client";
 import { users } from "./schema";

@@ -170,6 +170,48 @@ describe("the console in chromium", () => {
     expect(new URL(page.url()).pathname).toBe("/admin/users");
   });
 
+  it("finds one user among 10,000, unlocks them for the API, and resets their secret so that old codes fail", async () => {
+    // 10,000 users straight into the server's D1 (one statement), and one real user through the API.
+    execute(
+      `WITH RECURSIVE n(i) AS (SELECT 1 UNION ALL SELECT i + 1 FROM n WHERE i < 10000)
+       INSERT INTO users (username, username_key, email, secret_ciphertext, secret_key_id)
+       SELECT printf('user%05d@bulk.example', i), printf('user%05d@bulk.example', i), printf('user%05d@bulk.example', i), 'x.y', 'test' FROM n`,
+      { persistTo: server.persistTo },
+    );
+    const email = `mallory.target-${Date.now()}@example.com`;
+    const user = await api(`/createuser?api_key=${API_KEY}&email=${email}`);
+    const userSecret = String(user.hash);
+    const code = (offsetSteps = 0) => totp(userSecret).generate({ timestamp: Date.now() + offsetSteps * 30_000 });
+    const validate = (token: string) => api(`/validate?api_key=${API_KEY}&userid=${user.userid}&token=${token}`);
+
+    // Locked by wrong codes.
+    for (let i = 0; i < 5; i++) await validate(String((Number(code()) + 1 + i) % 1_000_000).padStart(6, "0"));
+    expect((await validate(code())).code).toBe(6);
+
+    await page.goto(`${server.url}/admin/users`);
+    await page.getByLabel("Username starts with").fill("Mallory.T");
+    await page.getByRole("button", { name: "Search" }).click();
+    await checkLayout(page, "users-search-1280");
+    const hits = page.locator("main table tbody tr");
+    expect(await hits.count()).toBe(1);
+    await hits.getByRole("link", { name: email }).click();
+    expect(await page.locator("main").textContent()).toMatch(/locked/i);
+
+    await page.getByRole("link", { name: "Unlock…" }).click();
+    await page.getByRole("button", { name: "Yes, unlock" }).click();
+    expect((await validate(code())).validation).toBe("true");
+
+    await page.getByRole("link", { name: "Reset secret…" }).click();
+    await page.getByRole("button", { name: "Yes, reset the secret" }).click();
+    const newSecret = (await page.locator(".secret").textContent())!.replace(/\s/g, "");
+    expect(newSecret).toMatch(/^[A-Z2-7]{32}$/);
+    expect(newSecret).not.toBe(userSecret);
+    await checkLayout(page, "user-reset-1280");
+    // A code of the old secret (for a step not used yet) is refused; the new secret's works.
+    expect((await validate(code(1))).validation).toBe("false");
+    expect((await validate(totp(newSecret).generate())).validation).toBe("true");
+  });
+
   it("creates a key that the API accepts, and revokes it: the API refuses it at once", async () => {
     await page.goto(`${server.url}/admin/keys`);
     await page.getByLabel("Label").fill("browser test site");
@@ -188,6 +230,38 @@ describe("the console in chromium", () => {
     await expect.poll(() => page.locator("main").textContent()).toContain("is revoked");
     const refused = await api(`/createuser?api_key=${key}&email=late-${Date.now()}@example.com`);
     expect([refused.success, refused.code]).toEqual(["false", 1]);
+  });
+
+  it("every console page fits a 390 px phone and a 1280 px screen without horizontal scrolling", async () => {
+    const narrow = await newPage(390);
+    const wide = await newPage(1280);
+    const firstUser = (await api(`/createuser?api_key=${API_KEY}&email=layout-${Date.now()}-with-a-rather-long-address@example.com`))
+      .userid;
+    for (const [name, pagePath] of [
+      ["users", "/admin/users"],
+      ["users-locked", "/admin/users?locked=1"],
+      ["user", `/admin/users/${firstUser}`],
+      ["user-confirm-delete", `/admin/users/${firstUser}/confirm/delete`],
+      ["keys", "/admin/keys"],
+      ["audit", "/admin/audit"],
+    ]) {
+      for (const [width, target] of [
+        [390, narrow],
+        [1280, wide],
+      ] as const) {
+        const answer = await target.goto(`${server.url}${pagePath}`);
+        expect([pagePath, answer?.status()]).toEqual([pagePath, 200]);
+        await checkLayout(target, `${name}-${width}`);
+      }
+    }
+    await narrow.close();
+    await wide.close();
+    // And the login page, logged out, on a phone.
+    const loggedOut = await browser.newContext();
+    const phone = await newPage(390, loggedOut);
+    await phone.goto(`${server.url}/admin/login`);
+    await checkLayout(phone, "login-390");
+    await loggedOut.close();
   });
 
   it("no console page shows a console error (CSP violations included)", () => {

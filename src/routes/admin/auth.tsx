@@ -94,7 +94,7 @@ function EnrolmentPage({ token, offer, error, uri }: { token: string; offer: Enr
         <label for="password-again">The same password again</label>
         <input id="password-again" name="password-again" type="password" autocomplete="new-password" required />
         <h2>Your second factor</h2>
-        <SecretDisplay uri={uri} secret={offer.secret} alt="QR code of your console TOTP secret" />
+        <SecretDisplay uri={uri} secret={offer.secret} alt="QR code of your console TOTP secret" size={256} />
         <label for="code">Code from your authenticator app</label>
         <input id="code" name="code" autocomplete="one-time-code" inputmode="numeric" pattern="[0-9]*" maxlength={10} required />
         <div>

@@ -1,6 +1,7 @@
 import type { UserDetails, UserListRow } from "../../domain/console-users";
 import type { Session } from "../../domain/sessions";
 import { Flash } from "../../web/page";
+import { SecretDisplay } from "../../web/secret-display";
 import { AdminPage } from "./layout";
 import { ADMIN_PATHS } from "./paths";
 import { USER_ACTIONS, type UserActionSlug, userConfirmPath } from "./users-actions";
@@ -148,16 +149,20 @@ export function UserDetailPage({ session, user, nowMs, notice }: { session: Sess
 }
 
 /** The new secret, once: the answer to the reset itself, never a page that can be loaded again. */
-export function NewSecretPage({ session, id, username, secret, qrDataUri }: NewSecretView) {
+export function NewSecretPage({ session, id, username, secret, uri, qrSize }: NewSecretView) {
   return (
     <AdminPage title={`New secret for ${username}`} session={session}>
       <p class="notice" role="status">
         The secret was reset. The old one no longer works, and the user is unconfirmed until a code of this one is accepted. This key is
         shown only now: give it to the user, then leave this page.
       </p>
-      <img class="qr" alt={`QR code of the new secret for ${username}`} src={qrDataUri} />
-      <p>Or type this key into the authenticator app:</p>
-      <p class="secret">{secret.replace(/(.{4})(?=.)/g, "$1 ")}</p>
+      <SecretDisplay
+        uri={uri}
+        secret={secret}
+        alt={`QR code of the new secret for ${username}`}
+        size={qrSize}
+        typeHint="Or type this key into the authenticator app:"
+      />
       <p>
         <a href={ADMIN_PATHS.user(id)}>Back to the user</a>
       </p>
@@ -171,7 +176,9 @@ export interface NewSecretView {
   username: string;
   /** Base32. */
   secret: string;
-  qrDataUri: string;
+  /** The otpauth URI of the new secret. */
+  uri: string;
+  qrSize: number;
 }
 
 export function UserNotFoundPage({ session }: { session: Session }) {

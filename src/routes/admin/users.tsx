@@ -1,6 +1,5 @@
 import { type Context, Hono } from "hono";
 import type { AppEnv } from "../../app-env";
-import { bytesToBase64, utf8 } from "../../crypto/encoding";
 import {
   type ActionOutcome,
   deleteUser,
@@ -13,7 +12,6 @@ import {
   userDetails,
 } from "../../domain/console-users";
 import { MIN_PASSWORD_CHARS } from "../../domain/local-users";
-import { qrSvg } from "../../formats/qr-svg";
 import { readForm } from "../../web/forms";
 import { renderPage } from "../../web/render";
 import { ADMIN_PATHS } from "./paths";
@@ -128,11 +126,16 @@ async function performAction(c: Context<AppEnv>, id: number, slug: UserActionSlu
     case "reset-secret": {
       const result = await resetUserSecret(deps, actor, id, field("version"));
       if (result.outcome !== "done") return afterAction(result.outcome, "already-reset", "already-reset");
-      const svg = qrSvg(result.uri, deps.config.qrSize);
-      const qrDataUri = `data:image/svg+xml;base64,${bytesToBase64(utf8.encode(svg))}`;
       return renderPage(
         c,
-        <NewSecretPage session={session} id={id} username={result.username} secret={result.secret} qrDataUri={qrDataUri} />,
+        <NewSecretPage
+          session={session}
+          id={id}
+          username={result.username}
+          secret={result.secret}
+          uri={result.uri}
+          qrSize={deps.config.qrSize}
+        />,
       );
     }
   }

@@ -1,21 +1,15 @@
 import type { Context } from "hono";
 import type { AppEnv } from "../../app-env";
-import { bytesToBase64, utf8 } from "../../crypto/encoding";
 import { confirmFirstCode, type PortalAccount, portalAccount } from "../../domain/portal";
 import type { Session } from "../../domain/sessions";
-import { qrSvg } from "../../formats/qr-svg";
 import { readForm } from "../../web/forms";
 import { CsrfField, Flash } from "../../web/page";
 import { renderPage } from "../../web/render";
+import { SecretDisplay } from "../../web/secret-display";
 import { clearSessionCookie } from "../../web/session";
 import { PortalPage } from "./layout";
 import { PORTAL_TEXT } from "./messages";
 import { PORTAL_PATHS } from "./paths";
-
-/** "JBSW Y3DP EHPK …": groups of four are easier to read off and type. */
-function groupedKey(secret: string): string {
-  return secret.match(/.{1,4}/g)!.join(" ");
-}
 
 /** Unix seconds as "2026-01-01 12:00 UTC": the server does not know the reader's time zone. */
 function utcMinute(seconds: number): string {
@@ -26,15 +20,18 @@ type Unconfirmed = Extract<PortalAccount, { state: "unconfirmed" }>;
 
 function Enrolment({ c, session, account, error }: { c: Context<AppEnv>; session: Session; account: Unconfirmed; error?: string }) {
   const { issuer, qrSize, totp } = c.var.deps.config;
-  const qr = `data:image/svg+xml;base64,${bytesToBase64(utf8.encode(qrSvg(account.uri, qrSize)))}`;
   const locked = account.lockedSeconds === null ? undefined : PORTAL_TEXT.codeLocked(account.lockedSeconds);
   return (
     <>
       <Flash kind="error" text={error ?? locked} />
       <p>1. In your authenticator app, add an account and scan this QR code:</p>
-      <img class="qr" alt={`QR code of your ${issuer} secret key`} src={qr} width={qrSize} height={qrSize} />
-      <p>Or type this key (time-based, {totp.digits} digits):</p>
-      <p class="secret">{groupedKey(account.secret)}</p>
+      <SecretDisplay
+        uri={account.uri}
+        secret={account.secret}
+        alt={`QR code of your ${issuer} secret key`}
+        size={qrSize}
+        typeHint={`Or type this key (time-based, ${totp.digits} digits):`}
+      />
       <form method="post" action={PORTAL_PATHS.confirm}>
         <CsrfField token={session.csrfToken} />
         <label for="code">2. Enter the code the app shows</label>
