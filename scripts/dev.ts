@@ -30,7 +30,9 @@ async function main(): Promise<void> {
   await insertApiKeys([{ label: "development", key: DEV_API_KEY }], {}, { ifAbsent: true });
   console.log(`\nLocal D1 migrated. Development API key: ${DEV_API_KEY}`);
   console.log(`Try: curl http://localhost:${port}/createuser -H "X-API-Key: ${DEV_API_KEY}" -d email=alice@example.com -d format=1`);
-  console.log(`API reference: http://localhost:${port}/docs\n`);
+  console.log(`API reference: http://localhost:${port}/docs`);
+  console.log(`Operator console: http://localhost:${port}/admin (first admin: npm run admin -- create NAME)`);
+  console.log(`Self-service portal: http://localhost:${port}/portal\n`);
 
   const child = spawnWrangler(["dev", "--port", port, "--show-interactive-dev-session=false"], { stdio: ["inherit", "pipe", "pipe"] });
   if (child.stdout) dropRequestLines(child.stdout, process.stdout);
