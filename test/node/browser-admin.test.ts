@@ -1,21 +1,19 @@
 // The operator console in a real browser (Debian's chromium, driven by playwright-core) against
 // `wrangler dev`: the issue's whole story, from `npm run admin -- create` to revoking a key.
 import { execFile } from "node:child_process";
-import { existsSync, mkdtempSync } from "node:fs";
-import { tmpdir } from "node:os";
 import path from "node:path";
 import { promisify } from "node:util";
 import * as OTPAuth from "otpauth";
-import { chromium, type Browser, type BrowserContext, type Page } from "playwright-core";
+import type { Browser, BrowserContext, Page } from "playwright-core";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { execute } from "../../scripts/d1";
 import { startLocalServer, type LocalServer } from "../../scripts/local-server";
+import { checkNoOverflow, launchChromium, openPage, screenshotFolder } from "./support/browser";
 
-const CHROMIUM = "/usr/bin/chromium";
 const API_KEY = `consoleBrowser${Date.now()}KeyForTests`;
 const PASSWORD = "a console passphrase";
 const run = promisify(execFile);
-const shots = mkdtempSync(path.join(tmpdir(), "totp-edge-console-"));
+const shots = screenshotFolder("console");
 
 let server: LocalServer;
 let browser: Browser;
@@ -59,39 +57,21 @@ async function api(pathAndQuery: string): Promise<Record<string, unknown>> {
   return (await res.json()) as Record<string, unknown>;
 }
 
-async function newPage(width: number, into = context): Promise<Page> {
-  await into.setDefaultTimeout(15_000);
-  const opened = await into.newPage();
-  await opened.setViewportSize({ width, height: 900 });
-  opened.on("console", (message) => {
-    // A page answered 403 or 404 on purpose is logged as "Failed to load resource": not a page problem.
-    if ((message.type() === "error" || message.type() === "warning") && !message.text().startsWith("Failed to load resource"))
-      problems.push(`${opened.url()}: ${message.text()}`);
-  });
-  opened.on("pageerror", (error) => problems.push(error.message));
-  return opened;
+function newPage(width: number, into = context): Promise<Page> {
+  return openPage(browser, width, problems, into);
 }
 
-/** Nothing wider than the window, and a screenshot to look at. */
+/** The stylesheet applied (only its CSP hash allows it), and nothing wider than the window. */
 async function checkLayout(target: Page, name: string): Promise<void> {
-  const widths = {
-    page: await target.evaluate<number>("document.documentElement.scrollWidth"),
-    window: await target.evaluate<number>("window.innerWidth"),
-  };
-  expect(widths.page, `${name}: ${widths.page} px wide in a ${widths.window} px window`).toBeLessThanOrEqual(widths.window);
-  await target.screenshot({ path: path.join(shots, `${name}.png`), fullPage: true });
+  expect(await target.evaluate<string>("getComputedStyle(document.body).maxWidth")).toBe("1024px");
+  await checkNoOverflow(target, path.join(shots, `${name}.png`));
 }
 
 beforeAll(async () => {
-  if (!existsSync(CHROMIUM)) throw new Error(`${CHROMIUM} not found: install Debian's chromium package (apt-get install chromium)`);
   server = await startLocalServer({ apiKeys: { console: API_KEY } });
-  browser = await chromium.launch({
-    executablePath: CHROMIUM,
-    args: ["--headless", "--no-sandbox", "--disable-gpu", "--no-first-run", "--disable-background-networking", "--disable-sync"],
-  });
+  browser = await launchChromium();
   context = await browser.newContext();
   page = await newPage(1280);
-  console.log(`screenshots: ${shots}`);
 }, 120_000);
 afterAll(async () => {
   await browser?.close();

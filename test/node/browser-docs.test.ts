@@ -1,60 +1,32 @@
 // The docs page and the QR image in a real browser (Debian's chromium, driven by playwright-core)
 // against `wrangler dev`: what a person sees, which the workers tests cannot show.
-import { execFile } from "node:child_process";
 import { randomBytes } from "node:crypto";
-import { existsSync, mkdtempSync } from "node:fs";
-import { tmpdir } from "node:os";
 import path from "node:path";
-import { promisify } from "node:util";
-import { chromium, type Browser, type Page } from "playwright-core";
+import type { Browser, Page } from "playwright-core";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { startLocalServer, type LocalServer } from "../../scripts/local-server";
+import { decodeQr, launchChromium, openPage as openBrowserPage, requireZbarimg, screenshotFolder } from "./support/browser";
 
-const CHROMIUM = "/usr/bin/chromium";
 const KEY = `browser${randomBytes(16).toString("hex")}`;
 const QR_SIZE = 256;
-const run = promisify(execFile);
 
 let server: LocalServer;
 let browser: Browser;
-const shots = mkdtempSync(path.join(tmpdir(), "totp-edge-screens-"));
+const shots = screenshotFolder("docs");
 
 beforeAll(async () => {
-  // CI installs the browser (.ci/run); a missing one is a broken setup, not a reason to skip.
-  if (!existsSync(CHROMIUM)) {
-    throw new Error(`${CHROMIUM} not found: install Debian's chromium package (apt-get install chromium)`);
-  }
   server = await startLocalServer({ apiKeys: { browser: KEY } });
-  browser = await chromium.launch({
-    executablePath: CHROMIUM,
-    args: [
-      "--headless",
-      "--no-sandbox",
-      "--disable-gpu",
-      "--disable-quic",
-      "--no-first-run",
-      "--disable-background-networking",
-      "--disable-component-update",
-      "--disable-sync",
-    ],
-  });
-  console.log(`screenshots: ${shots}`);
+  browser = await launchChromium();
 }, 120_000);
 afterAll(async () => {
   await browser?.close();
   await server?.stop();
 });
 
-/** A page at `width` px that records every console error and warning (CSP violations are errors). */
+/** A page at `width` px in a context of its own, and what its console reports. */
 async function openPage(width: number): Promise<{ page: Page; problems: string[] }> {
-  const context = await browser.newContext({ viewport: { width, height: 900 }, deviceScaleFactor: 1 });
-  const page = await context.newPage();
   const problems: string[] = [];
-  page.on("console", (message) => {
-    if (message.type() === "error" || message.type() === "warning") problems.push(message.text());
-  });
-  page.on("pageerror", (error) => problems.push(error.message));
-  return { page, problems };
+  return { page: await openBrowserPage(browser, width, problems), problems };
 }
 
 describe("the docs page in chromium", () => {
@@ -138,10 +110,7 @@ function asFetch(command: string): { url: string; init: RequestInit } {
 
 describe("the hashqr image in chromium", () => {
   it(`is ${QR_SIZE} px wide and decodes (zbarimg) to the exact otpauth URI`, async () => {
-    // Also checked before the browser work, so that a missing zbarimg says so plainly.
-    await run("zbarimg", ["--version"]).catch((error: NodeJS.ErrnoException) => {
-      throw new Error(`zbarimg did not run (${error.code ?? error.message}): apt-get install zbar-tools`);
-    });
+    await requireZbarimg();
     const email = `browser-${randomBytes(4).toString("hex")}@example.com`;
     const created = await fetch(`${server.url}/createuser`, {
       method: "POST",
@@ -160,8 +129,7 @@ describe("the hashqr image in chromium", () => {
     expect((await image.boundingBox())?.width).toBe(QR_SIZE);
     const file = path.join(shots, "qr.png");
     await image.screenshot({ path: file });
-    const { stdout } = await run("zbarimg", ["--raw", "-q", file]);
-    expect(stdout.trim()).toBe(
+    expect(await decodeQr(file)).toBe(
       `otpauth://totp/totp-edge:${encodeURIComponent(email)}?secret=${user.hash}&issuer=totp-edge&algorithm=SHA1&digits=6&period=30`,
     );
 
