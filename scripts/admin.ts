@@ -2,11 +2,10 @@
 // Console admins: `create` and `reset` print a one-time enrolment link (shown once: only its hash is stored).
 import { readFileSync } from "node:fs";
 import path from "node:path";
-import { parseArgs } from "node:util";
 import { ENROLMENT_LINK_MS, parseAdminName } from "../src/domain/admins";
 import { tokenHash } from "../src/domain/sessions";
-import { messageOf, runIfEntryPoint } from "./cli";
-import { applyMigrations, type D1Target, execute, executeEach, sqlString } from "./d1";
+import { commandLine, D1_TARGET_OPTIONS, d1Target, messageOf, runIfEntryPoint, usageError } from "./cli";
+import { applyMigrations, execute, executeEach, sqlString } from "./d1";
 import { ROOT } from "./wrangler";
 
 const USAGE = `usage: npm run admin -- <command> [options]
@@ -25,29 +24,6 @@ type AdminListRow = {
   disabled_at: number | null;
   locked_until: number;
 };
-
-/** Exit 2: a wrong argument, nothing was written. */
-function fail(message: string): never {
-  console.error(`${message}\n\n${USAGE}`);
-  process.exit(2);
-}
-
-function parse() {
-  try {
-    return parseArgs({
-      allowPositionals: true,
-      options: {
-        origin: { type: "string" },
-        remote: { type: "boolean", default: false },
-        env: { type: "string" },
-        "persist-to": { type: "string" },
-        help: { type: "boolean", short: "h" },
-      },
-    });
-  } catch (error) {
-    fail(messageOf(error));
-  }
-}
 
 /** PUBLIC_ORIGIN as set (not commented out) in the vars of a wrangler.toml environment. */
 function configuredOrigin(env: string | undefined): string | undefined {
@@ -90,13 +66,13 @@ function printLink(origin: string, token: string, expiresAt: number): void {
   console.log(`${origin}/admin/enrol/${token}`);
 }
 
+function fail(message: string): never {
+  usageError(USAGE, message);
+}
+
 async function main(): Promise<void> {
-  const { values, positionals } = parse();
-  if (values.help) {
-    console.log(USAGE);
-    process.exit(0);
-  }
-  const target: D1Target = { remote: values.remote, env: values.env, persistTo: values["persist-to"] };
+  const { values, positionals } = commandLine(USAGE, { origin: { type: "string" }, ...D1_TARGET_OPTIONS });
+  const target = d1Target(values);
   const [command, rawName, ...extra] = positionals;
   if (command !== "create" && command !== "list" && command !== "disable" && command !== "reset") {
     fail(command ? `unknown command: ${command}` : "missing command");

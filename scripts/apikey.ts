@@ -1,10 +1,9 @@
 // npm run apikey -- create [--label NAME] [--key KEY] | list | revoke ID   [--remote] [--env NAME] [--persist-to DIR]
 // Keys are stored only as SHA-256 hashes: `create` prints the key once and never again.
-import { parseArgs } from "node:util";
 import { estimateKeyBits, generateApiKey, MIN_REGISTERED_KEY_BITS } from "../src/crypto/api-keys";
 import { insertApiKeys } from "./api-key-rows";
-import { messageOf, runIfEntryPoint } from "./cli";
-import { applyMigrations, execute, type D1Target } from "./d1";
+import { commandLine, D1_TARGET_OPTIONS, d1Target, messageOf, runIfEntryPoint, usageError } from "./cli";
+import { applyMigrations, execute } from "./d1";
 import { DEV_API_KEY } from "./dev";
 
 const USAGE = `usage: npm run apikey -- <command> [options]
@@ -15,37 +14,17 @@ options: --remote (the deployed D1; default: local)  --env NAME (a wrangler.toml
 
 type ApiKeyListRow = { id: number; label: string; created_at: number; revoked_at: number | null };
 
-/** Exit 2: a wrong argument, nothing was written. */
 function fail(message: string): never {
-  console.error(`${message}\n\n${USAGE}`);
-  process.exit(2);
-}
-
-function parse() {
-  try {
-    return parseArgs({
-      allowPositionals: true,
-      options: {
-        label: { type: "string", default: "" },
-        key: { type: "string" },
-        remote: { type: "boolean", default: false },
-        env: { type: "string" },
-        "persist-to": { type: "string" },
-        help: { type: "boolean", short: "h" },
-      },
-    });
-  } catch (error) {
-    fail(messageOf(error));
-  }
+  usageError(USAGE, message);
 }
 
 async function main(): Promise<void> {
-  const { values, positionals } = parse();
-  if (values.help) {
-    console.log(USAGE);
-    process.exit(0);
-  }
-  const target: D1Target = { remote: values.remote, env: values.env, persistTo: values["persist-to"] };
+  const { values, positionals } = commandLine(USAGE, {
+    label: { type: "string", default: "" },
+    key: { type: "string" },
+    ...D1_TARGET_OPTIONS,
+  });
+  const target = d1Target(values);
   const [command, ...rest] = positionals;
 
   // Arguments are checked before anything touches a database. Messages never repeat a given key:
