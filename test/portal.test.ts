@@ -85,7 +85,7 @@ const page = async (p: Portal, cookie: string) => (await p.call("/portal", { hea
 const confirm = (p: Portal, s: { cookie: string; csrf: string }, code: string) =>
   p.post("/portal/confirm", { csrf: s.csrf, code }, { Cookie: s.cookie });
 /** The key as the page shows it, spaces removed. */
-const shownKey = (html: string) => /<p class="secret">([^<]*)<\/p>/.exec(html)?.[1]?.replaceAll(" ", "");
+const shownKey = (html: string) => /<p class="secret"[^>]*>([^<]*)<\/p>/.exec(html)?.[1]?.replaceAll(" ", "");
 /** A message as hono/jsx writes it into the page. */
 const inPage = (text: string) => text.replaceAll("'", "&#39;");
 const wrongCode = (secret: string, ms: number) => (tokenFor(secret, ms) === "000000" ? "111111" : "000000");
