@@ -7,6 +7,7 @@ export interface Env {
   SECRET_ENCRYPTION_KEYS?: string;
   ISSUER?: string;
   TOTP_DRIFT_STEPS?: string;
+  RESYNC_WINDOW_STEPS?: string;
   LOCKOUT_THRESHOLD?: string;
   LOCKOUT_BASE_SECONDS?: string;
   LOCKOUT_MAX_SECONDS?: string;
@@ -34,7 +35,10 @@ export interface LockoutPolicy {
 
 export interface Config {
   issuer: string;
+  /** The server's TOTP parameters: the window and T0 for every user, digits and period for users createuser makes. */
   totp: TotpParams;
+  /** Steps searched before and after the server's step for an operator's resync (two consecutive codes). */
+  resyncWindow: number;
   lockout: LockoutPolicy;
   /** PBKDF2-SHA256 iterations for new local passwords (Workers' Web Crypto allows at most 100,000). */
   passwordIterations: number;
@@ -74,8 +78,16 @@ export const INTEGER_SETTINGS = [
     default: DEFAULT_TOTP.window,
     min: 0,
     max: 10,
-    unit: "30 s steps",
-    meaning: "codes accepted before and after the current step (clock drift)",
+    unit: "steps",
+    meaning: "codes accepted before and after the current step (clock drift), around the token's recorded drift",
+  },
+  {
+    name: "RESYNC_WINDOW_STEPS",
+    default: 10,
+    min: 1,
+    max: 100,
+    unit: "steps",
+    meaning: "how far before and after the current step an operator's resync looks for two consecutive codes",
   },
   {
     name: "LOCKOUT_THRESHOLD",
@@ -194,6 +206,7 @@ export function readConfig(env: Env): Config {
   config = {
     issuer,
     totp: { ...DEFAULT_TOTP, window: integerVar(env, "TOTP_DRIFT_STEPS") },
+    resyncWindow: integerVar(env, "RESYNC_WINDOW_STEPS"),
     lockout: {
       threshold: integerVar(env, "LOCKOUT_THRESHOLD"),
       baseMs: baseSeconds * 1000,

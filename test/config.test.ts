@@ -25,6 +25,7 @@ describe("configuration defaults", () => {
     expect(config).toEqual({
       issuer: "totp-edge",
       totp: expect.objectContaining({ digits: 6, period: 30, window: 1 }),
+      resyncWindow: 10,
       lockout: { threshold: 5, baseMs: 30_000, maxMs: 900_000 },
       passwordIterations: 100_000,
       qrSize: 256,
@@ -48,6 +49,7 @@ describe("configuration defaults", () => {
       ...base(),
       ISSUER: "Acme Corp",
       TOTP_DRIFT_STEPS: "2",
+      RESYNC_WINDOW_STEPS: "20",
       LOCKOUT_THRESHOLD: "3",
       LOCKOUT_BASE_SECONDS: "10",
       LOCKOUT_MAX_SECONDS: "60",
@@ -57,6 +59,7 @@ describe("configuration defaults", () => {
     expect(config).toMatchObject({
       issuer: "Acme Corp",
       totp: { window: 2 },
+      resyncWindow: 20,
       lockout: { threshold: 3, baseMs: 10_000, maxMs: 60_000 },
       passwordIterations: 50_000,
       qrSize: 512,

@@ -5,8 +5,10 @@ import { verifyPassword } from "../src/crypto/passwords";
 import { getDb } from "../src/db/client";
 import { type UserListQuery, userListQuery } from "../src/db/console-users";
 import { prefixRange } from "../src/domain/console-users";
+import { qrSvg } from "../src/formats/qr-svg";
 import { enroll, newApiKey, TestClock, testApp, tokenFor } from "./helpers";
 import { adminSession, formPost, type PageSession, pageGet, portalSession, TEST_ORIGIN } from "./support/pages";
+import { insertTokenUser } from "./support/token-users";
 
 let apiKey: string;
 beforeAll(async () => {
@@ -206,10 +208,24 @@ describe("a user's page", () => {
     expect(text).toContain("|Codes locked||not locked|");
     expect(text).toContain("|Portal locked||until 2026-01-01 12:02 UTC|");
     expect(text).toContain("|Local password||yes|");
+    expect(text).toContain("|Token||SHA1, 6 digits, 30 s steps|");
+    expect(text).toContain("|Clock drift||none (in step with the server)|");
     expect(html).not.toContain("pbkdf2");
-    for (const slug of ["unlock", "reset-secret", "set-password", "delete"]) {
+    for (const slug of ["unlock", "resync", "reset-secret", "set-password", "delete"]) {
       expect(html).toContain(`href="/admin/users/${user.userId}/confirm/${slug}"`);
     }
+  });
+
+  it("shows an imported token's parameters and drift; its resync form asks for two codes of its length", async () => {
+    const { get } = await setup();
+    const user = await insertTokenUser({ algorithm: "SHA256", digits: 8, period: 60 }, { drift: -3 });
+    const text = (await get(`/admin/users/${user.userId}`)).html.replace(/<[^>]+>/g, "|");
+    expect(text).toContain("|Token||SHA256, 8 digits, 60 s steps|");
+    expect(text).toContain("|Clock drift||−3 steps (about 180 s behind)|");
+    const { html } = await get(`/admin/users/${user.userId}/confirm/resync`);
+    expect(html).toContain(`<form method="post" action="/admin/users/${user.userId}/resync">`);
+    expect(html).toContain("First code (8 digits)");
+    expect(html.match(/<input[^>]* name="code[12]"[^>]*maxlength="10"/g)).toHaveLength(2);
   });
 
   it("an unknown or malformed id, or an unknown action, is a 404 page", async () => {
@@ -236,6 +252,8 @@ describe("a user's page", () => {
     }
     await get(`/admin/users/${user.userId}/confirm/set-password`);
     await get(`/admin/users/${user.userId}/confirm/delete`);
+    await get(`/admin/users/${user.userId}/confirm/resync`);
+    await get(`/admin/users/${user.userId}/resync`);
     expect(await userRow(user.userId)).toEqual(before);
     expect(await auditOf(user.userId)).toEqual([]);
   });
@@ -354,6 +372,23 @@ describe("actions on a user", () => {
       { ...ok(admin, "user.reset-secret", user.userId, user.email), outcome: "refused" },
     ]);
     expect(JSON.stringify(await auditOf(user.userId))).not.toContain(secret);
+  });
+
+  it("reset gives an imported token's user an authenticator app's secret: createuser's parameters, no drift", async () => {
+    const { clock, call, admin, get, post } = await setup();
+    const user = await insertTokenUser({ algorithm: "SHA512", digits: 8, period: 60 }, { drift: 4, confirmedAt: 1767225600 });
+    const { version } = await confirmation(get, admin, user.userId, "reset-secret");
+    const html = await (await post(`/admin/users/${user.userId}/reset-secret`, { version: version! })).text();
+    const secret = /<p class="secret"[^>]*>([A-Z2-7 ]+)<\/p>/.exec(html)![1]!.replaceAll(" ", "");
+    const qr = /src="data:image\/svg\+xml;base64,([^"]+)"/.exec(html)![1]!;
+    const uri = `otpauth://totp/totp-edge:${encodeURIComponent(user.username)}?secret=${secret}&issuer=totp-edge&algorithm=SHA1&digits=6&period=30`;
+    expect(atob(qr)).toBe(qrSvg(uri, 256));
+    expect(await userRow(user.userId)).toMatchObject({ totp_algorithm: "SHA1", totp_digits: 6, totp_period: 30, totp_drift: 0 });
+    clock.advance(30);
+    const answer = await (
+      await call(`/validate?api_key=${apiKey}&userid=${user.userId}&token=${tokenFor(secret, clock.ms)}&format=1`)
+    ).json();
+    expect(answer).toMatchObject({ validation: "true" });
   });
 
   it("validations racing a reset never accept a code of the old secret once the reset has committed", async () => {

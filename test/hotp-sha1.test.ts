@@ -1,7 +1,7 @@
 import { describe, expect, it } from "vitest";
 import rfc4226 from "./vectors/rfc4226.json";
 import rfc6238 from "./vectors/rfc6238.json";
-import { hotpSha1 } from "../src/otp/hotp";
+import { hotp as hotpSha1 } from "../src/otp/hotp";
 import { hotp, importHmacKey } from "./support/webcrypto-otp";
 import { hmacSha1Key } from "../src/otp/hmac-sha1";
 import { matchTotpStep, timeStep } from "../src/otp/totp";

@@ -1,6 +1,8 @@
 import { and, eq, lt, lte, sql, type SQL } from "drizzle-orm";
 import type { SQLiteUpdateSetSource } from "drizzle-orm/sqlite-core";
 import type { LockoutPolicy } from "../config";
+import { OTP_ALGORITHMS } from "../otp/hmac";
+import { TOKEN_DIGITS, TOKEN_PERIODS, type TokenParams } from "../otp/totp";
 import type { Db } from "./client";
 import { countFailure } from "./lockout";
 import { activeKeyExists, selectActiveKey, touchKey } from "./api-keys";
@@ -12,7 +14,31 @@ export interface AttemptState {
   /** The active key's id, or null when the key is not valid. */
   keyId: number | null;
   /** The user, when the key is valid and the user exists. */
-  user: (UserSecret & { lastStep: number; lockedUntil: number }) | null;
+  user: (UserSecret & { token: TokenParams; drift: number; lastStep: number; lockedUntil: number }) | null;
+}
+
+/** The user's token parameters and drift, as every read of validate and the portal selects them. */
+export const tokenColumns = {
+  algorithm: users.totpAlgorithm,
+  digits: users.totpDigits,
+  period: users.totpPeriod,
+  drift: users.totpDrift,
+};
+
+/**
+ * The parameters out of a row read with tokenColumns. Only createuser and the import write them,
+ * with allowed values: anything else is a damaged row, and a fault rather than a guess.
+ */
+export function tokenOf(row: { algorithm: TokenParams["algorithm"]; digits: number; period: number }): TokenParams {
+  const { algorithm, digits, period } = row;
+  if (!isOneOf(TOKEN_DIGITS, digits) || !isOneOf(TOKEN_PERIODS, period) || !isOneOf(OTP_ALGORITHMS, algorithm)) {
+    throw new Error(`a user's TOTP parameters are not ones a token has: ${algorithm}, ${digits} digits, ${period} s`);
+  }
+  return { algorithm, digits, period };
+}
+
+function isOneOf<T>(allowed: readonly T[], value: unknown): value is T {
+  return allowed.includes(value as T);
 }
 
 export async function readAttemptState(db: Db, keyHash: string, userId: number): Promise<AttemptState> {
@@ -26,6 +52,7 @@ export async function readAttemptState(db: Db, keyHash: string, userId: number):
         keyId: users.secretKeyId,
         lastStep: users.lastStep,
         lockedUntil: users.lockedUntil,
+        ...tokenColumns,
       })
       .from(users)
       .where(eq(users.id, userId))
@@ -41,6 +68,8 @@ export async function readAttemptState(db: Db, keyHash: string, userId: number):
           username: row.username,
           usernameKey: row.usernameKey,
           secret: { keyId: row.keyId, ciphertext: row.ciphertext },
+          token: tokenOf(row),
+          drift: row.drift,
           lastStep: row.lastStep,
           lockedUntil: row.lockedUntil,
         }
@@ -51,18 +80,30 @@ export async function readAttemptState(db: Db, keyHash: string, userId: number):
 /**
  * How a conditional write of validate ended, read in the same round trip: `written` false means
  * the key is not valid (`keyId` null), the user is gone (`state` null), the user is locked, the
- * secret changed since the caller's copy (`state.ciphertext`), or (acceptance) the step was taken.
+ * secret or the drift changed since the caller's copy (`state.ciphertext`, `state.drift`), or
+ * (acceptance) the step was taken.
  */
 export interface AttemptWrite {
   keyId: number | null;
   written: boolean;
-  state: { lockedUntil: number; lastStep: number; ciphertext: string } | null;
+  state: { lockedUntil: number; lastStep: number; ciphertext: string; drift: number } | null;
 }
 
-/** What every write of validate is guarded by: the caller's key, and the secret it checked the token with. */
+/**
+ * What every write of validate is guarded by: the caller's key, and the secret and drift it
+ * checked the token with (the window is centred on the drift, so a code checked around another
+ * drift than the stored one is checked again rather than counted).
+ */
 export interface WriteGuard {
   keyHash: string;
   ciphertext: string;
+  drift: number;
+}
+
+/** A step to accept, and the drift it shows: the step minus the server's step when it was checked. */
+export interface Acceptance {
+  step: number;
+  drift: number;
 }
 
 /**
@@ -85,17 +126,19 @@ export async function recordFailure(
 }
 
 /**
- * What accepting `step` means, for validate and for the portal's first code alike: allowed only
- * if that step or a later one was not accepted yet and the user is not locked (a compare-and-set,
- * so of concurrent requests with the same token exactly one wins); it clears the failure count
- * and any lock, and confirms the user if this is their first success.
+ * What accepting a step means, for validate, the portal's first code and an operator's resync
+ * alike: allowed only if that step or a later one was not accepted yet and the user is not locked
+ * (a compare-and-set, so of concurrent requests with the same token exactly one wins); it records
+ * the drift the step shows (RFC 6238 §6), clears the failure count and any lock, and confirms the
+ * user if this is their first success.
  */
-export function stepAcceptance(step: number, nowMs: number): { condition: SQL; set: SQLiteUpdateSetSource<typeof users> } {
+export function stepAcceptance({ step, drift }: Acceptance, nowMs: number): { condition: SQL; set: SQLiteUpdateSetSource<typeof users> } {
   const nowSeconds = Math.floor(nowMs / 1000);
   return {
     condition: and(lt(users.lastStep, step), lte(users.lockedUntil, nowMs))!,
     set: {
       lastStep: step,
+      totpDrift: drift,
       failedAttempts: 0,
       lockedUntil: 0,
       confirmedAt: sql`coalesce(${users.confirmedAt}, ${nowSeconds})`,
@@ -104,15 +147,15 @@ export function stepAcceptance(step: number, nowMs: number): { condition: SQL; s
   };
 }
 
-/** Accepts `step` for validate (see stepAcceptance), under the caller's key. */
-export async function acceptStep(db: Db, userId: number, guard: WriteGuard, step: number, nowMs: number): Promise<AttemptWrite> {
-  const acceptance = stepAcceptance(step, nowMs);
+/** Accepts a step for validate (see stepAcceptance), under the caller's key. */
+export async function acceptStep(db: Db, userId: number, guard: WriteGuard, accepted: Acceptance, nowMs: number): Promise<AttemptWrite> {
+  const acceptance = stepAcceptance(accepted, nowMs);
   return guardedWrite(db, userId, guard, acceptance.condition, acceptance.set);
 }
 
 /**
- * One round trip: the key check, the update (only under a valid key, for the secret the token was
- * checked with, and when `condition` holds), and the state after it, so that a write that did not
+ * One round trip: the key check, the update (only under a valid key, for the secret and drift the
+ * token was checked with, and when `condition` holds), and the state after it, so that a write that did not
  * happen can say why.
  */
 async function guardedWrite(
@@ -127,10 +170,18 @@ async function guardedWrite(
     db
       .update(users)
       .set(set)
-      .where(and(eq(users.id, userId), eq(users.secretCiphertext, guard.ciphertext), activeKeyExists(guard.keyHash), condition))
+      .where(
+        and(
+          eq(users.id, userId),
+          eq(users.secretCiphertext, guard.ciphertext),
+          eq(users.totpDrift, guard.drift),
+          activeKeyExists(guard.keyHash),
+          condition,
+        ),
+      )
       .returning({ id: users.id }),
     db
-      .select({ lockedUntil: users.lockedUntil, lastStep: users.lastStep, ciphertext: users.secretCiphertext })
+      .select({ lockedUntil: users.lockedUntil, lastStep: users.lastStep, ciphertext: users.secretCiphertext, drift: users.totpDrift })
       .from(users)
       .where(eq(users.id, userId))
       .limit(1),

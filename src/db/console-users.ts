@@ -1,6 +1,8 @@
 import { and, asc, desc, eq, getTableColumns, gt, or, type SQL, sql } from "drizzle-orm";
 import { union } from "drizzle-orm/sqlite-core";
 import type { Sealed } from "../crypto/secret-box";
+import { DEFAULT_TOKEN, type TokenParams } from "../otp/totp";
+import { tokenColumns, tokenOf } from "./attempts";
 import type { AuditEntry } from "./audit";
 import type { Db } from "./client";
 import { type AuditRow, auditLog, users } from "./schema";
@@ -93,6 +95,10 @@ export interface ConsoleUserRow {
   portalLockedUntil: number;
   hasPassword: boolean;
   secret: Sealed;
+  token: TokenParams;
+  /** Steps, see src/db/schema.ts totp_drift. */
+  drift: number;
+  lastStep: number;
 }
 
 export async function findConsoleUser(db: Db, id: number): Promise<ConsoleUserRow | null> {
@@ -113,13 +119,15 @@ export async function findConsoleUser(db: Db, id: number): Promise<ConsoleUserRo
       hasPassword: sql<number>`${users.passwordHash} is not null`,
       ciphertext: users.secretCiphertext,
       keyId: users.secretKeyId,
+      lastStep: users.lastStep,
+      ...tokenColumns,
     })
     .from(users)
     .where(eq(users.id, id))
     .limit(1);
   if (!row) return null;
-  const { ciphertext, keyId, hasPassword, ...rest } = row;
-  return { ...rest, hasPassword: hasPassword === 1, secret: { ciphertext, keyId } };
+  const { ciphertext, keyId, hasPassword, algorithm, digits, period, ...rest } = row;
+  return { ...rest, hasPassword: hasPassword === 1, secret: { ciphertext, keyId }, token: tokenOf({ algorithm, digits, period }) };
 }
 
 /**
@@ -130,25 +138,33 @@ export async function findConsoleUser(db: Db, id: number): Promise<ConsoleUserRo
 export interface UserGuard {
   id: number;
   ciphertext?: string;
+  /** What else the write needs (a resync: validate's acceptance condition). */
+  condition?: SQL;
 }
 
-function holds(guard: UserGuard): SQL {
-  return and(eq(users.id, guard.id), guard.ciphertext === undefined ? undefined : eq(users.secretCiphertext, guard.ciphertext))!;
+/** The guard as a WHERE condition on the user's row. */
+export function holds(guard: UserGuard): SQL {
+  return and(
+    eq(users.id, guard.id),
+    guard.ciphertext === undefined ? undefined : eq(users.secretCiphertext, guard.ciphertext),
+    guard.condition,
+  )!;
 }
 
 /**
- * The audit entry of an action: "ok" if `guard` holds, else "refused" (the action will do nothing).
- * It must come before the action's write in the same batch: a batch is one transaction, so the
- * guard cannot change in between, and the entry says exactly whether the write happened.
+ * The audit entry of an action: `done` ("ok", or "failed" for a resync's wrong codes, which are
+ * counted) if `guard` holds, else "refused" (the action will do nothing). It must come before the
+ * action's write in the same batch: a batch is one transaction, so the guard cannot change in
+ * between, and the entry says exactly whether the write happened.
  */
-export function auditActionStatement(db: Db, entry: Omit<AuditEntry, "outcome">, guard: UserGuard) {
+export function auditActionStatement(db: Db, entry: Omit<AuditEntry, "outcome">, guard: UserGuard, done: "ok" | "failed" = "ok") {
   const values: { [K in keyof AuditRow]: SQL } = {
     id: sql`null`,
     at: sql`${entry.at}`,
     actor: sql`${entry.actor}`,
     action: sql`${entry.action}`,
     target: sql`${entry.target}`,
-    outcome: sql`case when exists (select 1 from ${users} where ${holds(guard)}) then 'ok' else 'refused' end`,
+    outcome: sql`case when exists (select 1 from ${users} where ${holds(guard)}) then ${done} else 'refused' end`,
   };
   // INSERT … SELECT lists every column in the table's order (a new column fails to compile above).
   const columns = Object.keys(getTableColumns(auditLog)) as (keyof AuditRow)[];
@@ -160,7 +176,7 @@ export function auditActionStatement(db: Db, entry: Omit<AuditEntry, "outcome">,
   );
 }
 
-const idOnly = { id: users.id };
+export const idOnly = { id: users.id };
 
 /** Clears both locks and both failure counts. */
 export function unlockStatement(db: Db, guard: UserGuard) {
@@ -181,8 +197,10 @@ export function setPasswordStatement(db: Db, guard: UserGuard, passwordHash: str
  * confirmed the same secret, one wins). Every write of validate is guarded by the ciphertext its
  * code was checked with, so once this commits no code of the old secret is accepted. The user is
  * unconfirmed again (the portal lets them enrol), with no replay step and no lock of their codes.
+ * The new secret is for an authenticator app, so it gets createuser's parameters and no drift
+ * (a hardware token's seed cannot be replaced: an imported token's user moves to an app).
  */
-export function replaceSecretStatement(db: Db, guard: Required<UserGuard>, secret: Sealed) {
+export function replaceSecretStatement(db: Db, guard: Required<Pick<UserGuard, "id" | "ciphertext">>, secret: Sealed) {
   return db
     .update(users)
     .set({
@@ -192,12 +210,16 @@ export function replaceSecretStatement(db: Db, guard: Required<UserGuard>, secre
       confirmedAt: null,
       failedAttempts: 0,
       lockedUntil: 0,
+      totpAlgorithm: DEFAULT_TOKEN.algorithm,
+      totpDigits: DEFAULT_TOKEN.digits,
+      totpPeriod: DEFAULT_TOKEN.period,
+      totpDrift: 0,
     })
     .where(holds(guard))
     .returning(idOnly);
 }
 
 /** Deletes the user, guarded by the secret the admin confirmed deleting. */
-export function deleteUserStatement(db: Db, guard: Required<UserGuard>) {
+export function deleteUserStatement(db: Db, guard: Required<Pick<UserGuard, "id" | "ciphertext">>) {
   return db.delete(users).where(holds(guard)).returning(idOnly);
 }

@@ -1,7 +1,8 @@
 import { and, eq, inArray, isNull, lte, sql } from "drizzle-orm";
 import type { LockoutPolicy } from "../config";
 import type { Db } from "./client";
-import { stepAcceptance } from "./attempts";
+import type { TokenParams } from "../otp/totp";
+import { type Acceptance, stepAcceptance, tokenColumns, tokenOf } from "./attempts";
 import { countFailure } from "./lockout";
 import { users } from "./schema";
 import type { UserSecret } from "./users";
@@ -57,6 +58,9 @@ export interface UserEnrolment extends UserSecret {
   lastStep: number;
   /** The OTP lock, shared with validate. */
   lockedUntil: number;
+  token: TokenParams;
+  /** The drift validate centres its window on (src/db/schema.ts, totp_drift). */
+  drift: number;
 }
 
 export async function findUserEnrolment(db: Db, userId: number): Promise<UserEnrolment | null> {
@@ -69,13 +73,14 @@ export async function findUserEnrolment(db: Db, userId: number): Promise<UserEnr
       confirmedAt: users.confirmedAt,
       lastStep: users.lastStep,
       lockedUntil: users.lockedUntil,
+      ...tokenColumns,
     })
     .from(users)
     .where(eq(users.id, userId))
     .limit(1);
   if (!row) return null;
-  const { ciphertext, keyId, ...rest } = row;
-  return { ...rest, secret: { keyId, ciphertext } };
+  const { ciphertext, keyId, algorithm, digits, period, ...rest } = row;
+  return { ...rest, secret: { keyId, ciphertext }, token: tokenOf({ algorithm, digits, period }) };
 }
 
 /**
@@ -95,8 +100,8 @@ export async function countCodeFailure(db: Db, userId: number, ciphertext: strin
  * checked with, while the user is unconfirmed: the step is then spent for the API too. False when
  * the step was taken, the user got locked or confirmed, the secret was reset, or the user is gone.
  */
-export async function acceptFirstCode(db: Db, userId: number, ciphertext: string, step: number, nowMs: number): Promise<boolean> {
-  const acceptance = stepAcceptance(step, nowMs);
+export async function acceptFirstCode(db: Db, userId: number, ciphertext: string, accepted: Acceptance, nowMs: number): Promise<boolean> {
+  const acceptance = stepAcceptance(accepted, nowMs);
   const rows = await db
     .update(users)
     .set(acceptance.set)

@@ -1,5 +1,6 @@
 import { sql } from "drizzle-orm";
 import { index, integer, sqliteTable, text } from "drizzle-orm/sqlite-core";
+import { OTP_ALGORITHMS } from "../otp/hmac";
 
 /**
  * One population of users: createuser makes them, validate checks their tokens,
@@ -36,6 +37,20 @@ export const users = sqliteTable(
     portalFailedAttempts: integer("portal_failed_attempts").notNull().default(0),
     /** Unix milliseconds until which portal logins are refused without checking. */
     portalLockedUntil: integer("portal_locked_until").notNull().default(0),
+    /**
+     * What the user's token computes (RFC 6238 §1.2): createuser's SHA1/6/30, or an imported
+     * token's own. It changes only together with the secret (a console reset), so whatever is
+     * guarded by the ciphertext is guarded by these too. No CHECK: adding one rebuilds the table.
+     */
+    totpAlgorithm: text("totp_algorithm", { enum: OTP_ALGORITHMS }).notNull().default("SHA1"),
+    /** 6 or 8, 30 or 60: src/db/attempts.ts tokenOf refuses anything else. */
+    totpDigits: integer("totp_digits").notNull().default(6),
+    totpPeriod: integer("totp_period").notNull().default(30),
+    /**
+     * RFC 6238 §6: the last accepted step minus the server's step at that moment, in the user's
+     * steps. Validate centres a window on it, so a token whose clock drifts keeps working.
+     */
+    totpDrift: integer("totp_drift").notNull().default(0),
   },
   // locked_until: the console's "who is locked" list reads a range of this index, not the table.
   (t) => [index("users_secret_key_id").on(t.secretKeyId), index("users_locked_until").on(t.lockedUntil)],

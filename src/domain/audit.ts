@@ -10,6 +10,7 @@ const AUDIT_ACTIONS = [
   "enrol",
   "user.unlock",
   "user.reset-secret",
+  "user.resync",
   "user.set-password",
   "user.delete",
   "key.create",

@@ -1,8 +1,8 @@
 import { verifyLoginPassword } from "../crypto/passwords";
 import { acceptFirstCode, acceptPortalLogin, countCodeFailure, countPortalFailure, findPortalLogin, findUserEnrolment } from "../db/portal";
 import { base32Encode } from "../otp/base32";
-import { hmacSha1Key } from "../otp/hmac-sha1";
-import { matchTotpStep } from "../otp/totp";
+import { otpKey } from "../otp/hmac";
+import { matchTotpStep, TOKEN_DIGITS, type TotpParams, timeStep } from "../otp/totp";
 import type { Deps } from "./deps";
 import { otpauthUri } from "./enrollment-qr";
 import { usernameKeys } from "./identity";
@@ -56,6 +56,8 @@ export type PortalAccount =
       secret: string;
       /** The otpauth URI the QR code carries. */
       uri: string;
+      /** How many digits the user's codes have. */
+      digits: number;
       /** Seconds until wrong codes stop locking the confirmation, when locked. */
       lockedSeconds: number | null;
     }
@@ -72,14 +74,16 @@ export async function portalAccount(deps: Deps, userId: number): Promise<PortalA
     state: "unconfirmed",
     username: user.username,
     secret,
-    uri: otpauthUri(deps, user.username, secret),
+    uri: otpauthUri(deps, user.username, secret, user.token),
+    digits: user.token.digits,
     lockedSeconds: user.lockedUntil > now ? retrySeconds(user.lockedUntil, now) : null,
   };
 }
 
 type ConfirmOutcome =
   | { kind: "confirmed" }
-  | { kind: "malformed" }
+  /** `digits`: how many the user's codes have. */
+  | { kind: "malformed"; digits: number }
   | { kind: "wrong" }
   | { kind: "used" }
   | { kind: "locked"; retrySeconds: number }
@@ -96,18 +100,23 @@ export async function confirmFirstCode(deps: Deps, userId: number, typed: string
   const now = deps.now();
   // People copy codes as "123 456".
   const code = typed.replace(/\s+/g, "");
-  if (!new RegExp(`^[0-9]{${deps.config.totp.digits}}$`).test(code)) return { kind: "malformed" };
+  const digits = /^[0-9]+$/.test(code) && (TOKEN_DIGITS as readonly number[]).includes(code.length);
+  if (!digits) return { kind: "malformed", digits: deps.config.totp.digits };
   const user = await findUserEnrolment(deps.db, userId);
   if (!user || user.confirmedAt !== null) return { kind: "stale" };
+  if (code.length !== user.token.digits) return { kind: "malformed", digits: user.token.digits };
   if (user.lockedUntil > now) return { kind: "locked", retrySeconds: retrySeconds(user.lockedUntil, now) };
   const ciphertext = user.secret.ciphertext;
-  const step = matchTotpStep(hmacSha1Key(await openUserSecret(deps, user)), code, now, deps.config.totp);
+  const params: TotpParams = { ...deps.config.totp, digits: user.token.digits, period: user.token.period };
+  const key = otpKey(await openUserSecret(deps, user), user.token.algorithm);
+  const step = matchTotpStep(key, code, now, params, user.drift);
   if (step === null) {
     await countCodeFailure(deps.db, userId, ciphertext, now, deps.config.lockout);
     return { kind: "wrong" };
   }
   if (step <= user.lastStep) return { kind: "used" };
-  if (await acceptFirstCode(deps.db, userId, ciphertext, step, now)) return { kind: "confirmed" };
+  const accepted = { step, drift: step - timeStep(now, params) };
+  if (await acceptFirstCode(deps.db, userId, ciphertext, accepted, now)) return { kind: "confirmed" };
   // Lost the compare-and-set: say why from the state after it.
   const after = await findUserEnrolment(deps.db, userId);
   if (!after || after.confirmedAt !== null || after.secret.ciphertext !== ciphertext) return { kind: "stale" };

@@ -1,6 +1,7 @@
 import { open } from "../crypto/secret-box";
 import type { UserSecret } from "../db/users";
-import { hmacSha1Key, type HmacSha1Key } from "../otp/hmac-sha1";
+import { type OtpKey, otpKey } from "../otp/hmac";
+import type { TokenParams } from "../otp/totp";
 import type { Deps } from "./deps";
 
 /** Opens a user's sealed TOTP secret. The username key is the AEAD context it was sealed under. */
@@ -8,10 +9,20 @@ export async function openUserSecret(deps: Deps, user: UserSecret): Promise<Uint
   return open(await deps.keyring(), user.secret, user.usernameKey);
 }
 
-/** A user's HMAC key as this isolate last opened it, and the ciphertext it was opened from. */
+/**
+ * A user's HMAC key as this isolate last opened it, the ciphertext it was opened from, and what
+ * travels with it: the token's parameters (they change only with the secret) and the drift.
+ */
 export interface UserKey {
   ciphertext: string;
-  key: HmacSha1Key;
+  key: OtpKey;
+  token: TokenParams;
+  /**
+   * The drift (src/db/schema.ts, totp_drift) as this isolate last read or wrote it. Every write
+   * of validate is guarded by it, so a value another isolate has changed costs a read, never a
+   * wrong answer.
+   */
+  drift: number;
 }
 
 /**
@@ -19,7 +30,8 @@ export interface UserKey {
  * then skips the AES-GCM decryption, and with a hit it can check a token before reading D1 at all,
  * writing the outcome guarded by that ciphertext (src/domain/verification.ts). A ciphertext that
  * changed (re-sealed, or replaced) fails that guard, so a stale entry can never verify a token.
- * An entry is about 200 bytes, so the limit costs at most ~2 MB of the isolate's 128 MB.
+ * An entry is about 300 bytes (a SHA-512 key's states the most), so the limit costs at most ~3 MB
+ * of the isolate's 128 MB.
  */
 const cache = new Map<number, UserKey>();
 const CACHE_LIMIT = 10_000;
@@ -32,10 +44,15 @@ export function forgetUserKey(userId: number): void {
   cache.delete(userId);
 }
 
-export async function userHmacKey(deps: Deps, userId: number, user: UserSecret): Promise<UserKey> {
+/** The user's key from a fresh read: the cached one if the ciphertext is the same (its drift refreshed from the read), else opened anew. */
+export async function userHmacKey(deps: Deps, userId: number, user: UserSecret & { token: TokenParams; drift: number }): Promise<UserKey> {
   const hit = cache.get(userId);
-  if (hit && hit.ciphertext === user.secret.ciphertext) return hit;
-  const entry = { ciphertext: user.secret.ciphertext, key: hmacSha1Key(await openUserSecret(deps, user)) };
+  if (hit && hit.ciphertext === user.secret.ciphertext) {
+    hit.drift = user.drift;
+    return hit;
+  }
+  const secret = await openUserSecret(deps, user);
+  const entry = { ciphertext: user.secret.ciphertext, key: otpKey(secret, user.token.algorithm), token: user.token, drift: user.drift };
   cache.delete(userId);
   if (cache.size >= CACHE_LIMIT) cache.delete(cache.keys().next().value!);
   cache.set(userId, entry);

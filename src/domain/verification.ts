@@ -1,6 +1,6 @@
 import { acceptStep, readAttemptState, recordFailure, type AttemptWrite } from "../db/attempts";
 import { ApiError } from "../errors";
-import { matchTotpStep } from "../otp/totp";
+import { DEFAULT_TOKEN, matchTotpStep, type TotpParams, timeStep } from "../otp/totp";
 import { acceptKeyId, type Caller, callerKeyHash } from "./api-key";
 import type { Deps } from "./deps";
 import { cachedUserKey, forgetUserKey, userHmacKey, type UserKey } from "./user-keys";
@@ -8,7 +8,7 @@ import { cachedUserKey, forgetUserKey, userHmacKey, type UserKey } from "./user-
 export interface VerificationRequest {
   caller: Caller;
   userId: number;
-  /** Already checked to be `digits` decimal digits. */
+  /** Already checked to be decimal digits, as many as some token has (src/routes/validate.ts); the user's own count is checked here. */
   token: string;
 }
 
@@ -22,15 +22,21 @@ export interface VerificationRequest {
  * user was not locked (the failure count, or the acceptance), so concurrent guesses cannot outrun
  * the lock: of N parallel wrong guesses, at most `threshold` are answered "not valid".
  *
+ * The token is checked with the user's own parameters (algorithm, digits, period), around the
+ * drift last recorded (RFC 6238 §6), and an accepted step records its drift. A token of another
+ * length than the user's is malformed (code 3, counted nothing), as any other malformed token.
+ *
  * Round trips: with the user's key cached in this isolate, the token is checked first and its
- * outcome written in one round trip, guarded by the ciphertext the key came from; otherwise (or
- * when that ciphertext changed) the user is read first, then the outcome is written: two.
+ * outcome written in one round trip, guarded by the ciphertext the key came from and the drift it
+ * was checked around; otherwise (or when either changed) the user is read first, then the outcome
+ * is written: two. The parameters come with the key (they change only with the secret).
  */
 export async function verifyToken(deps: Deps, request: VerificationRequest): Promise<boolean> {
   const now = deps.now();
   const keyHash = await callerKeyHash(deps, request.caller);
   const cached = cachedUserKey(request.userId);
-  if (cached) {
+  // A token of another length than the cached parameters is read about: a reset elsewhere may have changed them.
+  if (cached && request.token.length === cached.token.digits) {
     const outcome = await checkAndWrite(deps, request, keyHash, cached, now);
     if (outcome !== "stale") return outcome;
     forgetUserKey(request.userId);
@@ -41,7 +47,9 @@ export async function verifyToken(deps: Deps, request: VerificationRequest): Pro
     const state = await readAttemptState(deps.db, keyHash, request.userId);
     await acceptKeyId(deps, request.caller, state.keyId, keyHash);
     const user = state.user;
-    if (!user) throw ApiError.userNotFound();
+    // A userid that names nobody has the default parameters: a 6-digit-only deployment answers as it always did.
+    if (!user) throw request.token.length === DEFAULT_TOKEN.digits ? ApiError.userNotFound() : ApiError.invalid("token");
+    if (request.token.length !== user.token.digits) throw ApiError.invalid("token");
     if (user.lockedUntil > now) throw lockedError(user.lockedUntil, now);
     const key = await userHmacKey(deps, request.userId, user);
     const outcome = await checkAndWrite(deps, request, keyHash, key, now, user.lastStep);
@@ -52,8 +60,9 @@ export async function verifyToken(deps: Deps, request: VerificationRequest): Pro
 
 /**
  * Checks the token with `key` and writes the outcome: a wrong token counted, a right one accepted.
- * "stale" when the user's ciphertext is no longer the one `key` came from (nothing was written).
- * `lastStep`, when just read, refuses a replay without a write.
+ * "stale" when the user's ciphertext is no longer the one `key` came from, or the drift no longer
+ * the one the token was checked around (nothing was written). `lastStep`, when just read, refuses
+ * a replay without a write. An acceptance updates `key.drift`, the cache's copy.
  */
 async function checkAndWrite(
   deps: Deps,
@@ -63,17 +72,22 @@ async function checkAndWrite(
   now: number,
   lastStep?: number,
 ): Promise<boolean | "stale"> {
-  const step = matchTotpStep(key.key, request.token, now, deps.config.totp);
+  const params: TotpParams = { ...deps.config.totp, digits: key.token.digits, period: key.token.period };
+  const step = matchTotpStep(key.key, request.token, now, params, key.drift);
   if (step !== null && lastStep !== undefined && step <= lastStep) throw ApiError.tokenUsed();
-  const guard = { keyHash, ciphertext: key.ciphertext };
+  const guard = { keyHash, ciphertext: key.ciphertext, drift: key.drift };
+  const drift = step === null ? key.drift : step - timeStep(now, params);
   const write =
     step === null
       ? await recordFailure(deps.db, request.userId, guard, now, deps.config.lockout)
-      : await acceptStep(deps.db, request.userId, guard, step, now);
+      : await acceptStep(deps.db, request.userId, guard, { step, drift }, now);
   await acceptKeyId(deps, request.caller, write.keyId, keyHash);
-  if (write.written) return step !== null;
+  if (write.written) {
+    key.drift = drift;
+    return step !== null;
+  }
   refuseLost(write, now);
-  if (write.state!.ciphertext !== key.ciphertext) return "stale";
+  if (write.state!.ciphertext !== key.ciphertext || write.state!.drift !== key.drift) return "stale";
   // Not deleted, not locked, same secret: the acceptance lost to one of this step or a later one.
   throw ApiError.tokenUsed();
 }

@@ -76,8 +76,8 @@ export const VALIDATE_PARAMS: readonly ParamSpec[] = [
     in: "query",
     required: true,
     description:
-      "The 6-digit code from the authenticator app; surrounding spaces are stripped. Each code is accepted once. Not needed with `send=1`.",
-    schema: text({ pattern: "^\\s*[0-9]{6}\\s*$" }),
+      "The 6-digit code from the authenticator app (8 digits for a user imported with 8-digit tokens); surrounding spaces are stripped. Each code is accepted once. Not needed with `send=1`.",
+    schema: text({ pattern: "^\\s*[0-9]{6}([0-9]{2})?\\s*$" }),
     example: "123456",
   },
   {

@@ -5,6 +5,7 @@ import type { Fields } from "../formats/fields";
 import type { Params } from "../http/params";
 import { CODE_REQUESTED, OTP_NOT_VALID, OTP_VALID } from "../messages";
 import { VALIDATE_ANSWER } from "../openapi/answers";
+import { TOKEN_DIGITS } from "../otp/totp";
 import { VALIDATE_PARAMS } from "../openapi/parameters";
 import { apiEndpoint } from "./api-endpoint";
 import type { Route } from "./route";
@@ -18,10 +19,14 @@ function userIdOf(params: Params): number {
   return Number(raw);
 }
 
-function tokenOf(params: Params, digits: number): string {
+/**
+ * A token as long as some user's token is (6 or 8 digits); whether it has this user's length is
+ * checked once the user is known (src/domain/verification.ts), with the same answer.
+ */
+function tokenOf(params: Params): string {
   const token = params.get("token")?.trim();
   if (!token) throw ApiError.missing("token");
-  if (token.length !== digits || !/^[0-9]+$/.test(token)) throw ApiError.invalid("token");
+  if (!(TOKEN_DIGITS as readonly number[]).includes(token.length) || !/^[0-9]+$/.test(token)) throw ApiError.invalid("token");
   return token;
 }
 
@@ -53,7 +58,7 @@ const validate = apiEndpoint({
       c.set("outcome", "code_requested");
       return answer(CODE_REQUESTED, userId, false);
     }
-    const token = tokenOf(params, deps.config.totp.digits);
+    const token = tokenOf(params);
     const valid = await verifyToken(deps, { caller, userId, token });
     c.set("outcome", valid ? "valid" : "invalid");
     return answer(valid ? OTP_VALID : OTP_NOT_VALID, userId, valid);
@@ -81,7 +86,7 @@ export const validateRoute: Route = {
   methods: ["GET", "POST"],
   summary: "Check a one-time code",
   description:
-    "Checks a 6-digit TOTP code (RFC 6238, SHA-1, 30 s, ±1 step by default). A code is accepted once; after repeated failures the user is locked for a while (code 6).",
+    "Checks a TOTP code (RFC 6238): 6 digits, SHA-1, 30 s for users createuser made; an imported token's own algorithm, digits and period otherwise; ±1 step by default, around the token's recorded drift. A code is accepted once; after repeated failures the user is locked for a while (code 6).",
   apiKey: true,
   params: VALIDATE_PARAMS,
   answer: { kind: "fields", answer: VALIDATE_ANSWER },

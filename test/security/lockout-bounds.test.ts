@@ -27,7 +27,7 @@ async function lockLengths(policy: LockoutPolicy, failures: number): Promise<num
   const ciphertext = (await env.DB.prepare("SELECT secret_ciphertext FROM users WHERE id = ?")
     .bind(userId)
     .first<string>("secret_ciphertext"))!;
-  const guard = { keyHash: await hashApiKey(key), ciphertext };
+  const guard = { keyHash: await hashApiKey(key), ciphertext, drift: 0 };
   let now = Date.UTC(2026, 0, 1);
   const lengths: number[] = [];
   for (let i = 1; i <= failures; i++) {

@@ -7,7 +7,7 @@ import { ADMIN_PATHS } from "./paths";
 import type { Notice } from "./users-views";
 
 /**
- * The four actions on a user, and what their links, confirmation pages and buttons say. Each is a
+ * The actions on a user, and what their links, confirmation pages and buttons say. Each is a
  * GET link to a confirmation page whose form POSTs the action: no JavaScript needed, nothing done on GET.
  */
 export const USER_ACTIONS = {
@@ -29,6 +29,15 @@ export const USER_ACTIONS = {
     button: "Yes, reset the secret",
     danger: true,
     versioned: true,
+  },
+  resync: {
+    link: "Resync…",
+    title: "Resync the token",
+    explain:
+      "For a token whose clock has drifted (its codes are refused though they are typed at once). Ask the user for two consecutive codes: the first, then the next one the token shows. They are looked for a few minutes before and after now (RESYNC_WINDOW_STEPS); if found, validate centres its window on the token's clock from then on, and both codes are spent. Wrong codes count as one failed attempt; a locked user must be unlocked first.",
+    button: "Resync",
+    danger: false,
+    versioned: false,
   },
   "set-password": {
     link: "Set local password…",
@@ -82,6 +91,7 @@ export function ConfirmActionPage({ session, user, slug, notice }: ConfirmView) 
             <input type="password" id="password" name="password" autocomplete="new-password" minlength={MIN_PASSWORD_CHARS} required />
           </>
         ) : null}
+        {slug === "resync" ? <ResyncFields digits={user.token.digits} /> : null}
         <div>
           <button type="submit" class={spec.danger ? "danger" : undefined}>
             {spec.button}
@@ -90,5 +100,28 @@ export function ConfirmActionPage({ session, user, slug, notice }: ConfirmView) 
         </div>
       </form>
     </AdminPage>
+  );
+}
+
+/** The two codes of a resync, as the token shows them one after the other. */
+function ResyncFields({ digits }: { digits: number }) {
+  const field = (name: string) =>
+    ({
+      name,
+      id: name,
+      type: "text",
+      inputmode: "numeric",
+      autocomplete: "off",
+      pattern: "[0-9 ]*",
+      maxlength: digits + 2,
+      required: true,
+    }) as const;
+  return (
+    <>
+      <label for="code1">{`First code (${digits} digits)`}</label>
+      <input {...field("code1")} />
+      <label for="code2">Next code</label>
+      <input {...field("code2")} />
+    </>
   );
 }

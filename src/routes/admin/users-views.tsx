@@ -18,6 +18,13 @@ function when(ms: number): string {
   return Number.isFinite(date.getTime()) ? `${date.toISOString().slice(0, 16).replace("T", " ")} UTC` : String(ms);
 }
 
+/** The token's recorded drift: how far its clock was from ours at its last accepted code. */
+function driftText(steps: number, period: number): string {
+  if (steps === 0) return "none (in step with the server)";
+  const seconds = Math.abs(steps) * period;
+  return `${steps > 0 ? "+" : "−"}${Math.abs(steps)} step${Math.abs(steps) === 1 ? "" : "s"} (about ${seconds} s ${steps > 0 ? "ahead" : "behind"})`;
+}
+
 const lockedText = (untilMs: number, nowMs: number) => (untilMs > nowMs ? `until ${when(untilMs)}` : "not locked");
 
 function lockSummary(row: UserListRow, nowMs: number): string {
@@ -107,7 +114,7 @@ export function UserListPage(view: ListView) {
 }
 
 export function UserDetailPage({ session, user, nowMs, notice }: { session: Session; user: UserDetails; nowMs: number; notice?: Notice }) {
-  const actions: UserActionSlug[] = ["unlock", "reset-secret", "set-password", "delete"];
+  const actions: UserActionSlug[] = ["unlock", "resync", "reset-secret", "set-password", "delete"];
   return (
     <AdminPage title={user.username} session={session}>
       <Flash kind={notice?.kind ?? "notice"} text={notice?.text} />
@@ -130,6 +137,10 @@ export function UserDetailPage({ session, user, nowMs, notice }: { session: Sess
         <dd>{lockedText(user.lockedUntil, nowMs)}</dd>
         <dt>Portal locked</dt>
         <dd>{lockedText(user.portalLockedUntil, nowMs)}</dd>
+        <dt>Token</dt>
+        <dd>{`${user.token.algorithm}, ${user.token.digits} digits, ${user.token.period} s steps`}</dd>
+        <dt>Clock drift</dt>
+        <dd>{driftText(user.drift, user.token.period)}</dd>
         <dt>Local password</dt>
         <dd>{user.hasPassword ? "yes" : "no"}</dd>
       </dl>

@@ -12,6 +12,7 @@ import {
   userDetails,
 } from "../../domain/console-users";
 import { MIN_PASSWORD_CHARS } from "../../domain/local-users";
+import { type ResyncOutcome, resyncUser } from "../../domain/resync";
 import { readForm } from "../../web/forms";
 import { renderPage } from "../../web/render";
 import { ADMIN_PATHS } from "./paths";
@@ -36,7 +37,32 @@ const NOTICES = {
   "bad-search": { kind: "error", text: "Search for at most 255 characters, without control characters." },
   "bad-cursor": { kind: "error", text: "That page link is not valid (it may be from another search). Showing the first page." },
   "password-short": { kind: "error", text: `The password is too short (at least ${MIN_PASSWORD_CHARS} characters): nothing was changed.` },
+  resynced: { kind: "notice", text: "Resynced: the token's codes are accepted around its own clock from now on (see Clock drift)." },
+  "resync-changed": {
+    kind: "error",
+    text: "The user was changed while the codes were checked (a reset, a lock or another resync); nothing was done. Review the user and try again.",
+  },
 } as const satisfies Record<string, Notice>;
+
+/** Why a resync did nothing, shown on its form again (the codes were not accepted). */
+function resyncRefusal(outcome: Exclude<ResyncOutcome, { kind: "done" | "missing" | "changed" }>): Notice {
+  switch (outcome.kind) {
+    case "malformed":
+      return { kind: "error", text: `Enter two codes of ${outcome.digits} digits each: nothing was checked.` };
+    case "wrong":
+      return {
+        kind: "error",
+        text: "Those two codes are not consecutive codes of this user's token near the current time. This counted as one failed attempt.",
+      };
+    case "used":
+      return {
+        kind: "error",
+        text: "Those codes are not later than a code already accepted: they cannot be accepted again. Ask for two new codes.",
+      };
+    case "locked":
+      return { kind: "error", text: `The user is locked for ${outcome.retrySeconds} s more: unlock them first. Nothing was checked.` };
+  }
+}
 
 type NoticeCode = keyof typeof NOTICES;
 
@@ -122,6 +148,15 @@ async function performAction(c: Context<AppEnv>, id: number, slug: UserActionSlu
       const outcome = await deleteUser(deps, actor, id, field("version"));
       if (outcome === "stale") return redirectTo(c, detail, "changed");
       return redirectTo(c, ADMIN_PATHS.users, outcome === "done" ? "deleted" : "already-deleted");
+    }
+    case "resync": {
+      const outcome = await resyncUser(deps, actor, id, [field("code1"), field("code2")]);
+      if (outcome.kind === "done") return redirectTo(c, detail, "resynced");
+      if (outcome.kind === "missing") return redirectTo(c, ADMIN_PATHS.users, "missing");
+      if (outcome.kind === "changed") return redirectTo(c, detail, "resync-changed");
+      const user = await userDetails(deps, id);
+      if (!user) return redirectTo(c, ADMIN_PATHS.users, "missing");
+      return renderPage(c, <ConfirmActionPage session={session} user={user} slug={slug} notice={resyncRefusal(outcome)} />, 400);
     }
     case "reset-secret": {
       const result = await resetUserSecret(deps, actor, id, field("version"));

@@ -19,7 +19,7 @@ function utcMinute(seconds: number): string {
 type Unconfirmed = Extract<PortalAccount, { state: "unconfirmed" }>;
 
 function Enrolment({ c, session, account, error }: { c: Context<AppEnv>; session: Session; account: Unconfirmed; error?: string }) {
-  const { issuer, qrSize, totp } = c.var.deps.config;
+  const { issuer, qrSize } = c.var.deps.config;
   const locked = account.lockedSeconds === null ? undefined : PORTAL_TEXT.codeLocked(account.lockedSeconds);
   return (
     <>
@@ -30,7 +30,7 @@ function Enrolment({ c, session, account, error }: { c: Context<AppEnv>; session
         secret={account.secret}
         alt={`QR code of your ${issuer} secret key`}
         size={qrSize}
-        typeHint={`Or type this key (time-based, ${totp.digits} digits):`}
+        typeHint={`Or type this key (time-based, ${account.digits} digits):`}
       />
       <form method="post" action={PORTAL_PATHS.confirm}>
         <CsrfField token={session.csrfToken} />
@@ -42,7 +42,7 @@ function Enrolment({ c, session, account, error }: { c: Context<AppEnv>; session
           inputmode="numeric"
           autocomplete="one-time-code"
           pattern="[0-9 ]*"
-          maxlength={totp.digits + 2}
+          maxlength={account.digits + 2}
           required
         />
         <div>
@@ -101,7 +101,7 @@ export async function confirm(c: Context<AppEnv>): Promise<Response> {
       return c.redirect(PORTAL_PATHS.home, 303);
     case "malformed":
       c.set("outcome", "bad_input");
-      return accountPage(c, session, { text: PORTAL_TEXT.codeMalformed(deps.config.totp.digits), status: 400 });
+      return accountPage(c, session, { text: PORTAL_TEXT.codeMalformed(outcome.digits), status: 400 });
     case "wrong":
       c.set("outcome", "invalid");
       return accountPage(c, session, { text: PORTAL_TEXT.codeWrong, status: 400 });

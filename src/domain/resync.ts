@@ -1,0 +1,106 @@
+import type { Config } from "../config";
+import type { Acceptance } from "../db/attempts";
+import { insertAudit } from "../db/audit";
+import type { Db, Statement } from "../db/client";
+import { auditActionStatement, type ConsoleUserRow, findConsoleUser } from "../db/console-users";
+import { resyncFailureStatement, resyncStatement } from "../db/resync";
+import { otpKey } from "../otp/hmac";
+import { matchTotpPair, type TotpParams, timeStep } from "../otp/totp";
+import type { Deps } from "./deps";
+import { openUserSecret } from "./user-keys";
+
+/**
+ * An operator's resync (RFC 6238 §6): the user reads two consecutive codes off their token, and
+ * the step of the later one is searched for within ±RESYNC_WINDOW_STEPS of the server's step. If
+ * found, it is accepted as validate accepts a code (so both codes are spent, the failure count and
+ * lock are cleared) and its offset becomes the user's drift, the centre of validate's window from
+ * then on. Wrong codes count as one failed attempt; a locked user's codes are not checked. The
+ * console (src/routes/admin/users.tsx) and `npm run resync` (scripts/resync.ts) both decide here.
+ */
+export type ResyncDecision =
+  | { kind: "accept"; acceptance: Acceptance }
+  | { kind: "wrong" }
+  | { kind: "used" }
+  | { kind: "malformed"; digits: number }
+  | { kind: "locked"; retrySeconds: number };
+
+type ResyncUser = Pick<ConsoleUserRow, "token" | "lastStep" | "lockedUntil">;
+type ResyncConfig = Pick<Config, "totp" | "resyncWindow">;
+
+/** People copy codes as "123 456". */
+const codeAsTyped = (typed: string) => typed.replace(/\s+/g, "");
+
+/** What to do with two typed codes; the secret is opened only when they look like this user's codes and the user is not locked. */
+export async function decideResync(
+  user: ResyncUser,
+  openSecret: () => Promise<Uint8Array>,
+  typed: readonly [string, string],
+  nowMs: number,
+  config: ResyncConfig,
+): Promise<ResyncDecision> {
+  const codes = typed.map(codeAsTyped);
+  if (!codes.every((code) => code.length === user.token.digits && /^[0-9]+$/.test(code)))
+    return { kind: "malformed", digits: user.token.digits };
+  if (user.lockedUntil > nowMs) return { kind: "locked", retrySeconds: Math.max(1, Math.ceil((user.lockedUntil - nowMs) / 1000)) };
+  const params: TotpParams = { ...config.totp, digits: user.token.digits, period: user.token.period };
+  const key = otpKey(await openSecret(), user.token.algorithm);
+  const step = matchTotpPair(key, codes[0]!, codes[1]!, nowMs, params, config.resyncWindow);
+  if (step === null) return { kind: "wrong" };
+  // Never back: a step at or before one already accepted would let a recorded code be replayed.
+  if (step <= user.lastStep) return { kind: "used" };
+  return { kind: "accept", acceptance: { step, drift: step - timeStep(nowMs, params) } };
+}
+
+/** Who resyncs whom, for the audit trail. */
+interface ResyncAct {
+  actor: string;
+  user: Pick<ConsoleUserRow, "id" | "username" | "secret">;
+  nowMs: number;
+}
+
+/**
+ * The audit entry and the write of a decision, for one batch (all or nothing); the entry is
+ * first, and says whether the write happened. The write, if any, is the last statement: it
+ * returns the user's id when it happened. Malformed codes record nothing.
+ */
+export function resyncBatch(db: Db, decision: ResyncDecision, act: ResyncAct, policy: Config["lockout"]): Statement[] {
+  const { id, username, secret } = act.user;
+  const entry = { at: act.nowMs, actor: act.actor, action: "user.resync", target: `user ${id} ${username}` };
+  switch (decision.kind) {
+    case "accept": {
+      const { guard, write } = resyncStatement(db, id, secret.ciphertext, decision.acceptance, act.nowMs);
+      return [auditActionStatement(db, entry, guard), write];
+    }
+    case "wrong": {
+      const { guard, write } = resyncFailureStatement(db, id, secret.ciphertext, act.nowMs, policy);
+      return [auditActionStatement(db, entry, guard, "failed"), write];
+    }
+    case "used":
+    case "locked":
+      return [insertAudit(db, { ...entry, outcome: "refused" })];
+    case "malformed":
+      return [];
+  }
+}
+
+export type ResyncOutcome =
+  | { kind: "done"; drift: number }
+  | Exclude<ResyncDecision, { kind: "accept" }>
+  /** No such user; or the secret was reset, or the user locked or resynced, between the check and the write. */
+  | { kind: "missing" }
+  | { kind: "changed" };
+
+/** The console's resync of user `id` by `actor`. */
+export async function resyncUser(deps: Deps, actor: string, id: number, typed: readonly [string, string]): Promise<ResyncOutcome> {
+  const nowMs = deps.now();
+  const user = await findConsoleUser(deps.db, id);
+  if (!user) return { kind: "missing" };
+  const decision = await decideResync(user, () => openUserSecret(deps, user), typed, nowMs, deps.config);
+  const batch = resyncBatch(deps.db, decision, { actor, user, nowMs }, deps.config.lockout);
+  if (batch.length === 0) return decision as ResyncOutcome;
+  const results = await deps.db.batch(batch as [Statement, ...Statement[]]);
+  const wrote = decision.kind === "accept" || decision.kind === "wrong";
+  if (wrote && (results.at(-1) as unknown[]).length === 0)
+    return (await findConsoleUser(deps.db, id)) ? { kind: "changed" } : { kind: "missing" };
+  return decision.kind === "accept" ? { kind: "done", drift: decision.acceptance.drift } : (decision as ResyncOutcome);
+}

@@ -1,0 +1,132 @@
+import { describe, expect, it } from "vitest";
+import { checkedRows, type ImportRow, type RowError } from "../scripts/import-rows";
+import { base32Encode } from "../src/otp/base32";
+
+function read(text: string): { rows: ImportRow[]; errors: string[] } {
+  const errors: RowError[] = [];
+  const rows = [...checkedRows(text, errors)];
+  return { rows, errors: errors.map((e) => e.message) };
+}
+
+const SECRET = "JBSWY3DPEHPK3PXPJBSWY3DPEHPK3PXP";
+const BYTES = [...new TextEncoder().encode("Hello!\u00de\u00ad\u00be\u00ef")];
+
+describe("import files: what a row may say", () => {
+  it("CSV with a header in any case and order, quoted fields, CRLF, a BOM and blank lines; defaults for what is not given", () => {
+    const text =
+      '\uFEFFUserName,Secret,EMAIL\r\n"smith, j",JBSWY3DPEHPK3PXPJBSWY3DPEHPK3PXP,\r\n\r\n"O""Brien",jbsw y3dp ehpk 3pxp jbsw y3dp ehpk 3pxp,j@example.com\r\n' +
+      '"two\nlines",JBSWY3DPEHPK3PXPJBSWY3DPEHPK3PXP,\nlast,JBSWY3DPEHPK3PXPJBSWY3DPEHPK3PXP,';
+    const { rows, errors } = read(text);
+    // A quoted newline is part of its field (and no username may hold one); the lines after it count on.
+    expect(errors).toEqual(["line 5: username must be 1 to 255 characters without control characters"]);
+    expect(rows.map((r) => [r.line, r.username, r.email])).toEqual([
+      [2, "smith, j", null],
+      [4, 'O"Brien', "j@example.com"],
+      [7, "last", null],
+    ]);
+    expect(rows.every((r) => base32Encode(r.secret) === SECRET)).toBe(true);
+    expect(rows[0]!.token).toEqual({ algorithm: "SHA1", digits: 6, period: 30 });
+  });
+
+  it("the forms a secret and its parameters come in: base32 with or without padding, any case, grouped; hex; SHA-256 spelt either way", () => {
+    const { rows, errors } = read(
+      [
+        "username,secret,secret_hex,algorithm,digits,period,phone",
+        `a,${SECRET},,SHA256,8,60,+41 79 123 45 67`,
+        `b,${SECRET.slice(0, 26)}======,,sha-512,6,30,`,
+        `c,,${BYTES.map((b) => b.toString(16).padStart(2, "0")).join("")},sha1,,,`,
+      ].join("\n"),
+    );
+    expect(errors).toEqual([]);
+    expect(rows.map((r) => [r.username, r.token, r.phone])).toEqual([
+      ["a", { algorithm: "SHA256", digits: 8, period: 60 }, "+41791234567"],
+      ["b", { algorithm: "SHA512", digits: 6, period: 30 }, null],
+      ["c", { algorithm: "SHA1", digits: 6, period: 30 }, null],
+    ]);
+    expect([...rows[2]!.secret]).toEqual(BYTES);
+    expect(rows[1]!.secret).toHaveLength(16);
+  });
+
+  it("JSON lines: one object per line, numbers for numbers", () => {
+    const { rows, errors } = read(
+      `{"username":"Alice@Example.com","secret":"${SECRET}","digits":8,"period":60,"algorithm":"SHA256"}\n\n{"username":"bob","secret_hex":"${"ab".repeat(20)}"}\n`,
+    );
+    expect(errors).toEqual([]);
+    expect(rows.map((r) => [r.line, r.usernameKey, r.token.digits, r.token.period])).toEqual([
+      [1, "alice@example.com", 8, 60],
+      [3, "bob", 6, 30],
+    ]);
+  });
+});
+
+describe("import files: every bad row, with its line and why, never a secret", () => {
+  it("CSV", () => {
+    const secrets = ["JBSWY3DPEHPK3PX1JBSWY3DPEHPK3PXP", "JBSWY3DP", "ABCDEFGHI", "0123456789abcdeg0123", "12345"];
+    const text = [
+      "username,secret,secret_hex,algorithm,digits,period,email",
+      `ok,${SECRET},,,,,`,
+      `bad1,${secrets[0]},,,,,`,
+      `short,${secrets[1]},,,,,`,
+      `badlength,${secrets[2]},,,,,`,
+      `hex,,${secrets[3]},,,,`,
+      `oddhex,,${secrets[4]},,,,`,
+      `both,${SECRET},${"ab".repeat(20)},,,,`,
+      "neither,,,,,,",
+      `alg,${SECRET},,MD5,,,`,
+      `dig,${SECRET},,,7,,`,
+      `per,${SECRET},,,,45,`,
+      `mail,${SECRET},,,,,not-an-address`,
+      `,${SECRET},,,,,`,
+      `OK,${SECRET},,,,,`,
+      `ok,${SECRET},,,,,`,
+      "few,fields",
+    ].join("\n");
+    const { rows, errors } = read(text);
+    expect(rows.map((r) => r.username)).toEqual(["ok", "OK"]);
+    expect(errors).toEqual([
+      "line 3: secret is not base32 (A-Z and 2-7, with or without = padding)",
+      "line 4: the secret must be 10 to 128 bytes (80 to 1024 bits)",
+      "line 5: secret is not base32 (A-Z and 2-7, with or without = padding)",
+      "line 6: secret_hex is not an even number of hex digits",
+      "line 7: secret_hex is not an even number of hex digits",
+      "line 8: give exactly one of secret (base32) and secret_hex",
+      "line 9: give exactly one of secret (base32) and secret_hex",
+      "line 10: algorithm must be one of SHA1, SHA256, SHA512",
+      "line 11: digits must be one of 6, 8",
+      "line 12: period must be one of 30, 60",
+      "line 13: email is not a valid address",
+      "line 14: username is missing",
+      'line 16: username "ok" is also on line 2',
+      "line 17: 2 fields, but the header has 7",
+    ]);
+    for (const secret of [SECRET, ...secrets]) expect(errors.join("\n")).not.toContain(secret);
+  });
+
+  it("a username with a control character, a JSON line that is not an object, an unknown column, a repeated email in another case", () => {
+    const { errors } = read(
+      [
+        `{"username":"tab\\there","secret":"${SECRET}"}`,
+        "[1,2]",
+        `{"username":"x","secret":"${SECRET}","seed":"${SECRET}"}`,
+        `{"username":"a@example.com","secret":"${SECRET}"}`,
+        `{"username":"A@EXAMPLE.COM","secret":"${SECRET}","digits":true}`,
+        `{"username":"A@EXAMPLE.COM","secret":"${SECRET}"}`,
+      ].join("\n"),
+    );
+    expect(errors).toEqual([
+      "line 1: username must be 1 to 255 characters without control characters",
+      "line 2: not a JSON object",
+      'line 3: unknown column "seed" (known: username, secret, secret_hex, algorithm, digits, period, email, phone)',
+      "line 5: digits must be a string or a number",
+      'line 6: username "A@EXAMPLE.COM" is also on line 4',
+    ]);
+  });
+
+  it("a header that cannot be read stops at once: an unknown column, no username, an unclosed quote", () => {
+    expect(read(`user,secret\nalice,${SECRET}`).errors).toEqual([
+      'line 1: unknown column "user" (known: username, secret, secret_hex, algorithm, digits, period, email, phone)',
+    ]);
+    expect(read(`secret\n${SECRET}`).errors).toEqual(["line 1: the header has no username column"]);
+    expect(read(`username,secret\nalice,${SECRET}\n"bob,${SECRET}\n`).errors).toEqual(["line 3: a quoted field is not closed"]);
+  });
+});
