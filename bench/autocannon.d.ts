@@ -10,6 +10,8 @@ declare module "autocannon" {
   interface Request extends RequestParams {
     /** Called before every request; what it returns is sent. */
     setupRequest?: (request: RequestParams) => RequestParams;
+    /** Called with every response; header names as the server sent them. */
+    onResponse?: (status: number, body: string, context: unknown, headers: Record<string, string | string[]>) => void;
   }
 
   interface Options {

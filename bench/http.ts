@@ -3,8 +3,9 @@
 import { runFlood, type FloodResult } from "./flood";
 import { runLoad, type Scenario } from "./load";
 import type { HttpRun, ScenarioRuns } from "./report";
+import { measureRoundTrips, type RoundTripRow } from "./round-trips";
 import type { CpuMeter, MemorySampler } from "./rss";
-import * as scenarios from "./scenarios";
+import type { BenchScenarios } from "./scenarios";
 
 export const CONNECTIONS = [1, 16, 64];
 /** The flood scenario's load: the legitimate client and the flooder each. */
@@ -12,8 +13,7 @@ const FLOOD_CONNECTIONS = 16;
 
 interface HttpBenchOptions {
   apiKey: string;
-  /** The seeded users' raw secrets; index i is user i+1's. */
-  secrets: Uint8Array[];
+  scenarios: BenchScenarios;
   /** Fewer listusers requests. */
   quick: boolean;
   /** Length of each timed run. */
@@ -26,19 +26,14 @@ interface HttpBenchOptions {
 interface HttpBenchResult {
   http: ScenarioRuns[];
   flood: FloodResult;
+  roundTrips: RoundTripRow[];
 }
 
 export async function runHttp(
   url: string,
-  { apiKey, secrets, quick, seconds, cpu, memory, log }: HttpBenchOptions,
+  { apiKey, scenarios, quick, seconds, cpu, memory, log }: HttpBenchOptions,
 ): Promise<HttpBenchResult> {
-  const healthz = scenarios.healthz();
-  const failure = scenarios.validateFailure({ apiKey, secrets });
-  // The first 200 users, warmed up below: their keys stay cached in the isolate.
-  const failureCached = scenarios.validateFailure({ apiKey, secrets: secrets.slice(0, 200), name: "validate, wrong token, key cached" });
-  const success = scenarios.validateSuccess({ apiKey, secrets });
-  const listUsers = scenarios.listUsers({ apiKey, count: secrets.length });
-  const createUser = scenarios.createUser({ apiKey });
+  const { healthz, failure, failureCached, success, listUsers, createUser } = scenarios;
 
   // One of each by hand first: a wrong answer here would make every number below meaningless.
   for (const s of [healthz, failure, success]) {
@@ -70,19 +65,18 @@ export async function runHttp(
   log("warm-up (1 s each, not reported)");
   for (const s of [healthz, failure, failureCached]) await runLoad({ url, connections: 16, seconds: 1, ...s });
 
-  // Per connection count, the ceiling is measured before and after the routes compared with it
-  // and averaged, so a drift in the machine's other load does not land on one side of the ratio.
-  // createuser runs last, so listusers always sees exactly the seeded users (it is compared with
-  // the same averaged ceiling).
+  // Per connection count, the ceiling is measured right before and right after the routes compared
+  // with it, and averaged, so a drift in the machine's other load does not land on one side of the
+  // ratio. listusers asks for the seeded users only, so createuser's users do not change its size.
   for (const connections of CONNECTIONS) {
     await record(healthz, "healthz", connections);
     await record(failure, "validate-failure", connections);
     await record(failureCached, "validate-failure-cached", connections);
     await record(success, "validate-success", connections);
+    await record(createUser, "createuser", connections);
     if (!listUnavailable) await record(listUsers, "listusers", connections);
     await record(healthz, "healthz-after", connections);
   }
-  for (const connections of CONNECTIONS) await record(createUser, "createuser", connections);
   const before = results.get("healthz");
   const after = results.get("healthz-after");
   if (!before || !after) throw new Error("the ceiling was not measured");
@@ -97,8 +91,10 @@ export async function runHttp(
   if (listUnavailable) results.set("listusers", { id: "listusers", name: listUsers.name, runs: [], unavailable: listUnavailable });
 
   log(`flood: validate (legitimate key) alone, then beside a flood of wrong keys, ${FLOOD_CONNECTIONS} connections each, ${seconds} s`);
-  const flood = await runFlood(url, { legit: scenarios.validateFailure({ apiKey, secrets }), seconds, connections: FLOOD_CONNECTIONS });
-  return { http: order.map((id) => results.get(id)).filter((s): s is ScenarioRuns => s !== undefined), flood };
+  const flood = await runFlood(url, { legit: failure, seconds, connections: FLOOD_CONNECTIONS });
+  log("D1 round trips of each route, from Server-Timing");
+  const roundTrips = await measureRoundTrips(url, apiKey);
+  return { http: order.map((id) => results.get(id)).filter((s): s is ScenarioRuns => s !== undefined), flood, roundTrips };
 }
 
 /** The mean of two runs at the same connection count; the run pair is kept for the record. */
@@ -112,6 +108,7 @@ function averageRuns(a: HttpRun, b: HttpRun): HttpRun {
     p50: mean(a.p50, b.p50),
     p99: mean(a.p99, b.p99),
     errors: a.errors + b.errors,
+    d1Trips: mean(a.d1Trips, b.d1Trips),
     workerdCpuMs: mean(a.workerdCpuMs, b.workerdCpuMs),
     wranglerNodeCpuMs: mean(a.wranglerNodeCpuMs, b.wranglerNodeCpuMs),
     errorKinds: {

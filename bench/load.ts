@@ -35,6 +35,8 @@ export interface LoadResult {
   p50: number | null;
   p99: number | null;
   errors: number;
+  /** D1 round trips per answer, the mean of what each answer's Server-Timing said; null without it. */
+  d1Trips: number | null;
   /** Server CPU ms per answered request: robust to other load on the machine, unlike req/s. */
   workerdCpuMs: number | null;
   wranglerNodeCpuMs: number | null;
@@ -52,6 +54,7 @@ export async function runLoad({
   cpu,
 }: LoadOptions): Promise<LoadResult> {
   const times: number[] = [];
+  const trips = { answers: 0, total: 0 };
   const stopCpu = cpu?.start();
   const started = process.hrtime.bigint();
   const instance = autocannon({
@@ -68,6 +71,12 @@ export async function runLoad({
           path: nextPath(),
           ...(nextHeaders && { headers: { ...request.headers, ...nextHeaders() } }),
         }),
+        onResponse: (_status, _body, _context, headers) => {
+          const count = roundTripsOf(headers);
+          if (count === null) return;
+          trips.answers++;
+          trips.total += count;
+        },
       },
     ],
     verifyBody,
@@ -86,6 +95,7 @@ export async function runLoad({
     p50: percentile(times, 0.5),
     p99: percentile(times, 0.99),
     errors: result.errors + result.non2xx + result.mismatches,
+    d1Trips: trips.answers ? Number((trips.total / trips.answers).toFixed(2)) : null,
     workerdCpuMs: used && answered ? Number((used.workerdMs / answered).toFixed(2)) : null,
     wranglerNodeCpuMs: used && answered ? Number((used.nodeMs / answered).toFixed(2)) : null,
     errorKinds: {
@@ -95,6 +105,14 @@ export async function runLoad({
       wrongBody: result.mismatches,
     },
   };
+}
+
+/** The D1 round trips an answer's Server-Timing reports (`d1;dur=…;desc="N round trips"`), or null. */
+export function roundTripsOf(headers: Record<string, string | string[]>): number | null {
+  const name = Object.keys(headers).find((key) => key.toLowerCase() === "server-timing");
+  const value = name === undefined ? undefined : headers[name];
+  const match = /\bd1;[^,]*desc="(\d+) round trips?"/.exec(Array.isArray(value) ? value.join(",") : (value ?? ""));
+  return match ? Number(match[1]) : null;
 }
 
 /** Nearest-rank percentile in ms, two decimals. */

@@ -100,6 +100,16 @@ function workerdPids(groupId: number): number[] {
     .map((p) => p.pid);
 }
 
+/** The resident memory of a wrangler dev's workerd processes now, in MiB. */
+export function workerdRssMiB(groupId: number): number {
+  let kibTotal = 0;
+  for (const pid of workerdPids(groupId)) {
+    const status = statusOf(pid);
+    if (status) kibTotal += kib(status, "VmRSS");
+  }
+  return round(kibTotal / 1024);
+}
+
 /**
  * Samples every `intervalMs`: the largest VmRSS seen (sum over workerd processes) and each
  * process's VmHWM (the kernel's own high-water mark, which catches peaks between samples).

@@ -1,4 +1,4 @@
-// npm run bench [-- --quick] [-- --seconds N] [-- --no-micro] [-- --with-inspector]
+// npm run bench [-- --quick] [-- --seconds N] [-- --no-micro] [-- --no-import] [-- --with-inspector]
 // Micro benchmarks first (nothing else running), then the HTTP benchmark against wrangler dev,
 // then the table on stdout and bench/results/latest.{json,md}. See bench/README.md.
 import { mkdtempSync, rmSync } from "node:fs";
@@ -9,12 +9,16 @@ import { generateApiKey } from "../src/crypto/api-keys";
 import { runIfEntryPoint } from "../scripts/cli";
 import { newEncryptionKey } from "../scripts/d1";
 import { startLocalServer } from "../scripts/local-server";
-import type { FloodResult } from "./flood";
+import { runEdgeModel } from "./edge-model";
 import { CONNECTIONS, runHttp } from "./http";
 import { describeMachine } from "./machine";
+import { benchImport, type ImportBenchResult } from "./import";
+import { measureMemory } from "./memory";
 import { runMicro, type MicroResult } from "./micro";
-import { evaluateTargets, printReport, withRatios, writeResults, type BenchResult, type ScenarioRuns } from "./report";
-import { cpuMeter, sampleWorkerdMemory, type MemoryReport } from "./rss";
+import { evaluateTargets, withRatios, writeResults, type BenchResult, type ScenarioRuns } from "./report";
+import { printReport } from "./report-text";
+import { cpuMeter, sampleWorkerdMemory } from "./rss";
+import { benchScenarios, validateFailure } from "./scenarios";
 import { seedUsers } from "./seed";
 
 const HERE = path.dirname(fileURLToPath(import.meta.url));
@@ -25,6 +29,8 @@ const LOCKOUT_THRESHOLD = 1000;
 interface BenchOptions {
   quick: boolean;
   micro: boolean;
+  /** Time the import of 100,000 users (10,000 with --quick); --no-import leaves it out. */
+  import: boolean;
   /** Keep wrangler's inspector proxy (--with-inspector). */
   inspector: boolean;
   users: number;
@@ -41,6 +47,7 @@ function parseArgs(argv: readonly string[]): BenchOptions {
   return {
     quick,
     micro: !argv.includes("--no-micro"),
+    import: !argv.includes("--no-import"),
     inspector: argv.includes("--with-inspector"),
     users: USERS,
     seconds,
@@ -49,6 +56,53 @@ function parseArgs(argv: readonly string[]): BenchOptions {
 }
 
 const log = (message: string) => process.stderr.write(`[bench] ${message}\n`);
+
+type Measured = Pick<BenchResult, "memory" | "serverErrors" | "flood" | "roundTrips" | "edge" | "memoryPerRequest"> & {
+  http: ScenarioRuns[];
+};
+
+/** Everything measured against wrangler dev: the main run, then the edge model and memory per request on the same D1 state. */
+async function measureOnD1(persistTo: string, options: BenchOptions): Promise<Measured> {
+  const keyringConfig = newEncryptionKey("bench");
+  const secrets = await seedUsers({ persistTo, keyringConfig, count: options.users });
+  const apiKey = generateApiKey();
+  const vars = { SECRET_ENCRYPTION_KEYS: keyringConfig, LOCKOUT_THRESHOLD: String(LOCKOUT_THRESHOLD) };
+  const scenarios = benchScenarios({ apiKey, secrets });
+  log("starting wrangler dev…");
+  const server = await startLocalServer({ persistTo, apiKeys: { bench: apiKey }, vars });
+  const sampler = sampleWorkerdMemory(server.pid);
+  let main: Pick<Measured, "http" | "flood" | "roundTrips">;
+  let memory: Measured["memory"];
+  try {
+    main = await runHttp(server.url, {
+      apiKey,
+      scenarios,
+      quick: options.quick,
+      seconds: options.seconds,
+      cpu: cpuMeter(server.pid),
+      memory: sampler,
+      log,
+    });
+  } finally {
+    memory = sampler.stop();
+    await server.stop();
+  }
+  const errorLines = server
+    .output()
+    .split("\n")
+    .filter((line) => /"level":"error"|\[ERROR\]/.test(line));
+  const serverErrors = { count: errorLines.length, examples: errorLines.slice(0, 3).map((line) => line.slice(0, 200)) };
+  // A few users whose keys a fresh isolate caches after one request each (the main run's 200 would
+  // take seconds per delay at 50 ms a round trip).
+  const cachedUsers = {
+    scenario: validateFailure({ apiKey, secrets: secrets.slice(0, 20), name: "validate, wrong token, key cached" }),
+    count: 20,
+  };
+  const edge = await runEdgeModel({ persistTo, vars, scenarios, cachedUsers, seconds: options.quick ? 1 : 2, log });
+  const requests = options.quick ? 3000 : 12_000;
+  const memoryPerRequest = await measureMemory({ persistTo, vars, ours: cachedUsers, requests, log });
+  return { ...main, memory, serverErrors, edge, memoryPerRequest };
+}
 
 async function main(): Promise<void> {
   const options = parseArgs(process.argv.slice(2));
@@ -71,39 +125,19 @@ async function main(): Promise<void> {
 
   log(`seeding ${options.users.toLocaleString("en")} users into a fresh local D1…`);
   const persistTo = mkdtempSync(path.join(tmpdir(), "totp-edge-bench-"));
-  const keyringConfig = newEncryptionKey("bench");
-  const secrets = await seedUsers({ persistTo, keyringConfig, count: options.users });
-  const apiKey = generateApiKey();
-  log("starting wrangler dev…");
-  const server = await startLocalServer({
-    persistTo,
-    apiKeys: { bench: apiKey },
-    vars: { SECRET_ENCRYPTION_KEYS: keyringConfig, LOCKOUT_THRESHOLD: String(LOCKOUT_THRESHOLD) },
-  });
-  const memory = sampleWorkerdMemory(server.pid);
-  let http: ScenarioRuns[];
-  let flood: FloodResult;
-  let memoryReport: MemoryReport;
-  let serverErrors: BenchResult["serverErrors"];
+  let measured: Measured;
   try {
-    ({ http, flood } = await runHttp(server.url, {
-      apiKey,
-      secrets,
-      quick: options.quick,
-      seconds: options.seconds,
-      cpu: cpuMeter(server.pid),
-      memory,
-      log,
-    }));
+    measured = await measureOnD1(persistTo, options);
   } finally {
-    memoryReport = memory.stop();
-    const errorLines = server
-      .output()
-      .split("\n")
-      .filter((line) => /"level":"error"|\[ERROR\]/.test(line));
-    serverErrors = { count: errorLines.length, examples: errorLines.slice(0, 3).map((line) => line.slice(0, 200)) };
-    await server.stop();
     rmSync(persistTo, { recursive: true, force: true });
+  }
+  const { http, flood } = measured;
+
+  let importRun: ImportBenchResult | null = null;
+  if (options.import) {
+    const rows = options.quick ? 10_000 : 100_000;
+    log(`importing ${rows.toLocaleString("en")} generated users with npm run import…`);
+    importRun = await benchImport(rows);
   }
 
   const rated = withRatios(http);
@@ -117,17 +151,16 @@ async function main(): Promise<void> {
       wranglerInspector: options.inspector,
       lockoutNote: options.lockoutNote,
     },
-    memory: memoryReport,
-    serverErrors,
+    ...measured,
+    importRun,
     http: rated,
-    flood,
     micro,
     durationSeconds: Math.round((Date.now() - started) / 1000),
     targets: evaluateTargets(rated, micro, flood),
   };
   printReport(result);
   writeResults(result, path.join(HERE, "results"));
-  log(`done in ${result.durationSeconds} s; wrote bench/results/latest.json and latest.md`);
+  log(`done in ${result.durationSeconds} s; wrote bench/results/latest.json, latest.md and edge-model.svg`);
 }
 
 runIfEntryPoint(import.meta.url, main);

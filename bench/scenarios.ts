@@ -1,6 +1,7 @@
 // The request streams of the HTTP benchmark. nextPath is called once per request, so validate
 // tokens are computed at send time.
 import { HOTP, Secret } from "otpauth";
+import { base32Encode } from "../src/otp/base32";
 import type { Scenario } from "./load";
 
 const PERIOD = 30;
@@ -18,7 +19,7 @@ function hotpOf(secret: Uint8Array): HOTP {
 }
 
 /** The ceiling: one indexed D1 read and nothing else. */
-export function healthz(): Scenario {
+function healthz(): Scenario {
   const start = '{"status":"ok","database":true,"keyIds":[';
   return { name: "healthz (ceiling)", nextPath: () => "/healthz", verifyBody: (b) => b.startsWith(start) };
 }
@@ -28,7 +29,7 @@ export function healthz(): Scenario {
  * not used inside the ±1 window (the server refuses a step at or before the last accepted one).
  * A user thus yields up to three tokens per 30 s, and one more per step after that.
  */
-export function validateSuccess({ apiKey, secrets }: SeededUsers): Scenario {
+function validateSuccess({ apiKey, secrets }: SeededUsers): Scenario {
   const lastUsed: number[] = new Array<number>(secrets.length).fill(-Infinity);
   const hotps: Array<HOTP | undefined> = [];
   let next = 0;
@@ -84,7 +85,7 @@ export function validateFailure({ apiKey, secrets, name = "validate, wrong token
 }
 
 /** New users with unique emails; format 3 answers exactly "true" on success. */
-export function createUser({ apiKey }: Pick<SeededUsers, "apiKey">): Scenario {
+function createUser({ apiKey }: Pick<SeededUsers, "apiKey">): Scenario {
   const run = Date.now().toString(36);
   let n = 0;
   return {
@@ -94,13 +95,43 @@ export function createUser({ apiKey }: Pick<SeededUsers, "apiKey">): Scenario {
   };
 }
 
-/** The whole user list (10,000 seeded users): a JSON array. */
-export function listUsers({ apiKey, count }: { apiKey: string; count: number }): Scenario {
+/** The seeded users' list (10,000, whatever createuser added since): a JSON array. */
+function listUsers({ apiKey, count }: { apiKey: string; count: number }): Scenario {
   const tail = `"userid":${count},`;
   return {
     name: `listusers (${count.toLocaleString("en")} users)`,
-    nextPath: () => `/api.php?action=listusers&api_key=${apiKey}`,
+    nextPath: () => `/api.php?action=listusers&limit=${count}&api_key=${apiKey}`,
     // The last user's entry near the end proves the list is complete without parsing 10,000 objects.
     verifyBody: (b) => b.startsWith("[") && b.endsWith("]") && b.lastIndexOf(tail) > b.length - 200,
   };
 }
+
+/** The hashqr images of the seeded users in turn: each one read from D1 and drawn as an SVG QR code. */
+function qrImage({ secrets }: Pick<SeededUsers, "secrets">): Scenario {
+  let next = 0;
+  return {
+    name: "QR image",
+    nextPath() {
+      const i = next;
+      next = (next + 1) % secrets.length;
+      return `/qr/${i + 1}.svg?secret=${base32Encode(secrets[i]!)}`;
+    },
+    verifyBody: (b) => b.startsWith("<svg"),
+  };
+}
+
+/** Every stream the bench drives, made once: the validate streams remember which steps they used. */
+export function benchScenarios(users: SeededUsers) {
+  return {
+    healthz: healthz(),
+    failure: validateFailure(users),
+    // The first 200 users, warmed up before they are measured: their keys stay cached in the isolate.
+    failureCached: validateFailure({ ...users, secrets: users.secrets.slice(0, 200), name: "validate, wrong token, key cached" }),
+    success: validateSuccess(users),
+    listUsers: listUsers({ apiKey: users.apiKey, count: users.secrets.length }),
+    createUser: createUser(users),
+    qr: qrImage(users),
+  };
+}
+
+export type BenchScenarios = ReturnType<typeof benchScenarios>;

@@ -3,9 +3,11 @@ import { getPath } from "hono/utils/url";
 import type { AppEnv } from "./app-env";
 import { ConfigError, readConfig } from "./config";
 import { KeyringError, loadKeyring } from "./crypto/secret-box";
-import { getDb } from "./db/client";
+import { requestDatabases } from "./db/client";
+import { RoundTrips } from "./db/timed-d1";
 import { HttpError } from "./errors";
 import { requestLog } from "./http/request-log";
+import { serverTiming } from "./http/server-timing";
 import { refuseCrossSite } from "./web/forms";
 import { textResponse } from "./http/respond";
 import { allowHeader, answersHead } from "./openapi/spec";
@@ -35,8 +37,9 @@ export function createApp(options: AppOptions = {}): Hono<AppEnv> {
 
   app.use(requestLog());
   app.use(async (c, next) => {
+    const trips = new RoundTrips();
     c.set("deps", {
-      db: getDb(c.env.DB),
+      ...requestDatabases(c.env.DB, trips),
       config: readConfig(c.env),
       keyring: () => loadKeyring(c.env.SECRET_ENCRYPTION_KEYS),
       now,
@@ -44,6 +47,8 @@ export function createApp(options: AppOptions = {}): Hono<AppEnv> {
       refusalLimiter: c.env.KEY_REFUSALS,
     });
     await next();
+    // Set after the handler (and onError) ran: a streamed list's later pages come after it.
+    c.res.headers.set("Server-Timing", serverTiming(trips));
     c.res.headers.set("X-Content-Type-Options", "nosniff");
     if (!c.res.headers.has("Cache-Control")) c.res.headers.set("Cache-Control", "no-store");
   });

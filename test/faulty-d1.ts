@@ -24,6 +24,9 @@ export function faultyD1(real: D1Database, failing: RegExp): D1Database {
   return new Proxy(real, {
     get(target, prop) {
       if (prop === "prepare") return (sql: string) => wrap(target.prepare(sql), sql);
+      // A session (D1 Sessions API) fails alike.
+      if (prop === "withSession")
+        return (constraint?: string) => faultyD1(target.withSession(constraint) as unknown as D1Database, failing);
       if (prop === "batch") {
         return (stmts: D1PreparedStatement[]) =>
           stmts.some((s) => failingSql.get(s)) ? fail() : target.batch(stmts.map((s) => unwrap.get(s) ?? s));

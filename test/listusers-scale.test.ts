@@ -15,6 +15,9 @@ function countingD1(real: D1Database, counter: { userReads: number }): D1Databas
           return target.prepare(sql);
         };
       }
+      // Later pages are read on a D1 session (Sessions API): count those too.
+      if (prop === "withSession")
+        return (constraint?: string) => countingD1(target.withSession(constraint) as unknown as D1Database, counter);
       const value = Reflect.get(target, prop, target);
       return typeof value === "function" ? value.bind(target) : value;
     },

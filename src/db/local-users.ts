@@ -1,4 +1,4 @@
-import { and, eq, inArray, sql } from "drizzle-orm";
+import { and, eq, gt, inArray, sql } from "drizzle-orm";
 import type { Db } from "./client";
 import { activeKeyExists, selectActiveKey, touchKey } from "./api-keys";
 import { users } from "./schema";
@@ -77,17 +77,62 @@ export interface UsersJsonPage {
   json: string;
   count: number;
   lastId: number;
+  /** Whether users follow this page: a listing then never spends a round trip on an empty page. */
+  more: boolean;
 }
 
 /**
  * One page of users after `afterId` in id order, serialized by SQLite itself: a listing of
  * 10,000 users then costs the Worker almost no CPU (decoding rows and JSON.stringify in the
- * isolate cost ~4 µs a user). `offset` skips rows (the first page of a listing only).
+ * isolate cost ~4 µs a user). `offset` skips rows (the first page of a listing only); `keyHash`
+ * reads nothing unless that key is active. A query builder, not raw SQL: drizzle's D1 batch
+ * cannot take raw SQL with parameters.
  */
-export async function listUsersJsonPage(db: Db, afterId: number, limit: number, offset = 0): Promise<UsersJsonPage | null> {
-  const row = await db.get<{ json: string | null; count: number; lastId: number | null }>(sql`
-    select group_concat(json_object('userid', id, 'username', username, 'timestamp', created_at), ',' order by id) as json,
-           count(*) as count, max(id) as lastId
-    from (select id, username, created_at from users where id > ${afterId} order by id limit ${limit} offset ${offset})`);
-  return row && row.count > 0 && row.json !== null && row.lastId !== null ? { json: row.json, count: row.count, lastId: row.lastId } : null;
+function usersJsonPage(db: Db, afterId: number, limit: number, offset: number, keyHash?: string) {
+  const page = db
+    .select({ id: users.id, username: users.username, createdAt: users.createdAt })
+    .from(users)
+    .where(and(gt(users.id, afterId), keyHash === undefined ? undefined : activeKeyExists(keyHash)))
+    .orderBy(users.id)
+    .limit(limit)
+    .offset(offset)
+    .as("page");
+  return db
+    .select({
+      json: sql<
+        string | null
+      >`group_concat(json_object('userid', ${page.id}, 'username', ${page.username}, 'timestamp', ${page.createdAt}), ',' order by ${page.id})`,
+      count: sql<number>`count(*)`,
+      lastId: sql<number | null>`max(${page.id})`,
+      // Whether a user follows the page: the row after it, found as cheaply as the page itself.
+      more: sql<number>`exists (select 1 from ${users} where ${users.id} > ${afterId} order by ${users.id} limit 1 offset ${offset + limit})`,
+    })
+    .from(page);
+}
+
+function pageOf([row]: Array<{ json: string | null; count: number; lastId: number | null; more: number }>): UsersJsonPage | null {
+  return row && row.count > 0 && row.json !== null && row.lastId !== null
+    ? { json: row.json, count: row.count, lastId: row.lastId, more: row.more === 1 }
+    : null;
+}
+
+/** A page after the first (see usersJsonPage). */
+export async function listUsersJsonPage(db: Db, afterId: number, limit: number): Promise<UsersJsonPage | null> {
+  return pageOf(await usersJsonPage(db, afterId, limit, 0));
+}
+
+/** Checks the API key and reads the first page of users under it, in one round trip. */
+export async function firstUsersJsonPage(
+  db: Db,
+  keyHash: string,
+  limit: number,
+  offset: number,
+): Promise<{ keyId: number | null; page: UsersJsonPage | null }> {
+  const [keyRows, row] = await db.batch([
+    selectActiveKey(db, keyHash),
+    usersJsonPage(db, 0, limit, offset, keyHash),
+    touchKey(db, keyHash),
+  ]);
+  const keyId = keyRows[0]?.id ?? null;
+  return { keyId, page: keyId === null ? null : pageOf(row) };
 }

@@ -1,10 +1,13 @@
 import type { Config } from "../config";
-import type { Db } from "../db/client";
+import type { Db, RequestDatabases } from "../db/client";
 import type { Keyring } from "../crypto/secret-box";
 
-/** What domain functions work with: storage, configuration, the keyring, and the clock (Unix ms). */
-export interface Deps {
-  db: Db;
+/**
+ * What domain functions work with: storage, configuration, the keyring, and the clock (Unix ms).
+ * `db` is D1's primary: validate, key checks and every write use it. `session` is for reads that
+ * tolerate a replica's lag (listusers, QR, healthz: docs/api.md, "Decisions").
+ */
+export interface Deps extends RequestDatabases {
   config: Config;
   keyring: () => Promise<Keyring>;
   now: () => number;
@@ -12,4 +15,14 @@ export interface Deps {
   client: { address?: string };
   /** The KEY_REFUSALS rate limit binding: refused API keys per client address. */
   refusalLimiter?: RateLimit;
+}
+
+/**
+ * A read that may be answered by any replica, asked again of the primary when the replica found
+ * nothing: a replica may not have yet a user created a moment ago (createuser's hashqr is fetched
+ * at once), nor a secret reset a moment ago. A hit costs one round trip, a miss two.
+ */
+export async function readAllowingLag<T>(deps: Pick<Deps, "db" | "session">, read: (db: Db) => Promise<T | null>): Promise<T | null> {
+  const replica = deps.session("first-unconstrained");
+  return (replica && (await read(replica))) ?? read(deps.db);
 }

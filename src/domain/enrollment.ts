@@ -1,7 +1,8 @@
 import { seal } from "../crypto/secret-box";
-import { insertUser } from "../db/users";
+import { insertUserUnderKey } from "../db/users";
 import { ApiError } from "../errors";
 import { base32Encode } from "../otp/base32";
+import { acceptKeyId, type Caller, callerKeyHash } from "./api-key";
 import type { Deps } from "./deps";
 import { checkUsername, normalizeEmail, normalizePhone, usernameKey } from "./identity";
 
@@ -21,16 +22,21 @@ export interface Enrollment {
 /** RFC 4226 §4 asks for at least 128 bits and recommends 160. */
 const SECRET_BYTES = 20;
 
-export async function enrollUser(deps: Deps, request: EnrollmentRequest): Promise<Enrollment> {
+/**
+ * Creates the user with a new secret: one D1 round trip, the key check and the insert guarded by
+ * it. Input is checked first, so a bad request costs no query (but for the wrong-key rule's).
+ */
+export async function enrollUser(deps: Deps, caller: Caller, request: EnrollmentRequest): Promise<Enrollment> {
   const phone = request.phone ? normalizePhone(request.phone) : null;
   const email = request.email ? normalizeEmail(request.email) : null;
   if (!phone && !email) throw ApiError.missing("phone");
   const username = request.username ? checkUsername(request.username) : (email ?? phone!);
   const key = usernameKey(username);
+  const keyHash = await callerKeyHash(deps, caller);
 
   const secretBytes = crypto.getRandomValues(new Uint8Array(SECRET_BYTES));
   const sealed = await seal(await deps.keyring(), secretBytes, key);
-  const userId = await insertUser(deps.db, {
+  const inserted = await insertUserUnderKey(deps.db, keyHash, {
     username,
     usernameKey: key,
     phone,
@@ -38,6 +44,8 @@ export async function enrollUser(deps: Deps, request: EnrollmentRequest): Promis
     secret: sealed,
     createdAt: Math.floor(deps.now() / 1000),
   });
+  await acceptKeyId(deps, caller, inserted.keyId, keyHash);
+  const userId = inserted.userId;
   if (userId === null) throw ApiError.userExists();
   return { userId, username, secret: base32Encode(secretBytes) };
 }

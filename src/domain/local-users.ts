@@ -1,8 +1,16 @@
 import { hashPassword } from "../crypto/passwords";
-import { deleteUserByName, listUsersJsonPage, lookupUserByName, setPasswordHash } from "../db/local-users";
+import type { Db } from "../db/client";
+import {
+  deleteUserByName,
+  firstUsersJsonPage,
+  listUsersJsonPage,
+  lookupUserByName,
+  setPasswordHash,
+  type UsersJsonPage,
+} from "../db/local-users";
 import { ApiError } from "../errors";
 import type { Deps } from "./deps";
-import { acceptKeyId, type Caller, callerKeyHash, requireApiKey } from "./api-key";
+import { acceptKeyId, type Caller, callerKeyHash } from "./api-key";
 import { usernameKeys } from "./identity";
 
 /** The seed's own rule: "password too short (we expect at least 6 chars)". */
@@ -41,25 +49,30 @@ const LIST_PAGE_SIZE = 1000;
 /**
  * Checks the key up front (its error must precede any output), then yields the users page by
  * page as comma-separated JSON objects `{"userid":…,"username":…,"timestamp":…}` (registration
- * time in Unix seconds), serialized by D1.
+ * time in Unix seconds), serialized by D1. One round trip per page: the first page is read in
+ * the key check's batch, on the primary; the session that starts there reads the later pages
+ * from any replica at least as fresh (D1 Sessions API, "first-primary"), so the list is one
+ * consistent, growing view.
  */
-export async function listUsersJson(deps: Deps, caller: Caller, window: ListWindow = {}): Promise<AsyncIterable<string>> {
-  await requireApiKey(deps, caller);
-  return pages(deps, window);
+export async function listUsersJson(
+  deps: Deps,
+  caller: Caller,
+  { limit = Infinity, offset = 0 }: ListWindow = {},
+): Promise<AsyncIterable<string>> {
+  const keyHash = await callerKeyHash(deps, caller);
+  const db = deps.session("first-primary") ?? deps.db;
+  const first = await firstUsersJsonPage(db, keyHash, Math.min(LIST_PAGE_SIZE, limit), offset);
+  await acceptKeyId(deps, caller, first.keyId, keyHash);
+  return pages(db, first.page, limit);
 }
 
-async function* pages(deps: Deps, { limit = Infinity, offset = 0 }: ListWindow): AsyncGenerator<string> {
-  let afterId = 0;
+async function* pages(db: Db, first: UsersJsonPage | null, limit: number): AsyncGenerator<string> {
+  let page = first;
   let remaining = limit;
-  let skip = offset;
-  while (remaining > 0) {
-    const size = Math.min(LIST_PAGE_SIZE, remaining);
-    const page = await listUsersJsonPage(deps.db, afterId, size, skip);
-    skip = 0;
-    if (!page) return;
+  while (page) {
     yield page.json;
-    if (page.count < size) return;
-    afterId = page.lastId;
     remaining -= page.count;
+    if (!page.more || remaining <= 0) return;
+    page = await listUsersJsonPage(db, page.lastId, Math.min(LIST_PAGE_SIZE, remaining));
   }
 }
