@@ -3,7 +3,7 @@
 // and the cost of each round trip shows.
 import { runLoad, type Scenario } from "./load";
 import type { BenchScenarios } from "./scenarios";
-import { startWorker } from "./server";
+import { startLocalServer } from "../scripts/local-server";
 import type { EdgeModelVars } from "./workers/edge-model";
 
 const EDGE_DELAYS_MS = [0, 20, 50];
@@ -48,7 +48,7 @@ export async function runEdgeModel({ persistTo, vars, scenarios, cachedUsers, se
   for (const delay of EDGE_DELAYS_MS) {
     const edgeVars: Required<EdgeModelVars> = { BENCH_D1_DELAY_MS: String(delay) };
     log(`edge model: ${delay} ms per D1 round trip, 1 connection, ${seconds} s per route`);
-    const server = await startWorker({ script: "bench/workers/edge-model.ts", persistTo, vars: { ...vars, ...edgeVars } });
+    const server = await startLocalServer({ script: "bench/workers/edge-model.ts", persistTo, vars: { ...vars, ...edgeVars } });
     try {
       await runLoad({ url: server.url, connections: 1, amount: cachedUsers.count, ...cachedUsers.scenario });
       for (const [i, [, scenario]] of streams.entries()) {

@@ -7,7 +7,7 @@ import { tmpdir } from "node:os";
 import path from "node:path";
 import { runLoad, type Scenario } from "./load";
 import { workerdRssMiB } from "./rss";
-import { startWorker } from "./server";
+import { startLocalServer } from "../scripts/local-server";
 import type { BaselineAnswer } from "./workers/baseline";
 
 interface MemoryRun {
@@ -68,7 +68,7 @@ async function measure(
   scenario: Scenario,
   step: number,
 ): Promise<MemoryRun> {
-  const server = await startWorker({ script, persistTo, vars });
+  const server = await startLocalServer({ script, persistTo, vars });
   try {
     const rssMiB = [workerdRssMiB(server.pid)];
     for (let i = 0; i < STEPS; i++) {

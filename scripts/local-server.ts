@@ -18,6 +18,8 @@ interface LocalServerOptions {
   apiKeys?: Record<string, string>;
   /** Worker vars and secrets; SECRET_ENCRYPTION_KEYS gets a fresh key if absent. */
   vars?: Record<string, string>;
+  /** Another entry point than wrangler.toml's `main` (the bench's own Workers in bench/workers/). */
+  script?: string;
 }
 
 export interface LocalServer {
@@ -58,7 +60,7 @@ export async function startLocalServer(options: LocalServerOptions = {}): Promis
   );
 
   const vars = { SECRET_ENCRYPTION_KEYS: newEncryptionKey("test"), ...options.vars };
-  const envFile = path.join(persistTo, "worker.env");
+  const envFile = path.join(persistTo, `${options.script ? path.basename(options.script, ".ts") : "worker"}.env`);
   writeFileSync(
     envFile,
     `${Object.entries(vars)
@@ -68,6 +70,7 @@ export async function startLocalServer(options: LocalServerOptions = {}): Promis
   );
   const child = spawnWrangler([
     "dev",
+    ...(options.script ? [options.script] : []),
     "--port",
     String(port),
     "--ip",
