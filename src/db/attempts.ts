@@ -3,8 +3,8 @@ import type { SQLiteUpdateSetSource } from "drizzle-orm/sqlite-core";
 import type { LockoutPolicy } from "../config";
 import { OTP_ALGORITHMS } from "../otp/hmac";
 import { TOKEN_DIGITS, TOKEN_PERIODS, type TokenParams } from "../otp/totp";
-import type { Db } from "./client";
-import { countFailure } from "./lockout";
+import { type Db, preparedBatch } from "./client";
+import { countFailure, maxDoublings } from "./lockout";
 import { activeKeyExists, selectActiveKey, touchKey } from "./api-keys";
 import { users } from "./schema";
 import type { UserSecret } from "./users";
@@ -118,12 +118,48 @@ export async function recordFailure(
   nowMs: number,
   policy: LockoutPolicy,
 ): Promise<AttemptWrite> {
-  const failure = countFailure(users.failedAttempts, users.lockedUntil, nowMs, policy);
-  return guardedWrite(db, userId, guard, lte(users.lockedUntil, nowMs), {
-    failedAttempts: failure.attempts,
-    lockedUntil: failure.lockedUntil,
+  const [keyRows, updated, state] = await failureBatch<Record<string, number | string>>(db, {
+    ...guard,
+    userId,
+    nowMs,
+    threshold: policy.threshold,
+    baseMs: policy.baseMs,
+    maxMs: policy.maxMs,
+    doublings: maxDoublings(policy),
   });
+  const row = state?.results[0];
+  return {
+    keyId: (keyRows?.results[0]?.id as number | undefined) ?? null,
+    written: (updated?.results.length ?? 0) > 0,
+    state: row
+      ? {
+          lockedUntil: row.locked_until as number,
+          lastStep: row.last_step as number,
+          ciphertext: row.secret_ciphertext as string,
+          drift: row.totp_drift as number,
+        }
+      : null,
+  };
 }
+
+/**
+ * The failure count's batch (guardedStatements with validate's lockout), its SQL built once per
+ * isolate: a wrong code is validate's commonest answer under attack, and drizzle would otherwise
+ * build four statements' SQL on every request. Rows come back as D1 gives them (column names).
+ */
+const failureBatch = preparedBatch((db) => {
+  const value = (name: string) => sql.placeholder(name);
+  const nowMs = value("nowMs");
+  const policy = { threshold: value("threshold"), baseMs: value("baseMs"), maxMs: value("maxMs") };
+  const failure = countFailure(users.failedAttempts, users.lockedUntil, nowMs, policy, value("doublings"));
+  const guard = { keyHash: value("keyHash"), ciphertext: value("ciphertext"), drift: value("drift") } as unknown as WriteGuard;
+  return [
+    ...guardedStatements(db, value("userId") as unknown as number, guard, lte(users.lockedUntil, nowMs), {
+      failedAttempts: failure.attempts,
+      lockedUntil: failure.lockedUntil,
+    }),
+  ];
+});
 
 /**
  * What accepting a step means, for validate, the portal's first code and an operator's resync
@@ -165,7 +201,13 @@ async function guardedWrite(
   condition: SQL,
   set: SQLiteUpdateSetSource<typeof users>,
 ): Promise<AttemptWrite> {
-  const [keyRows, updated, state] = await db.batch([
+  const [keyRows, updated, state] = await db.batch(guardedStatements(db, userId, guard, condition, set));
+  return { keyId: keyRows[0]?.id ?? null, written: updated.length > 0, state: state[0] ?? null };
+}
+
+/** The statements of guardedWrite, for db.batch or a batch built once (failureBatch). */
+function guardedStatements(db: Db, userId: number, guard: WriteGuard, condition: SQL, set: SQLiteUpdateSetSource<typeof users>) {
+  return [
     selectActiveKey(db, guard.keyHash),
     db
       .update(users)
@@ -186,6 +228,5 @@ async function guardedWrite(
       .where(eq(users.id, userId))
       .limit(1),
     touchKey(db, guard.keyHash),
-  ]);
-  return { keyId: keyRows[0]?.id ?? null, written: updated.length > 0, state: state[0] ?? null };
+  ] as const;
 }

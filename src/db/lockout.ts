@@ -1,4 +1,4 @@
-import { sql, type SQL } from "drizzle-orm";
+import { type Placeholder, sql, type SQL } from "drizzle-orm";
 import type { SQLiteColumn } from "drizzle-orm/sqlite-core";
 import type { LockoutPolicy } from "../config";
 
@@ -14,23 +14,29 @@ export function maxDoublings(policy: LockoutPolicy): number {
   return doublings;
 }
 
+/** A figure of the arithmetic: a number, or a placeholder in a batch whose SQL is built once (src/db/attempts.ts). */
+type Figure = number | Placeholder;
+
 /**
  * The one lockout arithmetic of every secret a person types (codes on validate, admin logins,
  * portal passwords), as the SET values of an UPDATE that counts one failure: the failure that
  * reaches the threshold locks for `base`, each further one doubles it, up to `max`. The UPDATE
- * must be guarded by "not locked now", so concurrent failures are counted one by one.
+ * must be guarded by "not locked now", so concurrent failures are counted one by one. With
+ * placeholders for the policy, `doublings` must be given (maxDoublings of the real policy).
  */
 export function countFailure(
   attempts: SQLiteColumn,
   lockedUntil: SQLiteColumn,
-  nowMs: number,
-  policy: LockoutPolicy,
+  nowMs: Figure,
+  policy: LockoutPolicy | { threshold: Placeholder; baseMs: Placeholder; maxMs: Placeholder },
+  doublings?: Placeholder,
 ): { attempts: SQL; lockedUntil: SQL } {
+  const cap = doublings ?? maxDoublings(policy as LockoutPolicy);
   const next = sql`${attempts} + 1`;
   return {
     attempts: next,
     lockedUntil: sql`case when ${next} >= ${policy.threshold}
-      then ${nowMs} + min(${policy.maxMs}, ${policy.baseMs} << min(${next} - ${policy.threshold}, ${maxDoublings(policy)}))
+      then ${nowMs} + min(${policy.maxMs}, ${policy.baseMs} << min(${next} - ${policy.threshold}, ${cap}))
       else ${lockedUntil} end`,
   };
 }
