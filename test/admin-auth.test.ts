@@ -59,6 +59,21 @@ async function login(call: ReturnType<typeof testApp>, name: string, password: s
   return call(...post("/admin/login", { name, password, code }));
 }
 
+/** An admin who followed their link, with the app and clock they enrolled on. */
+async function enrolledAdmin() {
+  const clock = new TestClock();
+  const call = testApp({ now: clock.now });
+  const { name, token } = await invitedAdmin(clock);
+  return { clock, call, name, secret: await enrol(call, clock, token) };
+}
+
+/** Logs in with the next step's code and returns the session cookie ("totp_admin=…"). */
+async function sessionCookie(admin: Awaited<ReturnType<typeof enrolledAdmin>>): Promise<string> {
+  admin.clock.advance(30);
+  const res = await login(admin.call, admin.name, PASSWORD, tokenFor(admin.secret, admin.clock.ms));
+  return res.headers.get("set-cookie")!.split(";")[0]!;
+}
+
 describe("admin enrolment", () => {
   it("a GET of the link shows a new secret and stores nothing; a right code enrols and spends the link", async () => {
     const clock = new TestClock();
@@ -119,10 +134,7 @@ describe("admin enrolment", () => {
 
 describe("admin login", () => {
   it("logs in with password and code, sets a strict cookie, and refuses the same code twice", async () => {
-    const clock = new TestClock();
-    const call = testApp({ now: clock.now });
-    const { name, token } = await invitedAdmin(clock);
-    const secret = await enrol(call, clock, token);
+    const { clock, call, name, secret } = await enrolledAdmin();
     clock.advance(30);
     const code = tokenFor(secret, clock.ms);
     const res = await login(call, name.toUpperCase(), PASSWORD, code);
@@ -141,10 +153,7 @@ describe("admin login", () => {
   });
 
   it("answers an unknown name, a wrong password and a wrong code alike, and records no unknown name", async () => {
-    const clock = new TestClock();
-    const call = testApp({ now: clock.now });
-    const { name, token } = await invitedAdmin(clock);
-    const secret = await enrol(call, clock, token);
+    const { clock, call, name, secret } = await enrolledAdmin();
     clock.advance(30);
     const code = tokenFor(secret, clock.ms);
     const answers = [];
@@ -164,10 +173,7 @@ describe("admin login", () => {
   });
 
   it("locks after the threshold with validate's arithmetic, and unlocks when the lock ends", async () => {
-    const clock = new TestClock();
-    const call = testApp({ now: clock.now });
-    const { name, token } = await invitedAdmin(clock);
-    const secret = await enrol(call, clock, token);
+    const { clock, call, name, secret } = await enrolledAdmin();
     for (let i = 0; i < 5; i++) expect((await login(call, name, "wrong password!!", "000000")).status).toBe(401);
     expect((await adminRow(name))!.locked_until).toBe(clock.ms + 30_000);
     clock.advance(29);
@@ -190,12 +196,9 @@ describe("admin login", () => {
   });
 
   it("logout needs the CSRF token, ends the session, and a replayed cookie is refused", async () => {
-    const clock = new TestClock();
-    const call = testApp({ now: clock.now });
-    const { name, token } = await invitedAdmin(clock);
-    const secret = await enrol(call, clock, token);
-    clock.advance(30);
-    const cookie = (await login(call, name, PASSWORD, tokenFor(secret, clock.ms))).headers.get("set-cookie")!.split(";")[0]!;
+    const admin = await enrolledAdmin();
+    const { call, name } = admin;
+    const cookie = await sessionCookie(admin);
     const page = await (await call("/admin/login?x", { headers: { Cookie: cookie } })).status;
     expect(page).toBe(303);
     const session = await env.DB.prepare("SELECT csrf_token FROM sessions WHERE id_hash = ?")
@@ -214,12 +217,9 @@ describe("admin login", () => {
   });
 
   it("sessions end after 30 idle minutes and after 12 hours however busy", async () => {
-    const clock = new TestClock();
-    const call = testApp({ now: clock.now });
-    const { name, token } = await invitedAdmin(clock);
-    const secret = await enrol(call, clock, token);
-    clock.advance(30);
-    const cookie = (await login(call, name, PASSWORD, tokenFor(secret, clock.ms))).headers.get("set-cookie")!.split(";")[0]!;
+    const admin = await enrolledAdmin();
+    const { clock, call, name, secret } = admin;
+    const cookie = await sessionCookie(admin);
     const status = async () => (await call("/admin", { headers: { Cookie: cookie } })).status;
     for (let minutes = 0; minutes < 12 * 60 - 20; minutes += 20) {
       clock.advance(20 * 60);
@@ -235,12 +235,9 @@ describe("admin login", () => {
   });
 
   it("a disabled admin's sessions stop working at once", async () => {
-    const clock = new TestClock();
-    const call = testApp({ now: clock.now });
-    const { name, token } = await invitedAdmin(clock);
-    const secret = await enrol(call, clock, token);
-    clock.advance(30);
-    const cookie = (await login(call, name, PASSWORD, tokenFor(secret, clock.ms))).headers.get("set-cookie")!.split(";")[0]!;
+    const admin = await enrolledAdmin();
+    const { clock, call, name, secret } = admin;
+    const cookie = await sessionCookie(admin);
     await env.DB.prepare("UPDATE admins SET disabled_at = unixepoch() WHERE name = ?").bind(name).run();
     expect((await call("/admin", { headers: { Cookie: cookie } })).status).toBe(303);
     clock.advance(30);
