@@ -2,10 +2,10 @@
 // against `wrangler dev`: what a person sees, which the workers tests cannot show.
 import { randomBytes } from "node:crypto";
 import path from "node:path";
-import type { Browser, Page } from "playwright-core";
+import type { Browser } from "playwright-core";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { startLocalServer, type LocalServer } from "../../scripts/local-server";
-import { decodeQr, launchChromium, openPage as openBrowserPage, requireZbarimg, screenshotFolder } from "./support/browser";
+import { decodeQr, launchChromium, openRecordedPage, requireZbarimg, screenshotFolder } from "./support/browser";
 
 const KEY = `browser${randomBytes(16).toString("hex")}`;
 const QR_SIZE = 256;
@@ -23,11 +23,7 @@ afterAll(async () => {
   await server?.stop();
 });
 
-/** A page at `width` px in a context of its own, and what its console reports. */
-async function openPage(width: number): Promise<{ page: Page; problems: string[] }> {
-  const problems: string[] = [];
-  return { page: await openBrowserPage(browser, width, problems), problems };
-}
+const openPage = (width: number) => openRecordedPage(browser, width);
 
 describe("the docs page in chromium", () => {
   it("GET / redirects to /docs", async () => {

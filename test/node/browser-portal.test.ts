@@ -6,14 +6,7 @@ import * as OTPAuth from "otpauth";
 import type { Browser, Page } from "playwright-core";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { startLocalServer, type LocalServer } from "../../scripts/local-server";
-import {
-  checkNoOverflow,
-  decodeQr,
-  launchChromium,
-  openPage as openBrowserPage,
-  requireZbarimg,
-  screenshotFolder,
-} from "./support/browser";
+import { checkNoOverflow, decodeQr, launchChromium, openRecordedPage, requireZbarimg, screenshotFolder } from "./support/browser";
 
 const KEY = `portal${randomBytes(16).toString("hex")}`;
 const ISSUER = "Acme Portal";
@@ -33,11 +26,7 @@ afterAll(async () => {
   await server?.stop();
 });
 
-/** A page at `width` px in a context of its own, and what its console reports. */
-async function openPage(width: number): Promise<{ page: Page; problems: string[] }> {
-  const problems: string[] = [];
-  return { page: await openBrowserPage(browser, width, problems), problems };
-}
+const openPage = (width: number) => openRecordedPage(browser, width);
 
 /** No horizontal scrolling, and the one stylesheet applied (it applies only if the CSP allows its hash). */
 async function checkLayout(page: Page, name: string): Promise<void> {

@@ -69,6 +69,12 @@ export async function openPage(browser: Browser, width: number, problems: string
   return page;
 }
 
+/** A page `width` px wide in a context of its own, and the console problems it records (see openPage). */
+export async function openRecordedPage(browser: Browser, width: number): Promise<{ page: Page; problems: string[] }> {
+  const problems: string[] = [];
+  return { page: await openPage(browser, width, problems), problems };
+}
+
 /** Nothing wider than the window, and a full-page screenshot to look at. */
 export async function checkNoOverflow(page: Page, file: string): Promise<void> {
   const scroll = await page.evaluate<number>("document.documentElement.scrollWidth");
