@@ -1,10 +1,11 @@
-import { Hono } from "hono";
+import { type Context, Hono } from "hono";
 import { getPath } from "hono/utils/url";
 import type { AppEnv } from "./app-env";
 import { ConfigError, readConfig } from "./config";
 import { KeyringError, loadKeyring } from "./crypto/secret-box";
 import { requestDatabases } from "./db/client";
 import { RoundTrips } from "./db/timed-d1";
+import { userCopies } from "./db/user-copies";
 import { HttpError } from "./errors";
 import { requestLog } from "./http/request-log";
 import { serverTiming } from "./http/server-timing";
@@ -30,6 +31,22 @@ function routingPath(request: Request): string {
   return path.length > 1 && path.endsWith("/") ? path.slice(0, -1) : path;
 }
 
+/**
+ * Work that may wait until the answer is sent (storing a copy): the Worker keeps it alive with
+ * waitUntil. Called without an execution context (app.fetch in tests), the app finishes it before
+ * answering, so what a test sees next does not depend on timing.
+ */
+async function afterAnswer(c: Context<AppEnv>, work: Promise<unknown>): Promise<void> {
+  let ctx: ExecutionContext | undefined;
+  try {
+    ctx = c.executionCtx;
+  } catch {
+    // Hono throws when the app was called without one.
+  }
+  if (ctx) ctx.waitUntil(work);
+  else await work;
+}
+
 /** Builds the app; the Worker and the tests both use this. */
 export function createApp(options: AppOptions = {}): Hono<AppEnv> {
   const now = options.now ?? Date.now;
@@ -38,6 +55,7 @@ export function createApp(options: AppOptions = {}): Hono<AppEnv> {
   app.use(requestLog());
   app.use(async (c, next) => {
     const trips = new RoundTrips();
+    const deferred: Promise<unknown>[] = [];
     c.set("deps", {
       ...requestDatabases(c.env.DB, trips),
       config: readConfig(c.env),
@@ -45,8 +63,10 @@ export function createApp(options: AppOptions = {}): Hono<AppEnv> {
       now,
       client: { address: c.req.header("cf-connecting-ip") || undefined },
       refusalLimiter: c.env.KEY_REFUSALS,
+      copies: userCopies(new URL(c.req.url).origin, trips, (work) => deferred.push(work)),
     });
     await next();
+    if (deferred.length > 0) await afterAnswer(c, Promise.allSettled(deferred));
     // Set after the handler (and onError) ran: a streamed list's later pages come after it.
     c.res.headers.set("Server-Timing", serverTiming(trips));
     c.res.headers.set("X-Content-Type-Options", "nosniff");

@@ -3,7 +3,9 @@ import { beforeAll, describe, expect, it } from "vitest";
 import { loadKeyring, seal } from "../src/crypto/secret-box";
 import { createApp } from "../src/index";
 import { base32Decode } from "../src/otp/base32";
+import { forgetUserKey } from "../src/domain/user-keys";
 import { countingD1 } from "./counting-d1";
+import { forgetCopy } from "./support/user-copies";
 import { enroll, newApiKey, testApp, TestClock, tokenFor, uniqueEmail } from "./helpers";
 
 let key: string;
@@ -15,45 +17,71 @@ async function setup() {
   const clock = new TestClock();
   const user = await enroll(testApp({ now: clock.now }), key);
   const app = createApp({ now: clock.now });
-  /** Sends one validate and returns its answer and the D1 round trips it made. */
+  /** Sends one validate and returns its answer, the D1 round trips it made and its reads of a copy near the Worker. */
   const validate = async (query: string) => {
     const counted = countingD1(env);
     const res = await app.fetch(
       new Request(`https://totp.test/validate?api_key=${key}&userid=${user.userId}&format=1&${query}`),
       counted.env,
     );
-    return { answer: (await res.json()) as { validation: string; code?: number }, trips: counted.roundTrips() };
+    const near = /copy;[^,]*desc="(\d+) near reads?"/.exec(res.headers.get("server-timing") ?? "");
+    return {
+      answer: (await res.json()) as { validation: string; code?: number },
+      trips: counted.roundTrips(),
+      near: near ? Number(near[1]) : 0,
+    };
   };
   return { clock, user, validate };
 }
 
 describe("D1 round trips of validate", () => {
-  it("first sight of a user in an isolate: read, then write (2); after that, check then write (1)", async () => {
+  it("first sight of a user in an isolate, with the copy createuser left: 1 to the primary (and 1 near read); after that 1", async () => {
     const { clock, user, validate } = await setup();
     const token = tokenFor(user.secret, clock.ms);
     const wrong = `token=${tokenFor(user.secret, clock.ms, 5)}`;
-    expect(await validate(`token=${token}`)).toEqual({ answer: expect.objectContaining({ validation: "true" }), trips: 2 });
-    expect(await validate(`token=${token}`)).toEqual({ answer: expect.objectContaining({ code: 8 }), trips: 1 });
+    expect(await validate(`token=${token}`)).toEqual({ answer: expect.objectContaining({ validation: "true" }), trips: 1, near: 1 });
+    expect(await validate(`token=${token}`)).toEqual({ answer: expect.objectContaining({ code: 8 }), trips: 1, near: 0 });
     expect((await validate("send=1")).trips).toBe(1);
     for (let i = 0; i < 5; i++)
-      expect(await validate(wrong)).toEqual({ answer: expect.objectContaining({ validation: "false" }), trips: 1 });
-    expect(await validate(wrong)).toEqual({ answer: expect.objectContaining({ code: 6 }), trips: 1 });
+      expect(await validate(wrong)).toEqual({ answer: expect.objectContaining({ validation: "false" }), trips: 1, near: 0 });
+    expect(await validate(wrong)).toEqual({ answer: expect.objectContaining({ code: 6 }), trips: 1, near: 0 });
     expect((await validate("token=12345")).trips).toBe(1);
     clock.advance(31);
-    expect(await validate(`token=${tokenFor(user.secret, clock.ms)}`)).toEqual({
+    expect(await validate(`token=${tokenFor(user.secret, clock.ms)}`)).toMatchObject({
       answer: expect.objectContaining({ validation: "true" }),
       trips: 1,
     });
   });
 
-  it("a wrong code on first sight costs 2, and a replay on first sight is refused after the read alone", async () => {
+  it("first sight with no copy near (a cold data center): read, then write (2); the read leaves a copy, so the next isolate's is 1", async () => {
     const { clock, user, validate } = await setup();
-    expect((await validate(`token=${tokenFor(user.secret, clock.ms, 5)}`)).trips).toBe(2);
+    await forgetCopy(user.userId);
+    expect(await validate(`token=${tokenFor(user.secret, clock.ms, 5)}`)).toEqual({
+      answer: expect.objectContaining({ validation: "false" }),
+      trips: 2,
+      near: 1,
+    });
+    forgetUserKey(user.userId);
+    expect(await validate(`token=${tokenFor(user.secret, clock.ms)}`)).toEqual({
+      answer: expect.objectContaining({ validation: "true" }),
+      trips: 1,
+      near: 1,
+    });
+  });
+
+  it("a replay on first sight is refused by the guarded write alone (1)", async () => {
     const other = await setup();
     await env.DB.prepare("UPDATE users SET last_step = ? WHERE id = ?")
       .bind(Math.floor(other.clock.ms / 30_000), other.user.userId)
       .run();
-    expect(await other.validate(`token=${tokenFor(other.user.secret, other.clock.ms)}`)).toEqual({
+    expect(await other.validate(`token=${tokenFor(other.user.secret, other.clock.ms)}`)).toMatchObject({
+      answer: expect.objectContaining({ code: 8 }),
+      trips: 1,
+    });
+    await forgetCopy(other.user.userId);
+    forgetUserKey(other.user.userId);
+    // Without a copy, the read already shows the step taken: refused without a write.
+    expect(await other.validate(`token=${tokenFor(other.user.secret, other.clock.ms)}`)).toMatchObject({
       answer: expect.objectContaining({ code: 8 }),
       trips: 1,
     });
@@ -71,7 +99,7 @@ describe("D1 round trips of validate", () => {
     };
     await reseal();
     clock.advance(30);
-    expect(await validate(`token=${tokenFor(user.secret, clock.ms)}`)).toEqual({
+    expect(await validate(`token=${tokenFor(user.secret, clock.ms)}`)).toMatchObject({
       answer: expect.objectContaining({ validation: "true" }),
       trips: 3,
     });

@@ -7,6 +7,9 @@ export class RoundTrips {
   count = 0;
   /** Summed time from sending each round trip to its answer, in ms (the Worker's clock, which moves across I/O). */
   ms = 0;
+  /** Reads of copies in the data center (src/db/user-copies.ts): no trip to the database, counted apart. */
+  near = 0;
+  nearMs = 0;
 
   async time<T>(trip: () => Promise<T>): Promise<T> {
     const started = performance.now();
@@ -15,6 +18,16 @@ export class RoundTrips {
     } finally {
       this.count++;
       this.ms += performance.now() - started;
+    }
+  }
+
+  async timeNear<T>(read: () => Promise<T>): Promise<T> {
+    const started = performance.now();
+    try {
+      return await read();
+    } finally {
+      this.near++;
+      this.nearMs += performance.now() - started;
     }
   }
 }

@@ -1,6 +1,7 @@
 import type { Config } from "../config";
 import type { Db, RequestDatabases } from "../db/client";
 import type { Keyring } from "../crypto/secret-box";
+import type { UserCopies } from "../db/user-copies";
 
 /**
  * What domain functions work with: storage, configuration, the keyring, and the clock (Unix ms).
@@ -15,6 +16,8 @@ export interface Deps extends RequestDatabases {
   client: { address?: string };
   /** The KEY_REFUSALS rate limit binding: refused API keys per client address. */
   refusalLimiter?: RateLimit;
+  /** Users' rows copied near the Worker, read by validate before its guarded write. */
+  copies: UserCopies;
 }
 
 /**

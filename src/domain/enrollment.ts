@@ -2,6 +2,7 @@ import { seal } from "../crypto/secret-box";
 import { insertUserUnderKey } from "../db/users";
 import { ApiError } from "../errors";
 import { base32Encode } from "../otp/base32";
+import { DEFAULT_TOKEN } from "../otp/totp";
 import { acceptKeyId, type Caller, callerKeyHash } from "./api-key";
 import type { Deps } from "./deps";
 import { checkUsername, normalizeEmail, normalizePhone, usernameKey } from "./identity";
@@ -47,5 +48,7 @@ export async function enrollUser(deps: Deps, caller: Caller, request: Enrollment
   await acceptKeyId(deps, caller, inserted.keyId, keyHash);
   const userId = inserted.userId;
   if (userId === null) throw ApiError.userExists();
+  // The user's first code will find this copy in the data center and go to the primary once.
+  deps.copies.write(userId, { username, usernameKey: key, secret: sealed, token: DEFAULT_TOKEN, drift: 0 });
   return { userId, username, secret: base32Encode(secretBytes) };
 }

@@ -26,18 +26,20 @@ export interface VerificationRequest {
  * drift last recorded (RFC 6238 §6), and an accepted step records its drift. A token of another
  * length than the user's is malformed (code 3, counted nothing), as any other malformed token.
  *
- * Round trips: with the user's key cached in this isolate, the token is checked first and its
- * outcome written in one round trip, guarded by the ciphertext the key came from and the drift it
- * was checked around; otherwise (or when either changed) the user is read first, then the outcome
- * is written: two. The parameters come with the key (they change only with the secret).
+ * Round trips to the D1 primary: with the user's key cached in this isolate, or a copy of the
+ * user's row in the data center (src/db/user-copies.ts), the token is checked first and its outcome
+ * written in one round trip, guarded by the ciphertext the key came from and the drift it was
+ * checked around; otherwise (or when either changed) the user is read first, then the outcome is
+ * written: two, and the row read is copied for the next isolate. The parameters come with the key
+ * (they change only with the secret).
  */
 export async function verifyToken(deps: Deps, request: VerificationRequest): Promise<boolean> {
   const now = deps.now();
   const keyHash = await callerKeyHash(deps, request.caller);
-  const cached = cachedUserKey(request.userId);
-  // A token of another length than the cached parameters is read about: a reset elsewhere may have changed them.
-  if (cached && request.token.length === cached.token.digits) {
-    const outcome = await checkAndWrite(deps, request, keyHash, cached, now);
+  const known = cachedUserKey(request.userId) ?? (await copiedUserKey(deps, request.userId));
+  // A token of another length than the known parameters is read about: a reset elsewhere may have changed them.
+  if (known && request.token.length === known.row.token.digits) {
+    const outcome = await checkAndWrite(deps, request, keyHash, known, now);
     if (outcome !== "stale") return outcome;
     forgetUserKey(request.userId);
   }
@@ -49,20 +51,28 @@ export async function verifyToken(deps: Deps, request: VerificationRequest): Pro
     const user = state.user;
     // A userid that names nobody has the default parameters: a 6-digit-only deployment answers as it always did.
     if (!user) throw request.token.length === DEFAULT_TOKEN.digits ? ApiError.userNotFound() : ApiError.invalid("token");
+    const row = { username: user.username, usernameKey: user.usernameKey, secret: user.secret, token: user.token, drift: user.drift };
+    deps.copies.write(request.userId, row);
     if (request.token.length !== user.token.digits) throw ApiError.invalid("token");
     if (user.lockedUntil > now) throw lockedError(user.lockedUntil, now);
-    const key = await userHmacKey(deps, request.userId, user);
+    const key = await userHmacKey(deps, request.userId, row);
     const outcome = await checkAndWrite(deps, request, keyHash, key, now, user.lastStep);
     if (outcome !== "stale") return outcome;
   }
   throw new Error("the user's secret changed under every attempt to check the token");
 }
 
+/** The key from the data center's copy of the user's row, when there is one: opened, and cached in the isolate. */
+async function copiedUserKey(deps: Deps, userId: number): Promise<UserKey | undefined> {
+  const copy = await deps.copies.read(userId);
+  return copy ? userHmacKey(deps, userId, copy) : undefined;
+}
+
 /**
  * Checks the token with `key` and writes the outcome: a wrong token counted, a right one accepted.
  * "stale" when the user's ciphertext is no longer the one `key` came from, or the drift no longer
  * the one the token was checked around (nothing was written). `lastStep`, when just read, refuses
- * a replay without a write. An acceptance updates `key.drift`, the cache's copy.
+ * a replay without a write. An acceptance updates `key.row.drift`, the cache's copy.
  */
 async function checkAndWrite(
   deps: Deps,
@@ -72,22 +82,25 @@ async function checkAndWrite(
   now: number,
   lastStep?: number,
 ): Promise<boolean | "stale"> {
-  const params: TotpParams = { ...deps.config.totp, digits: key.token.digits, period: key.token.period };
-  const step = matchTotpStep(key.key, request.token, now, params, key.drift);
+  const { row } = key;
+  const params: TotpParams = { ...deps.config.totp, digits: row.token.digits, period: row.token.period };
+  const step = matchTotpStep(key.key, request.token, now, params, row.drift);
   if (step !== null && lastStep !== undefined && step <= lastStep) throw ApiError.tokenUsed();
-  const guard = { keyHash, ciphertext: key.ciphertext, drift: key.drift };
-  const drift = step === null ? key.drift : step - timeStep(now, params);
+  const guard = { keyHash, ciphertext: row.secret.ciphertext, drift: row.drift };
+  const drift = step === null ? row.drift : step - timeStep(now, params);
   const write =
     step === null
       ? await recordFailure(deps.db, request.userId, guard, now, deps.config.lockout)
       : await acceptStep(deps.db, request.userId, guard, { step, drift }, now);
   await acceptKeyId(deps, request.caller, write.keyId, keyHash);
   if (write.written) {
-    key.drift = drift;
+    // The data center's copy is guarded by the drift too: keep it current, or the next isolate pays a read.
+    if (drift !== row.drift) deps.copies.write(request.userId, { ...row, drift });
+    row.drift = drift;
     return step !== null;
   }
   refuseLost(write, now);
-  if (write.state!.ciphertext !== key.ciphertext || write.state!.drift !== key.drift) return "stale";
+  if (write.state!.ciphertext !== row.secret.ciphertext || write.state!.drift !== row.drift) return "stale";
   // Not deleted, not locked, same secret: the acceptance lost to one of this step or a later one.
   throw ApiError.tokenUsed();
 }
