@@ -8,13 +8,20 @@ import type { EdgeModelVars } from "./workers/edge-model";
 
 const EDGE_DELAYS_MS = [0, 20, 50];
 
-interface EdgeRow {
+export interface EdgeRow {
   id: string;
   name: string;
   /** Round trips per answer (Server-Timing), at each delay. */
   trips: Array<number | null>;
   /** p50 ms at each delay of EDGE_DELAYS_MS. */
   p50: Array<number | null>;
+}
+
+/** How much a route's p50 grows per ms added to each D1 round trip: about its round trips to D1. */
+export function msPerMsOfDelay(row: EdgeRow, delaysMs: readonly number[]): number | null {
+  const first = row.p50[0];
+  const end = row.p50[delaysMs.length - 1];
+  return first != null && end != null ? (end - first) / (delaysMs.at(-1)! - delaysMs[0]!) : null;
 }
 
 export interface EdgeModelResult {

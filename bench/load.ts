@@ -109,10 +109,20 @@ export async function runLoad({
 
 /** The D1 round trips an answer's Server-Timing reports (`d1;dur=…;desc="N round trips"`), or null. */
 export function roundTripsOf(headers: Record<string, string | string[]>): number | null {
+  const match = /\bd1;[^,]*desc="(\d+) round trips?"/.exec(serverTimingOf(headers));
+  return match ? Number(match[1]) : null;
+}
+
+/** The reads of a copy near the Worker (Cache API) that the answer's Server-Timing reports: no trip to D1. */
+export function nearReadsOf(headers: Record<string, string | string[]>): number {
+  const match = /\bcopy;[^,]*desc="(\d+) near reads?"/.exec(serverTimingOf(headers));
+  return match ? Number(match[1]) : 0;
+}
+
+function serverTimingOf(headers: Record<string, string | string[]>): string {
   const name = Object.keys(headers).find((key) => key.toLowerCase() === "server-timing");
   const value = name === undefined ? undefined : headers[name];
-  const match = /\bd1;[^,]*desc="(\d+) round trips?"/.exec(Array.isArray(value) ? value.join(",") : (value ?? ""));
-  return match ? Number(match[1]) : null;
+  return Array.isArray(value) ? value.join(",") : (value ?? "");
 }
 
 /** Nearest-rank percentile in ms, two decimals. */

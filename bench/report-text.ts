@@ -1,5 +1,6 @@
 // The bench run as text: each table built once, printed aligned on stdout and as Markdown in
 // bench/results/latest.md (the README's performance section quotes it).
+import { msPerMsOfDelay } from "./edge-model";
 import type { BenchResult } from "./report";
 
 interface Table {
@@ -35,7 +36,10 @@ function httpTable(result: BenchResult): Table {
 }
 
 function roundTripTable(result: BenchResult): Table {
-  return { header: ["route", "case", "D1 round trips"], rows: result.roundTrips.map((r) => [r.route, r.case, fmt(r.trips)]) };
+  return {
+    header: ["route", "case", "D1 round trips", "near reads (a copy in the data center)"],
+    rows: result.roundTrips.map((r) => [r.route, r.case, fmt(r.trips), r.near]),
+  };
 }
 
 function edgeTable(result: BenchResult): Table {
@@ -44,9 +48,7 @@ function edgeTable(result: BenchResult): Table {
   return {
     header: ["route (1 connection)", "D1 trips", ...delaysMs.map((d) => `p50 ms, +${d} ms`), "ms per ms of delay"],
     rows: rows.map((r) => {
-      const first = r.p50[0];
-      const end = r.p50[last];
-      const slope = first != null && end != null ? (end - first) / (delaysMs[last]! - delaysMs[0]!) : null;
+      const slope = msPerMsOfDelay(r, delaysMs);
       const trips = r.trips.filter((t): t is number => t !== null);
       const [low, high] = [Math.min(...trips), Math.max(...trips)];
       return [r.name, low === high ? fmt(low, 2) : `${fmt(low, 2)}–${fmt(high, 2)}`, ...r.p50.map((p) => fmt(p, 1)), fmt(slope, 2)];

@@ -1,25 +1,35 @@
 // The D1 round trips of each route, as its answers' Server-Timing reports them: one request per
-// case, in an order that makes each case what it says (first sight of a user, then its key cached).
-import { Secret, TOTP } from "otpauth";
-import { roundTripsOf } from "./load";
+// case, in an order that makes each case what it says (first sight of a user with or without a
+// copy near the Worker, then its key cached).
+import { HOTP, Secret, TOTP } from "otpauth";
+import { nearReadsOf, roundTripsOf } from "./load";
 
 export interface RoundTripRow {
   route: string;
   case: string;
-  /** From Server-Timing; null when the answer had none. */
+  /** To D1 (the primary, or a replica for the reads that allow it), from Server-Timing; null when the answer had none. */
   trips: number | null;
+  /** Reads of a copy in the data center (Cache API): they never leave it. */
+  near: number;
+}
+
+/** A seeded user no stream of the bench touches: no copy of it is near, and no isolate has seen it. */
+export interface ColdUser {
+  userid: number;
+  secret: Uint8Array;
 }
 
 const q = encodeURIComponent;
 
 /** Sends each case once to the server at `url` (run after the load runs: it adds and deletes users). */
-export async function measureRoundTrips(url: string, apiKey: string): Promise<RoundTripRow[]> {
+export async function measureRoundTrips(url: string, apiKey: string, cold: ColdUser): Promise<RoundTripRow[]> {
   const rows: RoundTripRow[] = [];
   const send = async (route: string, label: string, path: string, expect: (body: string) => boolean) => {
     const res = await fetch(url + path);
     const body = await res.text();
     if (!expect(body)) throw new Error(`round trips, ${route} (${label}): unexpected answer ${JSON.stringify(body.slice(0, 120))}`);
-    rows.push({ route, case: label, trips: roundTripsOf(Object.fromEntries(res.headers)) });
+    const headers = Object.fromEntries(res.headers);
+    rows.push({ route, case: label, trips: roundTripsOf(headers), near: nearReadsOf(headers) });
     return body;
   };
   const run = Date.now().toString(36);
@@ -49,7 +59,9 @@ export async function measureRoundTrips(url: string, apiKey: string): Promise<Ro
     return { right: totp.generate({ timestamp: now }), wrong: totp.generate({ timestamp: now + wrong * 30_000 }) };
   };
   const ta = tokens(a.hash);
-  await validate("wrong token, first sight of the user in the isolate", a, ta.wrong, '"validation":"false"');
+  await validate("wrong token, first sight of the user in the isolate, copy near (createuser left it)", a, ta.wrong, '"validation":"false"');
+  const coldWrong = new HOTP({ secret: new Secret({ buffer: cold.secret.slice().buffer }) }).generate({ counter: 0 });
+  await validate("wrong token, first sight, no copy near (a cold data center)", cold, coldWrong, '"validation":"false"');
   await validate("wrong token, the user's key cached", a, ta.wrong, '"validation":"false"');
   await validate("valid token, first sight", b, tokens(b.hash).right, '"validation":"true"');
   await validate("valid token, key cached", a, ta.right, '"validation":"true"');

@@ -59,9 +59,10 @@ function validateSuccess({ apiKey, secrets }: SeededUsers): Scenario {
 /**
  * Wrong tokens (checked against every step of the window) on users taken in turn. The server runs
  * with a high LOCKOUT_THRESHOLD so no rotation can lock anyone; the body check proves it.
- * Over all 10,000 users each request is the isolate's first sight of its user (read, then write:
- * 2 round trips); `name` and a few `secrets` make the stream of users whose keys the isolate
- * has cached (check, then write: 1 round trip).
+ * Over all 10,000 users each request is the isolate's first sight of its user: once the warm-up
+ * has left a copy of each near (bench/http.ts), the copy is read and the outcome written, 1 round
+ * trip to D1; `name` and a few `secrets` make the stream of users whose keys the isolate has
+ * cached (check, then write: 1 round trip).
  */
 export function validateFailure({ apiKey, secrets, name = "validate, wrong token" }: SeededUsers & { name?: string }): Scenario {
   const hotps: Array<HOTP | undefined> = [];

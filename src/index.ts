@@ -63,7 +63,7 @@ export function createApp(options: AppOptions = {}): Hono<AppEnv> {
       now,
       client: { address: c.req.header("cf-connecting-ip") || undefined },
       refusalLimiter: c.env.KEY_REFUSALS,
-      copies: userCopies(new URL(c.req.url).origin, trips, (work) => deferred.push(work)),
+      copies: userCopies(new URL(c.req.url).hostname, trips, (work) => deferred.push(work)),
     });
     await next();
     if (deferred.length > 0) await afterAnswer(c, Promise.allSettled(deferred));

@@ -33,7 +33,7 @@ function operatorDeps(clock: TestClock): Deps {
     keyring: () => loadKeyring(env.SECRET_ENCRYPTION_KEYS),
     now: clock.now,
     client: {},
-    copies: userCopies("https://totp.test", trips, () => {}),
+    copies: userCopies("totp.test", trips, () => {}),
   };
 }
 

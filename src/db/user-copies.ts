@@ -43,14 +43,15 @@ const COPY_SECONDS = 86_400;
 let opened: Promise<Cache> | undefined;
 
 /**
- * The copies of the deployment at `origin` (keys are URLs under it: two deployments on two hostnames
- * never read each other's copies). `defer` runs work after the answer (waitUntil); `trips` counts
- * each read as a near read, apart from D1's round trips.
+ * The copies of the deployment served at `hostname` (keys are URLs of it: two deployments on two
+ * hostnames never read each other's copies; the port is left out, so local servers of one D1 state
+ * share them as a data center's isolates do). `defer` runs work after the answer (waitUntil);
+ * `trips` counts each read as a near read, apart from D1's round trips.
  */
-export function userCopies(origin: string, trips: RoundTrips, defer: (work: Promise<unknown>) => void): UserCopies {
+export function userCopies(hostname: string, trips: RoundTrips, defer: (work: Promise<unknown>) => void): UserCopies {
   if (typeof caches === "undefined") return NO_COPIES;
   const cache = () => (opened ??= caches.open(CACHE_NAME));
-  const keyOf = (userId: number) => new Request(`${origin}/.user-copies/${userId}`);
+  const keyOf = (userId: number) => new Request(`https://${hostname}/.user-copies/${userId}`);
   return {
     async read(userId) {
       const hit = await trips.timeNear(async () => (await cache()).match(keyOf(userId)));
