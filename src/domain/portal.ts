@@ -124,6 +124,6 @@ export async function confirmFirstCode(deps: Deps, userId: number, typed: string
   return { kind: "used" };
 }
 
-function retrySeconds(lockedUntil: number, now: number): number {
+export function retrySeconds(lockedUntil: number, now: number): number {
   return Math.max(1, Math.ceil((lockedUntil - now) / 1000));
 }

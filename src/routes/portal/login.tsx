@@ -36,6 +36,11 @@ export function loginPage(c: Context<AppEnv>, refused?: { username: string }): P
         </div>
       </form>
       <p class="muted">Your administrator gives you the username and password for this page.</p>
+      {c.var.deps.config.recoveryCodes ? (
+        <p>
+          <a href={PORTAL_PATHS.recover}>Lost your phone?</a>
+        </p>
+      ) : null}
     </PortalPage>,
     refused ? 400 : 200,
   );
