@@ -4,17 +4,16 @@ import { acceptCurrentCode, findPortalPassword } from "../db/recovery-codes";
 import { otpKey } from "../otp/hmac";
 import { matchTotpStep, type TotpParams, timeStep } from "../otp/totp";
 import type { Deps } from "./deps";
-import { retrySeconds } from "./portal";
+import { type CodeRefusal, retrySeconds } from "./portal";
 import { issueRecoveryCodes } from "./recovery-codes";
 import { openUserSecret } from "./user-keys";
 
 type RenewalOutcome =
   | { kind: "renewed"; codes: string[] }
   | { kind: "wrong-password" }
-  | { kind: "malformed"; digits: number }
-  | { kind: "wrong-code" }
-  | { kind: "used" }
-  | { kind: "locked"; retrySeconds: number }
+  /** The portal login's lock (wrong passwords); a CodeRefusal "locked" is the lock of the user's codes. */
+  | { kind: "password-locked"; retrySeconds: number }
+  | CodeRefusal
   /** Not confirmed (reset meanwhile) or gone: the page shows the current state. */
   | { kind: "stale" };
 
@@ -29,7 +28,7 @@ export async function renewRecoveryCodes(deps: Deps, userId: number, form: { pas
   const now = deps.now();
   const [login, user] = await Promise.all([findPortalPassword(deps.db, userId), findUserEnrolment(deps.db, userId)]);
   if (!login || !user || user.confirmedAt === null || login.passwordHash === null) return { kind: "stale" };
-  if (login.portalLockedUntil > now) return { kind: "locked", retrySeconds: retrySeconds(login.portalLockedUntil, now) };
+  if (login.portalLockedUntil > now) return { kind: "password-locked", retrySeconds: retrySeconds(login.portalLockedUntil, now) };
   if (!(await verifyPassword(form.password, login.passwordHash))) {
     await countPortalFailure(deps.db, userId, now, deps.config.lockout);
     return { kind: "wrong-password" };
@@ -43,7 +42,7 @@ export async function renewRecoveryCodes(deps: Deps, userId: number, form: { pas
   const step = matchTotpStep(key, code, now, params, user.drift);
   if (step === null) {
     await countCodeFailure(deps.db, userId, user.secret.ciphertext, now, deps.config.lockout);
-    return { kind: "wrong-code" };
+    return { kind: "wrong" };
   }
   if (step <= user.lastStep) return { kind: "used" };
   const accepted = { step, drift: step - timeStep(now, params) };

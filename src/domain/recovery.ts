@@ -1,8 +1,7 @@
 import { and } from "drizzle-orm";
-import { verifyLoginPassword } from "../crypto/passwords";
 import { seal } from "../crypto/secret-box";
 import { auditActionStatement, replaceSecretStatement } from "../db/console-users";
-import { countPortalFailure, findPortalLogin } from "../db/portal";
+import { countPortalFailure } from "../db/portal";
 import {
   clearPortalLockStatement,
   codeUnspent,
@@ -13,12 +12,10 @@ import {
 } from "../db/recovery-codes";
 import { recordAudit } from "./audit";
 import type { Deps } from "./deps";
-import { usernameKeys } from "./identity";
+import { checkPortalPassword } from "./portal";
 import { holderLabel, matchRecoveryCode } from "./recovery-codes";
 import { startSession } from "./sessions";
 
-/** createuser's own limit (src/domain/portal.ts): a longer name is no user's, and is not looked up. */
-const MAX_USERNAME_CHARS = 255;
 /** User ids start at 1: a statement for this id matches no row. */
 const NO_USER = 0;
 /** RFC 4226 §4 recommends 160 bits, as createuser and a console reset issue. */
@@ -44,11 +41,7 @@ type RecoveryOutcome = { ok: true; sessionId: string } | { ok: false };
  */
 export async function recoverWithCode(deps: Deps, form: RecoveryForm): Promise<RecoveryOutcome> {
   const now = deps.now();
-  const name = form.username.trim();
-  const found = name === "" || [...name].length > MAX_USERNAME_CHARS ? null : await findPortalLogin(deps.db, usernameKeys(name));
-  const locked = found !== null && found.portalLockedUntil > now;
-  const stored = found && !locked ? found.passwordHash : null;
-  const passwordOk = await verifyLoginPassword(form.password, stored, deps.config.passwordIterations);
+  const { found, stored, passwordOk } = await checkPortalPassword(deps, form, now);
   const counted = found !== null && stored !== null;
   const candidate = await findRecoveryCandidate(deps.db, found?.id ?? NO_USER);
   const codeId = await matchRecoveryCode(candidate?.codes ?? [], form.code);

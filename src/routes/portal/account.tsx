@@ -1,6 +1,6 @@
 import type { Context } from "hono";
 import type { AppEnv } from "../../app-env";
-import { confirmFirstCode, type PortalAccount, portalAccount } from "../../domain/portal";
+import { type CodeRefusal, confirmFirstCode, type PortalAccount, portalAccount } from "../../domain/portal";
 import { recoveryCodesLeft } from "../../domain/recovery-codes";
 import type { Session } from "../../domain/sessions";
 import { readForm } from "../../web/forms";
@@ -103,6 +103,14 @@ export async function confirm(c: Context<AppEnv>): Promise<Response> {
       return confirmedWithCodes(c, session);
     case "stale":
       return c.redirect(PORTAL_PATHS.home, 303);
+    default:
+      return refusedCode(c, session, outcome);
+  }
+}
+
+/** A code that was not accepted (the first code, or the current one for new recovery codes): the user's page with why. */
+export function refusedCode(c: Context<AppEnv>, session: Session, outcome: CodeRefusal): Promise<Response> {
+  switch (outcome.kind) {
     case "malformed":
       c.set("outcome", "bad_input");
       return accountPage(c, session, { text: PORTAL_TEXT.codeMalformed(outcome.digits), status: 400 });

@@ -10,8 +10,8 @@ import { readForm } from "../../web/forms";
 import { CsrfField, Flash } from "../../web/page";
 import { renderPage } from "../../web/render";
 import { setSessionCookie } from "../../web/session";
-import { accountPage } from "./account";
-import { PortalPage } from "./layout";
+import { accountPage, refusedCode } from "./account";
+import { PortalPage, SignInFields } from "./layout";
 import { PORTAL_TEXT } from "./messages";
 import { PORTAL_PATHS } from "./paths";
 
@@ -33,19 +33,7 @@ export function recoverPage(c: Context<AppEnv>, refused?: { username: string }):
       </p>
       <Flash kind="error" text={refused && PORTAL_TEXT.recoveryRefused} />
       <form method="post" action={PORTAL_PATHS.recover}>
-        <label for="username">Username</label>
-        <input
-          id="username"
-          name="username"
-          type="text"
-          autocomplete="username"
-          autocapitalize="none"
-          spellcheck={false}
-          required
-          value={refused?.username ?? ""}
-        />
-        <label for="password">Password</label>
-        <input id="password" name="password" type="password" autocomplete="current-password" required />
+        <SignInFields username={refused?.username} />
         <label for="recovery-code">Recovery code</label>
         <input id="recovery-code" name="code" type="text" autocomplete="off" autocapitalize="characters" spellcheck={false} required />
         <div>
@@ -161,17 +149,10 @@ export async function renew(c: Context<AppEnv>): Promise<Response> {
     case "wrong-password":
       c.set("outcome", "invalid");
       return accountPage(c, session, { text: PORTAL_TEXT.renewWrongPassword, status: 400 });
-    case "malformed":
-      c.set("outcome", "bad_input");
-      return accountPage(c, session, { text: PORTAL_TEXT.codeMalformed(outcome.digits), status: 400 });
-    case "wrong-code":
-      c.set("outcome", "invalid");
-      return accountPage(c, session, { text: PORTAL_TEXT.codeWrong, status: 400 });
-    case "used":
-      c.set("outcome", "replay");
-      return accountPage(c, session, { text: PORTAL_TEXT.codeUsed, status: 400 });
-    case "locked":
+    case "password-locked":
       c.set("outcome", "locked");
       return accountPage(c, session, { text: PORTAL_TEXT.renewLocked(outcome.retrySeconds), status: 429 });
+    default:
+      return refusedCode(c, session, outcome);
   }
 }
