@@ -21,6 +21,8 @@ export interface Env {
   PORTAL?: string;
   /** "on" or "off" (default): hashqr answers 404 once the user is confirmed. */
   HIDE_QR_AFTER_CONFIRMATION?: string;
+  /** "on" (default while the portal is on) or "off": recovery codes and "lost your phone?" in the portal. */
+  RECOVERY_CODES?: string;
   /** Rate limit binding (wrangler.toml [[ratelimits]]): refused API keys per client address. */
   KEY_REFUSALS?: RateLimit;
 }
@@ -52,6 +54,8 @@ export interface Config {
   portal: boolean;
   /** Whether hashqr stops answering (404) once the user's first code was accepted. */
   hideQrAfterConfirmation: boolean;
+  /** Whether the portal issues recovery codes and re-enrols with them (never while the portal is off). */
+  recoveryCodes: boolean;
 }
 
 export class ConfigError extends Error {
@@ -162,7 +166,7 @@ function issuerVar(env: Env): string {
 }
 
 /** The "on"/"off" settings. */
-type SwitchSettingName = "REQUEST_LOG" | "PORTAL" | "HIDE_QR_AFTER_CONFIRMATION";
+type SwitchSettingName = "REQUEST_LOG" | "PORTAL" | "HIDE_QR_AFTER_CONFIRMATION" | "RECOVERY_CODES";
 
 function switchVar(env: Env, name: SwitchSettingName, fallback: boolean): boolean {
   const raw = env[name];
@@ -192,6 +196,16 @@ function originVar(env: Env): string | undefined {
   return url.origin;
 }
 
+/**
+ * RECOVERY_CODES: recovery codes are a portal feature (docs/portal.md), so they follow PORTAL by
+ * default. "on" with the portal off is refused rather than silently ignored: codes nobody can use.
+ */
+function recoveryCodesVar(env: Env, portal: boolean): boolean {
+  const on = switchVar(env, "RECOVERY_CODES", portal);
+  if (on && !portal) throw new ConfigError("RECOVERY_CODES=on needs the portal: set PORTAL=on, or RECOVERY_CODES=off");
+  return on;
+}
+
 const configs = new WeakMap<Env, Config>();
 
 /**
@@ -203,6 +217,7 @@ export function readConfig(env: Env): Config {
   if (config) return config;
   const issuer = issuerVar(env);
   const baseSeconds = integerVar(env, "LOCKOUT_BASE_SECONDS");
+  const portal = switchVar(env, "PORTAL", true);
   config = {
     issuer,
     totp: { ...DEFAULT_TOTP, window: integerVar(env, "TOTP_DRIFT_STEPS") },
@@ -216,9 +231,10 @@ export function readConfig(env: Env): Config {
     qrSize: integerVar(env, "QR_SIZE"),
     requestLog: switchVar(env, "REQUEST_LOG", true),
     publicOrigin: originVar(env),
-    portal: switchVar(env, "PORTAL", true),
+    portal,
     // Off by default: clients that show hashqr again (a "show my QR" page) keep working (docs/portal.md).
     hideQrAfterConfirmation: switchVar(env, "HIDE_QR_AFTER_CONFIRMATION", false),
+    recoveryCodes: recoveryCodesVar(env, portal),
   };
   configs.set(env, config);
   return config;

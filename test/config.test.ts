@@ -32,6 +32,7 @@ describe("configuration defaults", () => {
       requestLog: true,
       portal: true,
       hideQrAfterConfirmation: false,
+      recoveryCodes: true,
     });
     expect(DEFAULT_ISSUER).toBe(config.issuer);
   });
@@ -87,7 +88,7 @@ describe("a bad value is refused with a message that names the variable", () => 
     );
   });
 
-  for (const name of ["REQUEST_LOG", "PORTAL", "HIDE_QR_AFTER_CONFIRMATION"] as const) {
+  for (const name of ["REQUEST_LOG", "PORTAL", "HIDE_QR_AFTER_CONFIRMATION", "RECOVERY_CODES"] as const) {
     it.each(["yes", "true", "0", "ON"])(`${name}=%j`, (raw) => {
       expect(problemWith({ [name]: raw })).toBe(`${name} must be "on" or "off", got ${JSON.stringify(raw)}`);
     });
@@ -102,6 +103,15 @@ describe("a bad value is refused with a message that names the variable", () => 
       portal: true,
       hideQrAfterConfirmation: false,
     });
+  });
+
+  it("RECOVERY_CODES follows PORTAL by default, and cannot be on without it", () => {
+    expect(readConfig({ ...base(), PORTAL: "off" })).toMatchObject({ portal: false, recoveryCodes: false });
+    expect(readConfig({ ...base(), RECOVERY_CODES: "off" })).toMatchObject({ portal: true, recoveryCodes: false });
+    expect(readConfig({ ...base(), RECOVERY_CODES: "on" })).toMatchObject({ portal: true, recoveryCodes: true });
+    expect(problemWith({ PORTAL: "off", RECOVERY_CODES: "on" })).toBe(
+      "RECOVERY_CODES=on needs the portal: set PORTAL=on, or RECOVERY_CODES=off",
+    );
   });
 
   it.each(["", " ", "a:b", "x".repeat(65), "line\nbreak", "tab\there"])("ISSUER=%j", (raw) => {
@@ -160,7 +170,15 @@ describe("DEPLOY.md", () => {
       expect(row).toContain(`| ${setting.default.toLocaleString("en-US")} |`);
       expect(row).toContain(`${setting.min.toLocaleString("en-US")} to ${setting.max.toLocaleString("en-US")}`);
     }
-    for (const name of ["ISSUER", "SECRET_ENCRYPTION_KEYS", "REQUEST_LOG", "PUBLIC_ORIGIN", "PORTAL", "HIDE_QR_AFTER_CONFIRMATION"])
+    for (const name of [
+      "ISSUER",
+      "SECRET_ENCRYPTION_KEYS",
+      "REQUEST_LOG",
+      "PUBLIC_ORIGIN",
+      "PORTAL",
+      "HIDE_QR_AFTER_CONFIRMATION",
+      "RECOVERY_CODES",
+    ])
       expect(
         rows.some((line) => line.startsWith(`| \`${name}\``)),
         name,

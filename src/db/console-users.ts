@@ -5,7 +5,7 @@ import { DEFAULT_TOKEN, type TokenParams } from "../otp/totp";
 import { tokenColumns, tokenOf } from "./attempts";
 import type { AuditEntry } from "./audit";
 import type { Db } from "./client";
-import { type AuditRow, auditLog, users } from "./schema";
+import { type AuditRow, auditLog, recoveryCodes, users } from "./schema";
 
 /** Keys from `from` (inclusive) to `to` (exclusive; none: to the end), in SQLite's BINARY order. */
 export interface KeyRange {
@@ -94,6 +94,8 @@ export interface ConsoleUserRow {
   portalFailedAttempts: number;
   portalLockedUntil: number;
   hasPassword: boolean;
+  /** Recovery codes that still work (src/db/recovery-codes.ts). */
+  recoveryCodes: number;
   secret: Sealed;
   token: TokenParams;
   /** Steps, see src/db/schema.ts totp_drift. */
@@ -117,6 +119,7 @@ export async function findConsoleUser(db: Db, id: number): Promise<ConsoleUserRo
       portalFailedAttempts: users.portalFailedAttempts,
       portalLockedUntil: users.portalLockedUntil,
       hasPassword: sql<number>`${users.passwordHash} is not null`,
+      recoveryCodes: sql<number>`(select count(*) from ${recoveryCodes} as rc where rc.user_id = ${users}.id)`,
       ciphertext: users.secretCiphertext,
       keyId: users.secretKeyId,
       lastStep: users.lastStep,

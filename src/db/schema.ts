@@ -125,6 +125,28 @@ export const auditLog = sqliteTable("audit_log", {
   outcome: text("outcome", { enum: ["ok", "refused", "failed"] }).notNull(),
 });
 
+/**
+ * A user's recovery codes (the portal's "lost your phone?"): only a keyed hash of each, never the
+ * code. Using one re-enrols the user and deletes the whole set (a new set comes with the new
+ * secret), so a row that exists is a code that still works. Rows go with their user.
+ */
+export const recoveryCodes = sqliteTable(
+  "recovery_codes",
+  {
+    id: integer("id").primaryKey({ autoIncrement: true }),
+    userId: integer("user_id")
+      .notNull()
+      .references(() => users.id, { onDelete: "cascade" }),
+    /** 16 random bytes, base64url: the HMAC key of this code's hash (src/domain/recovery-codes.ts). */
+    salt: text("salt").notNull(),
+    /** HMAC-SHA256(salt, code as normalised), base64url. */
+    hash: text("hash").notNull(),
+    /** Unix milliseconds when the set was issued. */
+    createdAt: integer("created_at").notNull(),
+  },
+  (t) => [index("recovery_codes_user").on(t.userId)],
+);
+
 export type UserRow = typeof users.$inferSelect;
 export type ApiKeyRow = typeof apiKeys.$inferSelect;
 export type AdminRow = typeof admins.$inferSelect;

@@ -16,6 +16,7 @@ import {
   type UserListRow,
   unlockStatement,
 } from "../db/console-users";
+import { deleteRecoveryCodesStatement } from "../db/recovery-codes";
 import { deleteSessionsOf } from "../db/sessions";
 import { base32Encode } from "../otp/base32";
 import { type AuditAction, recordAudit } from "./audit";
@@ -181,8 +182,9 @@ export async function resetUserSecret(deps: Deps, actor: string, id: number, ver
   const sealed = await seal(await deps.keyring(), bytes, user.usernameKey);
   const guard = { id, ciphertext: user.secret.ciphertext };
   const write = replaceSecretStatement(deps.db, guard, sealed);
-  if (!(await commit(deps, act, guard, write, [deleteSessionsOf(deps.db, "portal", id)])))
-    return { outcome: await afterLostRace(deps, id) };
+  // The user's recovery codes go too: an operator's reset issues none until the user confirms again.
+  const alongside = [deleteSessionsOf(deps.db, "portal", id), deleteRecoveryCodesStatement(deps.db, id, sealed.ciphertext)];
+  if (!(await commit(deps, act, guard, write, alongside))) return { outcome: await afterLostRace(deps, id) };
   const secret = base32Encode(bytes);
   return { outcome: "done", username: user.username, secret, uri: otpauthUri(deps, user.username, secret) };
 }

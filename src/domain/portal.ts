@@ -30,11 +30,7 @@ type PortalLoginOutcome = { ok: true; sessionId: string } | { ok: false; refusal
  */
 export async function loginPortalUser(deps: Deps, form: PortalLoginForm): Promise<PortalLoginOutcome> {
   const now = deps.now();
-  const name = form.username.trim();
-  const found = name === "" || [...name].length > MAX_USERNAME_CHARS ? null : await findPortalLogin(deps.db, usernameKeys(name));
-  const locked = found !== null && found.portalLockedUntil > now;
-  const stored = found && !locked ? found.passwordHash : null;
-  const passwordOk = await verifyLoginPassword(form.password, stored, deps.config.passwordIterations);
+  const { found, locked, stored, passwordOk } = await checkPortalPassword(deps, form, now);
   if (found === null || stored === null || !passwordOk) {
     // Every refusal makes the same write, counting only a wrong password of a user who has one: a
     // refusal that skipped the D1 round trip would be faster, and tell that the name is not counted.
@@ -45,6 +41,20 @@ export async function loginPortalUser(deps: Deps, form: PortalLoginForm): Promis
   // Locked (by concurrent guesses) or re-passworded since the check: no session.
   if (!(await acceptPortalLogin(deps.db, found.id, stored, now))) return { ok: false, refusal: "locked" };
   return { ok: true, sessionId: await startSession(deps, "portal", found.id) };
+}
+
+/**
+ * The password step of a portal sign-in (the login, and "lost your phone?" in src/domain/recovery.ts):
+ * the user a typed name means, and whether the password is theirs. `stored` is null (and the PBKDF2
+ * work done against a dummy hash) for an unknown name, a user without a password, and a locked login.
+ */
+export async function checkPortalPassword(deps: Deps, form: PortalLoginForm, now: number) {
+  const name = form.username.trim();
+  const found = name === "" || [...name].length > MAX_USERNAME_CHARS ? null : await findPortalLogin(deps.db, usernameKeys(name));
+  const locked = found !== null && found.portalLockedUntil > now;
+  const stored = found && !locked ? found.passwordHash : null;
+  const passwordOk = await verifyLoginPassword(form.password, stored, deps.config.passwordIterations);
+  return { found, locked, stored, passwordOk };
 }
 
 /** What the portal shows a logged-in user, read afresh on every request (a console reset shows at once). */
@@ -80,13 +90,14 @@ export async function portalAccount(deps: Deps, userId: number): Promise<PortalA
   };
 }
 
+/** Why a code typed in the portal was not accepted. */
+export type CodeRefusal =
+  /** `digits`: how many the user's codes have. */
+  { kind: "malformed"; digits: number } | { kind: "wrong" } | { kind: "used" } | { kind: "locked"; retrySeconds: number };
+
 type ConfirmOutcome =
   | { kind: "confirmed" }
-  /** `digits`: how many the user's codes have. */
-  | { kind: "malformed"; digits: number }
-  | { kind: "wrong" }
-  | { kind: "used" }
-  | { kind: "locked"; retrySeconds: number }
+  | CodeRefusal
   /** Confirmed already (here or through the API), reset meanwhile, or gone: the page shows the current state. */
   | { kind: "stale" };
 
@@ -124,6 +135,6 @@ export async function confirmFirstCode(deps: Deps, userId: number, typed: string
   return { kind: "used" };
 }
 
-function retrySeconds(lockedUntil: number, now: number): number {
+export function retrySeconds(lockedUntil: number, now: number): number {
   return Math.max(1, Math.ceil((lockedUntil - now) / 1000));
 }

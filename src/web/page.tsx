@@ -24,6 +24,8 @@ button.danger { border-color: #a00; color: #a00 }
 .qr { display: block; width: 16rem; max-width: 100%; height: auto; image-rendering: pixelated }
 .muted { color: #666 }
 .inline { display: inline }
+.codes { font: 1.1rem/1.8 ui-monospace, monospace; letter-spacing: .05em; columns: 2 12rem; padding-left: 2.5rem }
+@media print { header form, .no-print { display: none } }
 table { border-collapse: collapse; width: 100%; margin: .5rem 0 }
 th, td { border-bottom: 1px solid #ddd; padding: .35rem .5rem; text-align: left; vertical-align: top; overflow-wrap: anywhere }
 dl { display: grid; grid-template-columns: max-content 1fr; gap: .25rem 1rem }

@@ -100,6 +100,9 @@ describe("the portal in chromium", () => {
       const token = code(user.hash);
       await page.getByLabel("Enter the code").fill(token);
       await page.getByRole("button", { name: "Confirm" }).click();
+      // The recovery codes come first (test/node/browser-recovery.test.ts), then the user's page.
+      await expect.poll(() => page.title()).toBe(`Save your recovery codes · ${ISSUER}`);
+      await page.getByRole("link", { name: "I have saved them" }).click();
       await expect.poll(() => page.locator(".notice").textContent()).toMatch(/confirmed on \d{4}-\d\d-\d\d \d\d:\d\d UTC/);
       await checkLayout(page, "confirmed");
       // The code was spent: the API refuses it, and hashqr is gone (HIDE_QR_AFTER_CONFIRMATION=on).

@@ -39,6 +39,15 @@ export const USER_ACTIONS = {
     danger: false,
     versioned: false,
   },
+  "revoke-recovery-codes": {
+    link: "Revoke recovery codes…",
+    title: "Revoke the recovery codes",
+    explain:
+      'Deletes the user\'s recovery codes: none of them works from now on, for "Lost your phone?" in the portal. The user can make a new set in the portal with their password and a code from their app. Their secret does not change.',
+    button: "Yes, revoke the codes",
+    danger: true,
+    versioned: false,
+  },
   "set-password": {
     link: "Set local password…",
     title: "Set the local password",

@@ -114,7 +114,7 @@ export function UserListPage(view: ListView) {
 }
 
 export function UserDetailPage({ session, user, nowMs, notice }: { session: Session; user: UserDetails; nowMs: number; notice?: Notice }) {
-  const actions: UserActionSlug[] = ["unlock", "resync", "reset-secret", "set-password", "delete"];
+  const actions: UserActionSlug[] = ["unlock", "resync", "reset-secret", "revoke-recovery-codes", "set-password", "delete"];
   return (
     <AdminPage title={user.username} session={session}>
       <Flash kind={notice?.kind ?? "notice"} text={notice?.text} />
@@ -143,6 +143,8 @@ export function UserDetailPage({ session, user, nowMs, notice }: { session: Sess
         <dd>{driftText(user.drift, user.token.period)}</dd>
         <dt>Local password</dt>
         <dd>{user.hasPassword ? "yes" : "no"}</dd>
+        <dt>Recovery codes</dt>
+        <dd>{user.recoveryCodes === 0 ? "none" : `${user.recoveryCodes} left`}</dd>
       </dl>
       <h2>Actions</h2>
       <ul>

@@ -12,6 +12,7 @@ import {
   userDetails,
 } from "../../domain/console-users";
 import { MIN_PASSWORD_CHARS } from "../../domain/local-users";
+import { revokeRecoveryCodes } from "../../domain/recovery-codes";
 import { type ResyncOutcome, resyncUser } from "../../domain/resync";
 import { readForm } from "../../web/forms";
 import { renderPage } from "../../web/render";
@@ -37,6 +38,7 @@ const NOTICES = {
   "bad-search": { kind: "error", text: "Search for at most 255 characters, without control characters." },
   "bad-cursor": { kind: "error", text: "That page link is not valid (it may be from another search). Showing the first page." },
   "password-short": { kind: "error", text: `The password is too short (at least ${MIN_PASSWORD_CHARS} characters): nothing was changed.` },
+  "codes-revoked": { kind: "notice", text: "The user's recovery codes were revoked: none of them works any more." },
   resynced: { kind: "notice", text: "Resynced: the token's codes are accepted around its own clock from now on (see Clock drift)." },
   "resync-changed": {
     kind: "error",
@@ -157,6 +159,12 @@ async function performAction(c: Context<AppEnv>, id: number, slug: UserActionSlu
       const user = await userDetails(deps, id);
       if (!user) return redirectTo(c, ADMIN_PATHS.users, "missing");
       return renderPage(c, <ConfirmActionPage session={session} user={user} slug={slug} notice={resyncRefusal(outcome)} />, 400);
+    }
+    case "revoke-recovery-codes": {
+      const user = await userDetails(deps, id);
+      if (!user) return redirectTo(c, ADMIN_PATHS.users, "missing");
+      await revokeRecoveryCodes(deps, actor, user);
+      return redirectTo(c, detail, "codes-revoked");
     }
     case "reset-secret": {
       const result = await resetUserSecret(deps, actor, id, field("version"));

@@ -1,6 +1,7 @@
 import type { Context } from "hono";
 import type { AppEnv } from "../../app-env";
-import { confirmFirstCode, type PortalAccount, portalAccount } from "../../domain/portal";
+import { type CodeRefusal, confirmFirstCode, type PortalAccount, portalAccount } from "../../domain/portal";
+import { recoveryCodesLeft } from "../../domain/recovery-codes";
 import type { Session } from "../../domain/sessions";
 import { readForm } from "../../web/forms";
 import { CsrfField, Flash } from "../../web/page";
@@ -10,6 +11,7 @@ import { clearSessionCookie } from "../../web/session";
 import { PortalPage } from "./layout";
 import { PORTAL_TEXT } from "./messages";
 import { PORTAL_PATHS } from "./paths";
+import { confirmedWithCodes, RecoveryCodesSection } from "./recovery";
 
 /** Unix seconds as "2026-01-01 12:00 UTC": the server does not know the reader's time zone. */
 function utcMinute(seconds: number): string {
@@ -73,9 +75,11 @@ export async function accountPage(c: Context<AppEnv>, session: Session, error?: 
         </p>
         <p>
           The key is shown only until it is confirmed. If you lost the app or moved to a new phone, ask your administrator to reset your
-          key, then sign in here again to set it up.
+          key, then sign in here again to set it up{deps.config.recoveryCodes ? ", or use a recovery code" : ""}.
         </p>
+        <RecoveryCodesSection left={await recoveryCodesLeft(deps, session.subjectId)} session={session} error={error?.text} />
       </PortalPage>,
+      error?.status ?? 200,
     );
   }
   return renderPage(
@@ -96,9 +100,17 @@ export async function confirm(c: Context<AppEnv>): Promise<Response> {
   switch (outcome.kind) {
     case "confirmed":
       c.set("outcome", "valid");
-      return c.redirect(PORTAL_PATHS.home, 303);
+      return confirmedWithCodes(c, session);
     case "stale":
       return c.redirect(PORTAL_PATHS.home, 303);
+    default:
+      return refusedCode(c, session, outcome);
+  }
+}
+
+/** A code that was not accepted (the first code, or the current one for new recovery codes): the user's page with why. */
+export function refusedCode(c: Context<AppEnv>, session: Session, outcome: CodeRefusal): Promise<Response> {
+  switch (outcome.kind) {
     case "malformed":
       c.set("outcome", "bad_input");
       return accountPage(c, session, { text: PORTAL_TEXT.codeMalformed(outcome.digits), status: 400 });

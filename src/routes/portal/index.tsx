@@ -7,6 +7,7 @@ import { clearSessionCookie, currentSession, requireSession } from "../../web/se
 import { accountPage, confirm } from "./account";
 import { login, loginPage } from "./login";
 import { PORTAL_PATHS } from "./paths";
+import { recover, recoverPage, renew } from "./recovery";
 
 /**
  * The self-service enrolment portal, mounted at /portal: a user signs in with the local password
@@ -29,14 +30,17 @@ portalPages.get("/", async (c) => {
 });
 
 portalPages.post("/login", login);
+portalPages.get("/recover", (c) => recoverPage(c));
+portalPages.post("/recover", recover);
 
 // After a refused form the address bar shows the form's action: reloading or bookmarking it leads home.
-for (const action of [PORTAL_PATHS.login, PORTAL_PATHS.confirm, PORTAL_PATHS.logout]) {
+for (const action of [PORTAL_PATHS.login, PORTAL_PATHS.confirm, PORTAL_PATHS.logout, PORTAL_PATHS.recoveryCodes]) {
   portalPages.get(action.slice(PORTAL_PATHS.home.length), (c) => c.redirect(PORTAL_PATHS.home, 302));
 }
 
 // A POST without a live session changes nothing and goes back to the login form.
 portalPages.post("/confirm", requireSession("portal", PORTAL_PATHS.home), confirm);
+portalPages.post("/recovery-codes", requireSession("portal", PORTAL_PATHS.home), renew);
 
 portalPages.post("/logout", requireSession("portal", PORTAL_PATHS.home), async (c) => {
   const session = c.var.session!;

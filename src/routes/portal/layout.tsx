@@ -20,3 +20,24 @@ export function PortalPage({ title, issuer, session, children }: { title: string
     </Page>
   );
 }
+
+/** The name and password of a portal sign-in (the login and "lost your phone?"); the name as typed after a refusal. */
+export function SignInFields({ username }: { username?: string }) {
+  return (
+    <>
+      <label for="username">Username</label>
+      <input
+        id="username"
+        name="username"
+        type="text"
+        autocomplete="username"
+        autocapitalize="none"
+        spellcheck={false}
+        required
+        value={username ?? ""}
+      />
+      <label for="password">Password</label>
+      <input id="password" name="password" type="password" autocomplete="current-password" required />
+    </>
+  );
+}

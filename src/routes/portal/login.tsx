@@ -5,7 +5,7 @@ import { readForm } from "../../web/forms";
 import { Flash } from "../../web/page";
 import { renderPage } from "../../web/render";
 import { setSessionCookie } from "../../web/session";
-import { PortalPage } from "./layout";
+import { PortalPage, SignInFields } from "./layout";
 import { PORTAL_TEXT } from "./messages";
 import { PORTAL_PATHS } from "./paths";
 
@@ -18,24 +18,17 @@ export function loginPage(c: Context<AppEnv>, refused?: { username: string }): P
       <p>Sign in to set up two-factor authentication for your {issuer} account.</p>
       <Flash kind="error" text={refused && PORTAL_TEXT.loginRefused} />
       <form method="post" action={PORTAL_PATHS.login}>
-        <label for="username">Username</label>
-        <input
-          id="username"
-          name="username"
-          type="text"
-          autocomplete="username"
-          autocapitalize="none"
-          spellcheck={false}
-          required
-          value={refused?.username ?? ""}
-        />
-        <label for="password">Password</label>
-        <input id="password" name="password" type="password" autocomplete="current-password" required />
+        <SignInFields username={refused?.username} />
         <div>
           <button type="submit">Sign in</button>
         </div>
       </form>
       <p class="muted">Your administrator gives you the username and password for this page.</p>
+      {c.var.deps.config.recoveryCodes ? (
+        <p>
+          <a href={PORTAL_PATHS.recover}>Lost your phone?</a>
+        </p>
+      ) : null}
     </PortalPage>,
     refused ? 400 : 200,
   );

@@ -6,4 +6,8 @@ export const PORTAL_TEXT = {
   codeWrong: "That code is not right. Check that the app shows this account, and that your phone's clock is correct.",
   codeUsed: "That code was already used. Wait for the app to show the next one.",
   codeLocked: (seconds: number) => `Too many wrong codes: try again in ${seconds} s.`,
+  /** One answer for every refused recovery, as for a refused login. */
+  recoveryRefused: "Wrong username, password or recovery code, or too many attempts: try again later.",
+  renewWrongPassword: "That password is not right: no new codes were made.",
+  renewLocked: (seconds: number) => `Too many wrong attempts: try again in ${seconds} s.`,
 } as const;

@@ -1,0 +1,158 @@
+import type { Context } from "hono";
+import type { AppEnv } from "../../app-env";
+import { bytesToBase64, utf8 } from "../../crypto/encoding";
+import { recoverWithCode } from "../../domain/recovery";
+import { issueRecoveryCodes } from "../../domain/recovery-codes";
+import { renewRecoveryCodes } from "../../domain/recovery-renewal";
+import type { Session } from "../../domain/sessions";
+import { HttpError } from "../../errors";
+import { readForm } from "../../web/forms";
+import { CsrfField, Flash } from "../../web/page";
+import { renderPage } from "../../web/render";
+import { setSessionCookie } from "../../web/session";
+import { accountPage, refusedCode } from "./account";
+import { PortalPage, SignInFields } from "./layout";
+import { PORTAL_TEXT } from "./messages";
+import { PORTAL_PATHS } from "./paths";
+
+/** With RECOVERY_CODES=off the recovery paths are the plain 404 of any unknown path. */
+function requireRecoveryCodes(c: Context<AppEnv>): void {
+  if (!c.var.deps.config.recoveryCodes) throw HttpError.notFound();
+}
+
+/** The "lost your phone?" form; after a refusal, the one refusal message and the name as typed. */
+export function recoverPage(c: Context<AppEnv>, refused?: { username: string }): Promise<Response> {
+  requireRecoveryCodes(c);
+  const issuer = c.var.deps.config.issuer;
+  return renderPage(
+    c,
+    <PortalPage title="Lost your phone?" issuer={issuer}>
+      <p>
+        Sign in with your password and one of the recovery codes you saved when you set up your app. You then set up a new app; your old
+        app's codes stop working at once, and the recovery codes you saved are replaced by new ones.
+      </p>
+      <Flash kind="error" text={refused && PORTAL_TEXT.recoveryRefused} />
+      <form method="post" action={PORTAL_PATHS.recover}>
+        <SignInFields username={refused?.username} />
+        <label for="recovery-code">Recovery code</label>
+        <input id="recovery-code" name="code" type="text" autocomplete="off" autocapitalize="characters" spellcheck={false} required />
+        <div>
+          <button type="submit">Set up a new app</button>
+        </div>
+      </form>
+      <p class="muted">
+        No recovery codes? Ask your administrator to reset your key. <a href={PORTAL_PATHS.home}>Back to sign in</a>
+      </p>
+    </PortalPage>,
+    refused ? 400 : 200,
+  );
+}
+
+/** POST /portal/recover: a session on the re-enrolled account (its page shows the new secret), or the form again. */
+export async function recover(c: Context<AppEnv>): Promise<Response> {
+  requireRecoveryCodes(c);
+  const form = await readForm(c);
+  const username = form.get("username");
+  const outcome = await recoverWithCode(c.var.deps, { username, password: form.get("password"), code: form.get("code") });
+  if (!outcome.ok) {
+    c.set("outcome", "invalid");
+    return recoverPage(c, { username });
+  }
+  setSessionCookie(c, "portal", outcome.sessionId);
+  c.set("outcome", "done");
+  return c.redirect(PORTAL_PATHS.home, 303);
+}
+
+/** The codes, once: the answer to the POST that made them, never a page that can be loaded again. */
+function codesPage(c: Context<AppEnv>, session: Session, codes: string[]): Promise<Response> {
+  const issuer = c.var.deps.config.issuer;
+  const text = `${issuer} recovery codes for ${session.subjectName}\nEach works once, with your password, at "Lost your phone?".\n\n${codes.join("\n")}\n`;
+  // A data: link: the file is made from this page, so the codes are not sent a second time.
+  const file = `data:text/plain;charset=utf-8;base64,${bytesToBase64(utf8.encode(text))}`;
+  return renderPage(
+    c,
+    <PortalPage title="Save your recovery codes" issuer={issuer} session={session}>
+      <p class="notice" role="status">
+        If you lose your phone, one of these codes and your password let you set up a new app here, without your administrator. Each code
+        works once. They are shown only now: print this page or download them, and keep them somewhere safe.
+      </p>
+      <ol class="codes" id="recovery-codes">
+        {codes.map((code) => (
+          <li>
+            <code>{code}</code>
+          </li>
+        ))}
+      </ol>
+      <p class="no-print">
+        <a href={file} download={`${issuer}-recovery-codes.txt`}>
+          Download as a text file
+        </a>{" "}
+        · <a href={PORTAL_PATHS.home}>I have saved them</a>
+      </p>
+    </PortalPage>,
+  );
+}
+
+/** After the first code (POST /portal/confirm): the user's first set, or their page when codes are off. */
+export async function confirmedWithCodes(c: Context<AppEnv>, session: Session): Promise<Response> {
+  if (!c.var.deps.config.recoveryCodes) return c.redirect(PORTAL_PATHS.home, 303);
+  const codes = await issueRecoveryCodes(c.var.deps, { id: session.subjectId, username: session.subjectName });
+  return codesPage(c, session, codes);
+}
+
+/** The confirmed user's page section: how many codes are left (null: codes are off), and the form for a new set. */
+export function RecoveryCodesSection({ left, session, error }: { left: number | null; session: Session; error?: string }) {
+  if (left === null) return null;
+  return (
+    <>
+      <h2>Recovery codes</h2>
+      <p>
+        {left === 0 ? "You have no recovery codes." : `You have ${left} recovery codes.`} With one of them and your password, "Lost your
+        phone?" on the sign-in page lets you set up a new app yourself. A new set replaces the old one.
+      </p>
+      <Flash kind="error" text={error} />
+      <form method="post" action={PORTAL_PATHS.recoveryCodes}>
+        <CsrfField token={session.csrfToken} />
+        <label for="renew-password">Password</label>
+        <input id="renew-password" name="password" type="password" autocomplete="current-password" required />
+        <label for="renew-code">A code from your authenticator app</label>
+        <input
+          id="renew-code"
+          name="app-code"
+          type="text"
+          inputmode="numeric"
+          autocomplete="one-time-code"
+          pattern="[0-9 ]*"
+          maxlength={10}
+          required
+        />
+        <div>
+          <button type="submit">Make new recovery codes</button>
+        </div>
+      </form>
+    </>
+  );
+}
+
+/** POST /portal/recovery-codes: a new set shown once, or the page again with why not. */
+export async function renew(c: Context<AppEnv>): Promise<Response> {
+  requireRecoveryCodes(c);
+  const session = c.var.session!;
+  const form = await readForm(c, session);
+  const outcome = await renewRecoveryCodes(c.var.deps, session.subjectId, { password: form.get("password"), code: form.get("app-code") });
+  switch (outcome.kind) {
+    case "renewed":
+      c.set("outcome", "done");
+      return codesPage(c, session, outcome.codes);
+    case "stale":
+      return c.redirect(PORTAL_PATHS.home, 303);
+    case "wrong-password":
+      c.set("outcome", "invalid");
+      return accountPage(c, session, { text: PORTAL_TEXT.renewWrongPassword, status: 400 });
+    case "password-locked":
+      c.set("outcome", "locked");
+      return accountPage(c, session, { text: PORTAL_TEXT.renewLocked(outcome.retrySeconds), status: 429 });
+    default:
+      return refusedCode(c, session, outcome);
+  }
+}
