@@ -23,6 +23,8 @@ export interface Env {
   HIDE_QR_AFTER_CONFIRMATION?: string;
   /** Rate limit binding (wrangler.toml [[ratelimits]]): refused API keys per client address. */
   KEY_REFUSALS?: RateLimit;
+  /** Rate limit binding (wrangler.toml [[ratelimits]]): console and portal login posts per client address. */
+  LOGIN_ATTEMPTS?: RateLimit;
 }
 
 export interface LockoutPolicy {
@@ -60,7 +62,10 @@ export class ConfigError extends Error {
 
 /** A numeric setting: a Worker var holding a decimal integer, with its default and allowed range. */
 export interface IntegerSetting {
-  name: Exclude<keyof Env, "DB" | "SECRET_ENCRYPTION_KEYS" | "ISSUER" | "PUBLIC_ORIGIN" | "KEY_REFUSALS" | SwitchSettingName>;
+  name: Exclude<
+    keyof Env,
+    "DB" | "SECRET_ENCRYPTION_KEYS" | "ISSUER" | "PUBLIC_ORIGIN" | "KEY_REFUSALS" | "LOGIN_ATTEMPTS" | SwitchSettingName
+  >;
   default: number;
   min: number;
   max: number;

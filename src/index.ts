@@ -6,6 +6,7 @@ import { KeyringError, loadKeyring } from "./crypto/secret-box";
 import { requestDatabases } from "./db/client";
 import { RoundTrips } from "./db/timed-d1";
 import { HttpError } from "./errors";
+import { clientAddressKey } from "./http/client-address";
 import { requestLog } from "./http/request-log";
 import { serverTiming } from "./http/server-timing";
 import { refuseCrossSite } from "./web/forms";
@@ -43,8 +44,10 @@ export function createApp(options: AppOptions = {}): Hono<AppEnv> {
       config: readConfig(c.env),
       keyring: () => loadKeyring(c.env.SECRET_ENCRYPTION_KEYS),
       now,
-      client: { address: c.req.header("cf-connecting-ip") || undefined },
+      // Every per-address limit counts by this key (an IPv6 client by its /64).
+      client: { address: clientAddressKey(c.req.header("cf-connecting-ip")) },
       refusalLimiter: c.env.KEY_REFUSALS,
+      loginLimiter: c.env.LOGIN_ATTEMPTS,
     });
     await next();
     // Set after the handler (and onError) ran: a streamed list's later pages come after it.

@@ -11,10 +11,12 @@ export interface Deps extends RequestDatabases {
   config: Config;
   keyring: () => Promise<Keyring>;
   now: () => number;
-  /** Where the request came from (CF-Connecting-IP), for limits per client address. */
+  /** Where the request came from: CF-Connecting-IP as src/http/client-address.ts keys it (an IPv6 client by its /64), for limits per client address. */
   client: { address?: string };
   /** The KEY_REFUSALS rate limit binding: refused API keys per client address. */
   refusalLimiter?: RateLimit;
+  /** The LOGIN_ATTEMPTS rate limit binding: console and portal login posts per client address. */
+  loginLimiter?: RateLimit;
 }
 
 /**
