@@ -3,7 +3,7 @@ import type { LockoutPolicy } from "../config";
 import type { Sealed } from "../crypto/secret-box";
 import type { Db } from "./client";
 import { countFailure } from "./lockout";
-import { clientNotLocked, clientStandingColumns } from "./login-clients";
+import { clientMayLogIn, clientStandingColumns } from "./login-clients";
 import { admins } from "./schema";
 
 /** What a login needs to know of an admin, read in one query. */
@@ -91,8 +91,7 @@ export function acceptAdminLogin(db: Db, admin: AdminLogin, client: string, step
       and(
         eq(admins.id, admin.id),
         lt(admins.lastStep, step),
-        clientNotLocked("admin", admins.id, client, nowMs),
-        admin.clientTrustedAt === null ? lte(admins.lockedUntil, nowMs) : undefined,
+        clientMayLogIn("admin", admins.id, admins.lockedUntil, admin, client, nowMs),
         isNull(admins.disabledAt),
         eq(admins.totpCiphertext, admin.totp?.ciphertext ?? ""),
       ),

@@ -26,7 +26,25 @@ export function clientStandingColumns(realm: LoginRealm, subjectId: SQLiteColumn
   };
 }
 
-/** For a login's compare-and-set: this client is not locked out of the account now. */
+/**
+ * For a login's compare-and-set: the client is not locked out of the account now, neither by its
+ * own count nor, unless it is trusted there, by the account's (`accountLockedUntil`, its column).
+ */
+export function clientMayLogIn(
+  realm: LoginRealm,
+  subjectId: SQLiteColumn,
+  accountLockedUntil: SQLiteColumn,
+  login: { clientTrustedAt: number | null },
+  client: string,
+  nowMs: number,
+): SQL {
+  return and(
+    clientNotLocked(realm, subjectId, client, nowMs),
+    login.clientTrustedAt === null ? lte(accountLockedUntil, nowMs) : undefined,
+  )!;
+}
+
+/** This client is not locked out of the account by its own count now. */
 export function clientNotLocked(realm: LoginRealm, subjectId: SQLiteColumn | number, client: string, nowMs: number): SQL {
   return sql`not exists (select 1 from ${loginClients} where ${and(clientRow(realm, subjectId, client), gt(loginClients.lockedUntil, nowMs))})`;
 }

@@ -4,7 +4,7 @@ import type { Db } from "./client";
 import type { TokenParams } from "../otp/totp";
 import { type Acceptance, stepAcceptance, tokenColumns, tokenOf } from "./attempts";
 import { countFailure } from "./lockout";
-import { clientNotLocked, clientStandingColumns } from "./login-clients";
+import { clientMayLogIn, clientStandingColumns } from "./login-clients";
 import { users } from "./schema";
 import type { UserSecret } from "./users";
 
@@ -60,8 +60,7 @@ export async function acceptPortalLogin(db: Db, login: PortalLogin, passwordHash
       and(
         eq(users.id, login.id),
         eq(users.passwordHash, passwordHash),
-        clientNotLocked("portal", users.id, client, nowMs),
-        login.clientTrustedAt === null ? lte(users.portalLockedUntil, nowMs) : undefined,
+        clientMayLogIn("portal", users.id, users.portalLockedUntil, login, client, nowMs),
       ),
     )
     .returning({ id: users.id });
