@@ -1,4 +1,4 @@
-// npm run admin -- create NAME | list | disable NAME | reset NAME   [--origin URL] [--remote] [--env NAME] [--persist-to DIR]
+// npm run admin -- create NAME | list | disable NAME | reset NAME | unlock NAME   [--origin URL] [--remote] [--env NAME] [--persist-to DIR]
 // Console admins: `create` and `reset` print a one-time enrolment link (shown once: only its hash is stored).
 import { readFileSync } from "node:fs";
 import path from "node:path";
@@ -13,6 +13,7 @@ const USAGE = `usage: npm run admin -- <command> [options]
   list           show admins: enrolled, waiting for enrolment, disabled, locked
   disable NAME   refuse the admin's logins and end their sessions at once
   reset NAME     for a lost password or phone: clear both, end their sessions, enable the admin again, print a new enrolment link
+  unlock NAME    lift every lock on the admin's login (their own count and every address's), now
 options: --origin URL (the console's address for the link; default: PUBLIC_ORIGIN of the --env in wrangler.toml, or http://localhost:8787 locally)
          --remote (the deployed D1; default: local)  --env NAME (a wrangler.toml environment)  --persist-to DIR (local state folder)`;
 
@@ -23,6 +24,7 @@ type AdminListRow = {
   enrol_expires_at: number | null;
   disabled_at: number | null;
   locked_until: number;
+  locked_clients: number;
 };
 
 /** PUBLIC_ORIGIN as set (not commented out) in the vars of a wrangler.toml environment. */
@@ -53,8 +55,10 @@ function auditAfterChange(action: string, name: string): string {
   return `INSERT INTO audit_log (at, actor, action, target, outcome) SELECT ${Date.now()}, 'cli', ${sqlString(action)}, ${sqlString(`admin ${name}`)}, 'ok' WHERE changes() = 1`;
 }
 
-const endSessions = (name: string) =>
-  `DELETE FROM sessions WHERE realm = 'admin' AND subject_id IN (SELECT id FROM admins WHERE name = ${sqlString(name)})`;
+const adminId = (name: string) => `(SELECT id FROM admins WHERE name = ${sqlString(name)})`;
+const endSessions = (name: string) => `DELETE FROM sessions WHERE realm = 'admin' AND subject_id IN ${adminId(name)}`;
+/** The admin's login counts per address (src/db/login-clients.ts): new credentials start with none, and no trusted address. */
+const forgetClients = (name: string) => `DELETE FROM login_clients WHERE realm = 'admin' AND subject_id IN ${adminId(name)}`;
 
 /** A fresh enrolment link's token: 256 random bits, base64url. */
 function newLinkToken(): string {
@@ -74,7 +78,7 @@ async function main(): Promise<void> {
   const { values, positionals } = commandLine(USAGE, { origin: { type: "string" }, ...D1_TARGET_OPTIONS });
   const target = d1Target(values);
   const [command, rawName, ...extra] = positionals;
-  if (command !== "create" && command !== "list" && command !== "disable" && command !== "reset") {
+  if (command !== "create" && command !== "list" && command !== "disable" && command !== "reset" && command !== "unlock") {
     fail(command ? `unknown command: ${command}` : "missing command");
   }
   if (extra.length > 0 || (command === "list" && rawName !== undefined)) fail("too many arguments");
@@ -109,6 +113,7 @@ async function main(): Promise<void> {
              WHERE name = ${sqlString(name)} RETURNING id`,
             auditAfterChange("admin.reset", name),
             endSessions(name),
+            forgetClients(name),
           ],
           target,
         );
@@ -133,9 +138,25 @@ async function main(): Promise<void> {
         else fail(`no admin named ${name}`);
         break;
       }
+      case "unlock": {
+        // A stranger's failures can lock addresses the admin never used; this lifts those too.
+        const [unlocked] = executeEach(
+          [
+            `UPDATE admins SET failed_attempts = 0, locked_until = 0 WHERE name = ${sqlString(name)} RETURNING id`,
+            auditAfterChange("admin.unlock", name),
+            `UPDATE login_clients SET failed_attempts = 0, locked_until = 0 WHERE realm = 'admin' AND subject_id IN ${adminId(name)}`,
+          ],
+          target,
+        );
+        if (unlocked!.length === 0) fail(`no admin named ${name}`);
+        console.log(`Unlocked admin ${name}: their login is open again from every address.`);
+        break;
+      }
       case "list": {
         const rows = execute<AdminListRow>(
-          "SELECT name, created_at, totp_ciphertext IS NOT NULL AS enrolled, enrol_expires_at, disabled_at, locked_until FROM admins ORDER BY name",
+          `SELECT name, created_at, totp_ciphertext IS NOT NULL AS enrolled, enrol_expires_at, disabled_at, locked_until,
+             (SELECT count(*) FROM login_clients WHERE realm = 'admin' AND subject_id = admins.id AND locked_until > ${Date.now()}) AS locked_clients
+           FROM admins ORDER BY name`,
           target,
         );
         if (rows.length === 0) console.log("No admins yet: npm run admin -- create NAME");
@@ -159,7 +180,8 @@ function adminState(row: AdminListRow): string {
       row.enrol_expires_at > now ? `enrolment link open until ${new Date(row.enrol_expires_at).toISOString()}` : "enrolment link expired",
     );
   }
-  if (row.locked_until > now) parts.push(`login locked until ${new Date(row.locked_until).toISOString()}`);
+  if (row.locked_until > now) parts.push(`login locked until ${new Date(row.locked_until).toISOString()} for new addresses`);
+  if (row.locked_clients > 0) parts.push(`${row.locked_clients} address${row.locked_clients === 1 ? "" : "es"} locked out`);
   return parts.join(", ") || "not enrolled";
 }
 

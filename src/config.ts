@@ -25,6 +25,8 @@ export interface Env {
   RECOVERY_CODES?: string;
   /** Rate limit binding (wrangler.toml [[ratelimits]]): refused API keys per client address. */
   KEY_REFUSALS?: RateLimit;
+  /** Rate limit binding (wrangler.toml [[ratelimits]]): console and portal login posts per client address. */
+  LOGIN_ATTEMPTS?: RateLimit;
 }
 
 export interface LockoutPolicy {
@@ -64,7 +66,10 @@ export class ConfigError extends Error {
 
 /** A numeric setting: a Worker var holding a decimal integer, with its default and allowed range. */
 export interface IntegerSetting {
-  name: Exclude<keyof Env, "DB" | "SECRET_ENCRYPTION_KEYS" | "ISSUER" | "PUBLIC_ORIGIN" | "KEY_REFUSALS" | SwitchSettingName>;
+  name: Exclude<
+    keyof Env,
+    "DB" | "SECRET_ENCRYPTION_KEYS" | "ISSUER" | "PUBLIC_ORIGIN" | "KEY_REFUSALS" | "LOGIN_ATTEMPTS" | SwitchSettingName
+  >;
   default: number;
   min: number;
   max: number;

@@ -7,6 +7,7 @@ import { requestDatabases } from "./db/client";
 import { RoundTrips } from "./db/timed-d1";
 import { userCopies } from "./db/user-copies";
 import { HttpError } from "./errors";
+import { clientAddressKey } from "./http/client-address";
 import { requestLog } from "./http/request-log";
 import { serverTiming } from "./http/server-timing";
 import { refuseCrossSite } from "./web/forms";
@@ -61,9 +62,11 @@ export function createApp(options: AppOptions = {}): Hono<AppEnv> {
       config: readConfig(c.env),
       keyring: () => loadKeyring(c.env.SECRET_ENCRYPTION_KEYS),
       now,
-      client: { address: c.req.header("cf-connecting-ip") || undefined },
+      // Every per-address limit counts by this key (an IPv6 client by its /64).
+      client: { address: clientAddressKey(c.req.header("cf-connecting-ip")) },
       refusalLimiter: c.env.KEY_REFUSALS,
       copies: userCopies(new URL(c.req.url).hostname, trips, (work) => deferred.push(work)),
+      loginLimiter: c.env.LOGIN_ATTEMPTS,
     });
     await next();
     if (deferred.length > 0) await afterAnswer(c, Promise.allSettled(deferred));

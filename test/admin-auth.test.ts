@@ -4,68 +4,18 @@ import { describe, expect, it } from "vitest";
 import { tokenHash } from "../src/domain/sessions";
 import { LOGIN_REFUSED } from "../src/routes/admin/auth";
 import { TestClock, testApp, tokenFor } from "./helpers";
-import { TEST_ORIGIN } from "./support/pages";
+import { adminRow, enrol, enrolledAdmin, hidden, invitedAdmin, login, PASSWORD, post, shownSecret } from "./support/admins";
 
-const PASSWORD = "correct horse battery";
-let admins = 0;
-
-/** An admin as `npm run admin -- create` leaves it: a name and an open enrolment link. */
-async function invitedAdmin(clock: TestClock) {
-  const name = `ops${++admins}-${Date.now().toString(36)}`;
-  const token = `link-${crypto.randomUUID()}`;
-  await env.DB.prepare("INSERT INTO admins (name, enrol_token_hash, enrol_expires_at) VALUES (?, ?, ?)")
-    .bind(name, await tokenHash(token), clock.ms + 3_600_000)
-    .run();
-  return { name, token };
-}
-
-function post(path: string, fields: Record<string, string>, headers: Record<string, string> = {}) {
-  return [
-    path,
-    {
-      method: "POST",
-      headers: { Origin: TEST_ORIGIN, "Content-Type": "application/x-www-form-urlencoded", ...headers },
-      body: new URLSearchParams(fields).toString(),
-    },
-  ] as const;
-}
-
-const hidden = (html: string, name: string) => html.match(new RegExp(`name="${name}" value="([^"]*)"`))?.[1] ?? "";
-const shownSecret = (html: string) => html.match(/id="secret">([^<]*)</)![1]!.replace(/\s/g, "");
-const adminRow = (name: string) => env.DB.prepare("SELECT * FROM admins WHERE name = ?").bind(name).first<Record<string, unknown>>();
 const auditOf = (name: string) =>
   env.DB.prepare("SELECT actor, action, outcome FROM audit_log WHERE actor = ? ORDER BY id")
     .bind(name)
     .all()
     .then((r) => r.results);
-
-/** Follows the link and enrols with the page's secret; returns the secret. */
-async function enrol(call: ReturnType<typeof testApp>, clock: TestClock, token: string): Promise<string> {
-  const page = await (await call(`/admin/enrol/${token}`)).text();
-  const secret = shownSecret(page);
-  const res = await call(
-    ...post(`/admin/enrol/${token}`, {
-      offer: hidden(page, "offer"),
-      password: PASSWORD,
-      "password-again": PASSWORD,
-      code: tokenFor(secret, clock.ms),
-    }),
-  );
-  expect([res.status, res.headers.get("location")]).toEqual([303, "/admin/login?done=enrolled"]);
-  return secret;
-}
-
-async function login(call: ReturnType<typeof testApp>, name: string, password: string, code: string) {
-  return call(...post("/admin/login", { name, password, code }));
-}
-
-/** An admin who followed their link, with the app and clock they enrolled on. */
-async function enrolledAdmin() {
-  const clock = new TestClock();
-  const call = testApp({ now: clock.now });
-  const { name, token } = await invitedAdmin(clock);
-  return { clock, call, name, secret: await enrol(call, clock, token) };
-}
+/** This admin's count for the calls of testApp, which carry no client address. */
+const clientRow = async (name: string) =>
+  env.DB.prepare("SELECT * FROM login_clients WHERE realm = 'admin' AND client = '' AND subject_id = ?")
+    .bind((await adminRow(name))!.id)
+    .first<Record<string, number | null>>();
 
 /** Logs in with the next step's code and returns the session cookie ("totp_admin=…"). */
 async function sessionCookie(admin: Awaited<ReturnType<typeof enrolledAdmin>>): Promise<string> {
@@ -175,12 +125,13 @@ describe("admin login", () => {
   it("locks after the threshold with validate's arithmetic, and unlocks when the lock ends", async () => {
     const { clock, call, name, secret } = await enrolledAdmin();
     for (let i = 0; i < 5; i++) expect((await login(call, name, "wrong password!!", "000000")).status).toBe(401);
-    expect((await adminRow(name))!.locked_until).toBe(clock.ms + 30_000);
+    expect((await clientRow(name))!.locked_until).toBe(clock.ms + 30_000);
     clock.advance(29);
     // Locked: even the right password and code are refused, and not checked.
     expect((await login(call, name, PASSWORD, tokenFor(secret, clock.ms))).status).toBe(401);
     clock.advance(31);
     expect((await login(call, name, PASSWORD, tokenFor(secret, clock.ms))).status).toBe(303);
+    expect(await clientRow(name)).toMatchObject({ failed_attempts: 0, locked_until: 0, trusted_at: clock.ms });
     expect((await adminRow(name))!.failed_attempts).toBe(0);
   });
 
@@ -190,9 +141,11 @@ describe("admin login", () => {
     const { name, token } = await invitedAdmin(clock);
     await enrol(call, clock, token);
     await Promise.all(Array.from({ length: 20 }, (_, i) => login(call, name, `guess number ${i}!!`, "123456")));
-    const row = await adminRow(name);
+    const row = await clientRow(name);
     expect(row!.failed_attempts).toBe(5);
     expect(row!.locked_until).toBeGreaterThan(clock.ms);
+    // The account's own count (for clients that never logged in) counted no more than the client's.
+    expect((await adminRow(name))!.failed_attempts).toBe(5);
   });
 
   it("logout needs the CSRF token, ends the session, and a replayed cookie is refused", async () => {

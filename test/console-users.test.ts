@@ -276,11 +276,16 @@ describe("actions on a user", () => {
     outcome: "ok",
   });
 
-  it("unlock clears both locks and both counts, is recorded, and may be done twice", async () => {
+  it("unlock clears both locks and both counts (every address's on the portal too), is recorded, and may be done twice", async () => {
     const { clock, call, admin, get, post } = await setup();
     const user = await enroll(call, apiKey);
     await env.DB.prepare(
       "UPDATE users SET failed_attempts = 7, locked_until = ?1, portal_failed_attempts = 9, portal_locked_until = ?1 WHERE id = ?2",
+    )
+      .bind(clock.ms + 600_000, user.userId)
+      .run();
+    await env.DB.prepare(
+      "INSERT INTO login_clients (realm, subject_id, client, failed_attempts, locked_until) VALUES ('portal', ?2, '203.0.113.7', 6, ?1)",
     )
       .bind(clock.ms + 600_000, user.userId)
       .run();
@@ -296,6 +301,12 @@ describe("actions on a user", () => {
       portal_failed_attempts: 0,
       portal_locked_until: 0,
     });
+    const clients = await env.DB.prepare(
+      "SELECT failed_attempts, locked_until FROM login_clients WHERE realm = 'portal' AND subject_id = ?",
+    )
+      .bind(user.userId)
+      .all();
+    expect(clients.results).toEqual([{ failed_attempts: 0, locked_until: 0 }]);
     expect(await auditOf(user.userId)).toEqual([
       ok(admin, "user.unlock", user.userId, user.email),
       ok(admin, "user.unlock", user.userId, user.email),

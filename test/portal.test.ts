@@ -35,6 +35,17 @@ const rowOf = (userId: number) =>
     .bind(userId)
     .first<Row>();
 
+/** The user's portal count for requests without a client address (direct calls). */
+const portalClientRow = (userId: number) =>
+  env.DB.prepare("SELECT * FROM login_clients WHERE realm = 'portal' AND client = '' AND subject_id = ?")
+    .bind(userId)
+    .first<Record<string, number | null>>();
+
+const sessionsOf = async (userId: number) =>
+  (await env.DB.prepare("SELECT count(*) AS n FROM sessions WHERE realm = 'portal' AND subject_id = ?")
+    .bind(userId)
+    .first<{ n: number }>())!.n;
+
 /** The app under `vars`, on its own clock, with the requests a browser and an API client make. */
 function portal(vars: Partial<Env> = {}) {
   const clock = new TestClock();
@@ -198,8 +209,10 @@ describe("the portal's password lock", () => {
     const user = await p.user();
     for (let i = 0; i < 12; i++) expect((await p.login(user.email, `guess ${i}`)).status).toBe(400);
     const row = (await rowOf(user.userId))!;
-    // Counted only while not locked: the fifth locked it for LOCKOUT_BASE_SECONDS.
-    expect(row).toMatchObject({ portal_failed_attempts: 5, portal_locked_until: p.clock.ms + 30_000 });
+    // Counted only while not locked: the fifth locked this client out for LOCKOUT_BASE_SECONDS;
+    // the account's own count (the ceiling for clients that never signed in) took the same five.
+    expect(await portalClientRow(user.userId)).toMatchObject({ failed_attempts: 5, locked_until: p.clock.ms + 30_000 });
+    expect(row).toMatchObject({ portal_failed_attempts: 5, portal_locked_until: 0 });
     expect(row).toMatchObject({ failed_attempts: 0, locked_until: 0 });
     const refused = await p.login(user.email, PASSWORD);
     expect([refused.status, refused.headers.get("set-cookie")]).toEqual([400, null]);
@@ -209,6 +222,7 @@ describe("the portal's password lock", () => {
     p.clock.advance(30);
     expect((await p.login(user.email, PASSWORD)).status).toBe(303);
     expect(await rowOf(user.userId)).toMatchObject({ portal_failed_attempts: 0, portal_locked_until: 0 });
+    expect(await portalClientRow(user.userId)).toMatchObject({ failed_attempts: 0, locked_until: 0, trusted_at: p.clock.ms });
   });
 });
 
@@ -310,6 +324,18 @@ describe("confirming the first code", () => {
     expect((await confirm(p, s, `${code.slice(0, 3)} ${code.slice(3)}`)).status).toBe(200);
   });
 
+  it("200 concurrent wrong codes: 'not right' only for the ones counted, the rest are told the lock", async () => {
+    const p = portal();
+    const user = await p.user();
+    const s = await p.session(user.email);
+    const answers = await Promise.all(Array.from({ length: 200 }, () => confirm(p, s, wrongCode(user.secret, p.clock.ms))));
+    const texts = await Promise.all(answers.map((a) => a.text()));
+    const wrong = texts.filter((t) => t.includes(inPage(PORTAL_TEXT.codeWrong))).length;
+    const locked = answers.filter((a) => a.status === 429).length;
+    expect((await rowOf(user.userId))!.failed_attempts).toBe(5);
+    expect([wrong, locked]).toEqual([5, 195]);
+  });
+
   it("once confirmed, codes are not checked at all: the portal is no second validate", async () => {
     const p = portal();
     const user = await p.user();
@@ -381,16 +407,32 @@ describe("forms and sessions", () => {
     }
   });
 
-  it("a user deleted through api.php loses the session", async () => {
+  it("a user deleted through api.php loses the session: its row goes in the deletion's batch", async () => {
     const p = portal();
     const user = await p.user();
     const s = await p.session(user.email);
     expect(await (await p.call(`/api.php?action=deletelocaluser&user=${q(user.email)}&api_key=${key}`)).text()).toBe(
       "Success: user deleted",
     );
+    expect(await sessionsOf(user.userId)).toBe(0);
     const html = await page(p, s.cookie);
     expect(html).toContain('name="password"');
     expect(html.replaceAll(" ", "")).not.toContain(user.secret);
+  });
+
+  it("a password changed through api.php ends the user's portal sessions; a refused change ends none", async () => {
+    const p = portal();
+    const user = await p.user();
+    const s = await p.session(user.email);
+    const change = (password: string, apiKey = key) =>
+      p.call(`/api.php?action=changelocaluserpassword&user=${q(user.email)}&localpassword=${q(password)}&api_key=${apiKey}`);
+    expect(await (await change("short")).text()).toBe("Error: password too short (we expect at least 6 chars)");
+    expect(await (await change("another good one", "wrong-key")).text()).toBe("Error: invalid api key");
+    expect(await sessionsOf(user.userId)).toBe(1);
+    expect(await (await change("another good one")).text()).toBe("Success: user password changed");
+    expect(await sessionsOf(user.userId)).toBe(0);
+    expect(await page(p, s.cookie)).toContain('name="password"');
+    expect((await p.login(user.email, "another good one")).status).toBe(303);
   });
 });
 

@@ -18,6 +18,13 @@ export interface Sealed {
 
 export class KeyringError extends Error {}
 
+/** A sealed value names a key id the keyring does not have (a key dropped too early, or the wrong keyring). */
+export class MissingKeyError extends KeyringError {
+  constructor(readonly keyId: string) {
+    super(`no encryption key with id ${keyId}`);
+  }
+}
+
 const KEY_ID = /^[A-Za-z0-9_-]{1,32}$/;
 const keyrings = new Map<string, Promise<Keyring>>();
 
@@ -73,7 +80,7 @@ export async function seal(keyring: Keyring, plaintext: Uint8Array, context: str
 
 export async function open(keyring: Keyring, sealed: Sealed, context: string): Promise<Uint8Array> {
   const key = keyring.keys.get(sealed.keyId);
-  if (!key) throw new KeyringError(`no encryption key with id ${sealed.keyId}`);
+  if (!key) throw new MissingKeyError(sealed.keyId);
   const [iv, data] = sealed.ciphertext.split(".");
   const plaintext = await crypto.subtle.decrypt(
     { name: "AES-GCM", iv: base64ToBytes(iv ?? ""), additionalData: utf8.encode(context) },

@@ -1,8 +1,9 @@
-import { and, eq, gt, isNull, lt, lte } from "drizzle-orm";
+import { and, eq, gt, isNull, lt, lte, type SQL } from "drizzle-orm";
 import type { LockoutPolicy } from "../config";
 import type { Sealed } from "../crypto/secret-box";
 import type { Db } from "./client";
 import { countFailure } from "./lockout";
+import { clientMayLogIn, clientStandingColumns } from "./login-clients";
 import { admins } from "./schema";
 
 /** What a login needs to know of an admin, read in one query. */
@@ -14,21 +15,34 @@ export interface AdminLogin {
   /** Null until enrolled. */
   totp: Sealed | null;
   lastStep: number;
-  lockedUntil: number;
+  /** The account's own lock (src/domain/login-limits.ts): for clients that never logged in. */
+  accountLockedUntil: number;
   disabled: boolean;
+  /** This client's lock on this admin; null: it never failed here. */
+  clientLockedUntil: number | null;
+  /** When this client last logged in as this admin; null: never. */
+  clientTrustedAt: number | null;
 }
 
-export async function findAdminLogin(db: Db, name: string): Promise<AdminLogin | null> {
-  const [row] = await db.select().from(admins).where(eq(admins.name, name)).limit(1);
+/** The admin with this name and where `client` stands with them, in one query. */
+export async function findAdminLogin(db: Db, name: string, client: string): Promise<AdminLogin | null> {
+  const [row] = await db
+    .select({ admin: admins, ...clientStandingColumns("admin", admins.id, client) })
+    .from(admins)
+    .where(eq(admins.name, name))
+    .limit(1);
   if (!row) return null;
+  const { admin } = row;
   return {
-    id: row.id,
-    name: row.name,
-    passwordHash: row.passwordHash,
-    totp: row.totpCiphertext && row.totpKeyId ? { ciphertext: row.totpCiphertext, keyId: row.totpKeyId } : null,
-    lastStep: row.lastStep,
-    lockedUntil: row.lockedUntil,
-    disabled: row.disabledAt !== null,
+    id: admin.id,
+    name: admin.name,
+    passwordHash: admin.passwordHash,
+    totp: admin.totpCiphertext && admin.totpKeyId ? { ciphertext: admin.totpCiphertext, keyId: admin.totpKeyId } : null,
+    lastStep: admin.lastStep,
+    accountLockedUntil: admin.lockedUntil,
+    disabled: admin.disabledAt !== null,
+    clientLockedUntil: row.clientLockedUntil,
+    clientTrustedAt: row.clientTrustedAt,
   };
 }
 
@@ -65,10 +79,11 @@ export function completeEnrolment(db: Db, tokenHash: string, nowMs: number, pass
 }
 
 /**
- * A login's compare-and-set: accepted only if the code's step is new, the admin is not locked or
- * disabled, and the TOTP secret is still the one the code was checked with (not reset meanwhile).
+ * A login's compare-and-set: accepted only if the code's step is new, the client is not locked
+ * out (by its own count, or by the account's unless it is trusted), the admin is not disabled, and
+ * the TOTP secret is still the one the code was checked with (not reset meanwhile).
  */
-export function acceptAdminLogin(db: Db, admin: AdminLogin, step: number, nowMs: number) {
+export function acceptAdminLogin(db: Db, admin: AdminLogin, client: string, step: number, nowMs: number) {
   return db
     .update(admins)
     .set({ lastStep: step, failedAttempts: 0, lockedUntil: 0 })
@@ -76,7 +91,7 @@ export function acceptAdminLogin(db: Db, admin: AdminLogin, step: number, nowMs:
       and(
         eq(admins.id, admin.id),
         lt(admins.lastStep, step),
-        lte(admins.lockedUntil, nowMs),
+        clientMayLogIn("admin", admins.id, admins.lockedUntil, admin, client, nowMs),
         isNull(admins.disabledAt),
         eq(admins.totpCiphertext, admin.totp?.ciphertext ?? ""),
       ),
@@ -84,11 +99,11 @@ export function acceptAdminLogin(db: Db, admin: AdminLogin, step: number, nowMs:
     .returning({ id: admins.id });
 }
 
-/** Counts a failed login while the admin is not locked (the same arithmetic as validate). */
-export function countAdminFailure(db: Db, adminId: number, nowMs: number, policy: LockoutPolicy) {
+/** Counts a failed login on the admin's own count while it is not locked (src/domain/login-limits.ts gives the policy). */
+export function countAdminFailure(db: Db, adminId: number, nowMs: number, policy: LockoutPolicy, guard?: SQL) {
   const failure = countFailure(admins.failedAttempts, admins.lockedUntil, nowMs, policy);
   return db
     .update(admins)
     .set({ failedAttempts: failure.attempts, lockedUntil: failure.lockedUntil })
-    .where(and(eq(admins.id, adminId), lte(admins.lockedUntil, nowMs)));
+    .where(and(eq(admins.id, adminId), lte(admins.lockedUntil, nowMs), guard));
 }

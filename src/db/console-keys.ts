@@ -65,6 +65,8 @@ export function auditKeyStatement(db: Db, entry: Omit<AuditEntry, "target">, whe
         action: sql<string>`${entry.action}`.as("action"),
         target: keyTarget.as("target"),
         outcome: sql<AuditEntry["outcome"]>`${entry.outcome}`.as("outcome"),
+        count: sql<number>`1`.as("count"),
+        aggregate: sql<string | null>`null`.as("aggregate"),
       })
       .from(apiKeys)
       .where(where),

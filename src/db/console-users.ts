@@ -168,6 +168,8 @@ export function auditActionStatement(db: Db, entry: Omit<AuditEntry, "outcome">,
     action: sql`${entry.action}`,
     target: sql`${entry.target}`,
     outcome: sql`case when exists (select 1 from ${users} where ${holds(guard)}) then ${done} else 'refused' end`,
+    count: sql`1`,
+    aggregate: sql`null`,
   };
   // INSERT … SELECT lists every column in the table's order (a new column fails to compile above).
   const columns = Object.keys(getTableColumns(auditLog)) as (keyof AuditRow)[];

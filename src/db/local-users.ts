@@ -1,6 +1,8 @@
 import { and, eq, gt, inArray, sql } from "drizzle-orm";
 import type { Db } from "./client";
 import { activeKeyExists, selectActiveKey, touchKey } from "./api-keys";
+import { forgetClients } from "./login-clients";
+import { deleteSessionsOf } from "./sessions";
 import { users } from "./schema";
 
 export interface KeyedLookup {
@@ -32,7 +34,8 @@ export async function lookupUserByName(db: Db, keyHash: string, keys: readonly s
 
 /**
  * Stores a new password hash for the user, still guarded by the key: false when the user was
- * deleted (or the key revoked) since the lookup, so a deleted user is never half-resurrected.
+ * deleted (or the key revoked) since the lookup, so a deleted user is never half-resurrected. The
+ * user's portal sessions end in the same batch, if the change happened.
  */
 export async function setPasswordHash(
   db: Db,
@@ -41,11 +44,19 @@ export async function setPasswordHash(
   usernameKey: string,
   passwordHash: string,
 ): Promise<boolean> {
-  const rows = await db
-    .update(users)
-    .set({ passwordHash })
-    .where(and(eq(users.id, userId), eq(users.usernameKey, usernameKey), activeKeyExists(keyHash)))
-    .returning({ id: users.id });
+  const [rows] = await db.batch([
+    db
+      .update(users)
+      .set({ passwordHash })
+      .where(and(eq(users.id, userId), eq(users.usernameKey, usernameKey), activeKeyExists(keyHash)))
+      .returning({ id: users.id }),
+    deleteSessionsOf(
+      db,
+      "portal",
+      userId,
+      sql`exists (select 1 from ${users} where ${and(eq(users.id, userId), eq(users.passwordHash, passwordHash))})`,
+    ),
+  ]);
   return rows.length > 0;
 }
 
@@ -61,11 +72,15 @@ export interface KeyedDeletion {
  */
 export async function deleteUserByName(db: Db, keyHash: string, keys: readonly string[]): Promise<KeyedDeletion> {
   const named = userNamed(db, keys);
-  const [keyRows, deleted] = await db.batch([
+  const namedId = sql`(select ${sql.identifier("id")} from (${named}))`;
+  const [keyRows, , , deleted] = await db.batch([
     selectActiveKey(db, keyHash),
+    // Before the row goes (the subquery finds it only until then): its portal sessions and login counts.
+    deleteSessionsOf(db, "portal", namedId, activeKeyExists(keyHash)),
+    forgetClients(db, "portal", namedId, activeKeyExists(keyHash)),
     db
       .delete(users)
-      .where(and(eq(users.id, sql`(select ${sql.identifier("id")} from (${named}))`), activeKeyExists(keyHash)))
+      .where(and(eq(users.id, namedId), activeKeyExists(keyHash)))
       .returning({ id: users.id }),
     touchKey(db, keyHash),
   ]);

@@ -40,3 +40,11 @@ export function countFailure(
       else ${lockedUntil} end`,
   };
 }
+
+/**
+ * The same arithmetic for a counter that does not exist yet (a row inserted by its first failure):
+ * one failure, locked for `base` only when the threshold is 1.
+ */
+export function firstFailure(nowMs: number, policy: LockoutPolicy): { attempts: number; lockedUntil: number } {
+  return { attempts: 1, lockedUntil: policy.threshold <= 1 ? nowMs + policy.baseMs : 0 };
+}

@@ -1,24 +1,33 @@
-import { and, eq, inArray, isNull, lte, sql } from "drizzle-orm";
+import { and, eq, inArray, isNull, lte, type SQL, sql } from "drizzle-orm";
 import type { LockoutPolicy } from "../config";
 import type { Db } from "./client";
 import type { TokenParams } from "../otp/totp";
 import { type Acceptance, stepAcceptance, tokenColumns, tokenOf } from "./attempts";
 import { countFailure } from "./lockout";
+import { clientMayLogIn, clientStandingColumns } from "./login-clients";
 import { users } from "./schema";
 import type { UserSecret } from "./users";
 
-/** What a portal login needs to know of the user a typed name means. */
+/** What a portal login needs to know of the user a typed name means, and where the client stands with them. */
 export interface PortalLogin {
   id: number;
   /** Null until api.php changelocaluserpassword set one. */
   passwordHash: string | null;
-  portalLockedUntil: number;
+  /** The portal's own count (src/domain/login-limits.ts): for clients that never logged in. */
+  accountLockedUntil: number;
+  clientLockedUntil: number | null;
+  clientTrustedAt: number | null;
 }
 
 /** The user named by the first of `keys` that exists (the name as written wins over the phone number it spells). */
-export async function findPortalLogin(db: Db, keys: readonly string[]): Promise<PortalLogin | null> {
+export async function findPortalLogin(db: Db, keys: readonly string[], client: string): Promise<PortalLogin | null> {
   const [row] = await db
-    .select({ id: users.id, passwordHash: users.passwordHash, portalLockedUntil: users.portalLockedUntil })
+    .select({
+      id: users.id,
+      passwordHash: users.passwordHash,
+      accountLockedUntil: users.portalLockedUntil,
+      ...clientStandingColumns("portal", users.id, client),
+    })
     .from(users)
     .where(inArray(users.usernameKey, [...keys]))
     .orderBy(sql`${users.usernameKey} = ${keys[0]} desc`)
@@ -30,23 +39,30 @@ export async function findPortalLogin(db: Db, keys: readonly string[]): Promise<
  * Counts a wrong portal password while the portal login is not locked: the shared lockout
  * arithmetic on the portal's own columns, so the OTP lock (failed_attempts, locked_until) never moves.
  */
-export function countPortalFailure(db: Db, userId: number, nowMs: number, policy: LockoutPolicy) {
+export function countPortalFailure(db: Db, userId: number, nowMs: number, policy: LockoutPolicy, guard?: SQL) {
   const failure = countFailure(users.portalFailedAttempts, users.portalLockedUntil, nowMs, policy);
   return db
     .update(users)
     .set({ portalFailedAttempts: failure.attempts, portalLockedUntil: failure.lockedUntil })
-    .where(and(eq(users.id, userId), lte(users.portalLockedUntil, nowMs)));
+    .where(and(eq(users.id, userId), lte(users.portalLockedUntil, nowMs), guard));
 }
 
 /**
- * A right password's compare-and-set: clears the portal count only if the login is still not
- * locked and the password is still the one just checked. True when it did; only then may a session start.
+ * A right password's compare-and-set: clears the portal count only if the client is still not
+ * locked out (by its own count, or by the account's unless trusted) and the password is still the
+ * one just checked. True when it did; only then may a session start.
  */
-export async function acceptPortalLogin(db: Db, userId: number, passwordHash: string, nowMs: number): Promise<boolean> {
+export async function acceptPortalLogin(db: Db, login: PortalLogin, passwordHash: string, client: string, nowMs: number): Promise<boolean> {
   const rows = await db
     .update(users)
     .set({ portalFailedAttempts: 0, portalLockedUntil: 0 })
-    .where(and(eq(users.id, userId), eq(users.passwordHash, passwordHash), lte(users.portalLockedUntil, nowMs)))
+    .where(
+      and(
+        eq(users.id, login.id),
+        eq(users.passwordHash, passwordHash),
+        clientMayLogIn("portal", users.id, users.portalLockedUntil, login, client, nowMs),
+      ),
+    )
     .returning({ id: users.id });
   return rows.length > 0;
 }
@@ -85,14 +101,17 @@ export async function findUserEnrolment(db: Db, userId: number): Promise<UserEnr
 
 /**
  * A wrong first code counts on the OTP lock exactly as validate's does: only while not locked,
- * and only for the secret the code was checked with (a reset meanwhile counts nothing).
+ * and only for the secret the code was checked with (a reset meanwhile counts nothing). True when
+ * it counted.
  */
-export async function countCodeFailure(db: Db, userId: number, ciphertext: string, nowMs: number, policy: LockoutPolicy): Promise<void> {
+export async function countCodeFailure(db: Db, userId: number, ciphertext: string, nowMs: number, policy: LockoutPolicy): Promise<boolean> {
   const failure = countFailure(users.failedAttempts, users.lockedUntil, nowMs, policy);
-  await db
+  const rows = await db
     .update(users)
     .set({ failedAttempts: failure.attempts, lockedUntil: failure.lockedUntil })
-    .where(and(eq(users.id, userId), eq(users.secretCiphertext, ciphertext), lte(users.lockedUntil, nowMs)));
+    .where(and(eq(users.id, userId), eq(users.secretCiphertext, ciphertext), lte(users.lockedUntil, nowMs)))
+    .returning({ id: users.id });
+  return rows.length > 0;
 }
 
 /**

@@ -1,5 +1,5 @@
 import { sql } from "drizzle-orm";
-import { index, integer, sqliteTable, text } from "drizzle-orm/sqlite-core";
+import { index, integer, primaryKey, sqliteTable, text, uniqueIndex } from "drizzle-orm/sqlite-core";
 import { OTP_ALGORITHMS } from "../otp/hmac";
 
 /**
@@ -112,18 +112,49 @@ export const sessions = sqliteTable(
   (t) => [index("sessions_subject").on(t.realm, t.subjectId)],
 );
 
+/**
+ * Failed logins per account and client address (src/domain/login-limits.ts): realm "admin"
+ * (subject an admin id) or "portal" (a user id), the client as src/http/client-address.ts keys it.
+ * The account's own columns count the failures of clients that never logged in, up to a ceiling.
+ */
+export const loginClients = sqliteTable(
+  "login_clients",
+  {
+    realm: text("realm", { enum: ["admin", "portal"] }).notNull(),
+    subjectId: integer("subject_id").notNull(),
+    client: text("client").notNull(),
+    /** Failures from this client since its last success (the lockout arithmetic of src/db/lockout.ts). */
+    failedAttempts: integer("failed_attempts").notNull().default(0),
+    /** Unix milliseconds until which this client's logins to this account are refused without checking. */
+    lockedUntil: integer("locked_until").notNull().default(0),
+    /** Unix milliseconds of the latest failure: rows of clients quiet for a day are dropped. */
+    lastFailureAt: integer("last_failure_at").notNull().default(0),
+    /** Unix milliseconds of this client's latest successful login; set: the account's ceiling does not apply to it. */
+    trustedAt: integer("trusted_at"),
+  },
+  (t) => [primaryKey({ columns: [t.realm, t.subjectId, t.client] }), index("login_clients_last_failure").on(t.lastFailureAt)],
+);
+
 /** What was done in the console and who logged in: never a secret, a password or a code. */
-export const auditLog = sqliteTable("audit_log", {
-  id: integer("id").primaryKey({ autoIncrement: true }),
-  /** Unix milliseconds. */
-  at: integer("at").notNull(),
-  /** The admin's name, or "cli" for the admin CLI; "-" for a login attempt under an unknown name. */
-  actor: text("actor").notNull(),
-  action: text("action").notNull(),
-  /** The user, key or admin acted on, as a readable label. */
-  target: text("target"),
-  outcome: text("outcome", { enum: ["ok", "refused", "failed"] }).notNull(),
-});
+export const auditLog = sqliteTable(
+  "audit_log",
+  {
+    id: integer("id").primaryKey({ autoIncrement: true }),
+    /** Unix milliseconds. */
+    at: integer("at").notNull(),
+    /** The admin's name, or "cli" for the admin CLI; "-" for a login attempt under an unknown name. */
+    actor: text("actor").notNull(),
+    action: text("action").notNull(),
+    /** The user, key or admin acted on, as a readable label. */
+    target: text("target"),
+    outcome: text("outcome", { enum: ["ok", "refused", "failed"] }).notNull(),
+    /** How many events this row stands for: refused logins under unknown names are one row per client and hour. */
+    count: integer("count").notNull().default(1),
+    /** The aggregate a counted row stands for ("login-unknown CLIENT HOUR"); null for an event of its own. */
+    aggregate: text("aggregate"),
+  },
+  (t) => [uniqueIndex("audit_log_aggregate").on(t.aggregate)],
+);
 
 /**
  * A user's recovery codes (the portal's "lost your phone?"): only a keyed hash of each, never the

@@ -1,4 +1,4 @@
-import { and, eq, gt, lt, sql } from "drizzle-orm";
+import { and, eq, gt, lt, type SQL, sql } from "drizzle-orm";
 import type { Db } from "./client";
 import { admins, sessions, users } from "./schema";
 
@@ -65,9 +65,12 @@ export function deleteSession(db: Db, idHash: string) {
   return db.delete(sessions).where(eq(sessions.idHash, idHash));
 }
 
-/** Ends every session of a subject (an admin disabled or reset, a user deleted). */
-export function deleteSessionsOf(db: Db, realm: Realm, subjectId: number) {
-  return db.delete(sessions).where(and(eq(sessions.realm, realm), eq(sessions.subjectId, subjectId)));
+/**
+ * Ends every session of a subject (an admin disabled or reset; a user re-passworded, reset or
+ * deleted), only while `guard` holds when given (the change it goes with happened).
+ */
+export function deleteSessionsOf(db: Db, realm: Realm, subjectId: number | SQL, guard?: SQL) {
+  return db.delete(sessions).where(and(eq(sessions.realm, realm), eq(sessions.subjectId, subjectId), guard));
 }
 
 /** Drops sessions past their absolute expiry (run when a new session starts, so the table stays small). */

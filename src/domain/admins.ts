@@ -4,8 +4,10 @@ import { acceptAdminLogin, completeEnrolment, countAdminFailure, findAdminLogin,
 import { base32Encode } from "../otp/base32";
 import { hmacSha1Key } from "../otp/hmac-sha1";
 import { matchTotpStep } from "../otp/totp";
-import { auditStatement, recordAudit } from "./audit";
+import { auditStatement, unknownLoginStatement } from "./audit";
 import type { Deps } from "./deps";
+import { loginClient, loginFailureStatements, loginLocked, loginSuccessStatements } from "./login-limits";
+import { openForLogin } from "./missing-keys";
 import { startSession, tokenHash } from "./sessions";
 
 /** The rule for console passwords (NIST SP 800-63B asks for at least 8; an operator's key to everything gets more). */
@@ -112,33 +114,50 @@ export interface LoginForm {
   code: string;
 }
 
-/** A session id for the cookie, or null: one answer for every refusal. */
+/**
+ * A session id for the cookie, or null: one answer, the same PBKDF2 work and the same two D1 round
+ * trips (the lookup, then one batch) for every refusal: an unknown name, a disabled or unenrolled
+ * admin, a lock, a wrong password, a wrong or used code, a secret whose key is missing. Counting
+ * and locks: src/domain/login-limits.ts.
+ */
 export async function loginAdmin(deps: Deps, form: LoginForm): Promise<string | null> {
   const now = deps.now();
+  const client = loginClient(deps);
   const name = parseAdminName(form.name);
-  const found = name === null ? null : await findAdminLogin(deps.db, name);
+  const found = name === null ? null : await findAdminLogin(deps.db, name, client);
   const admin = found && !found.disabled && found.passwordHash !== null && found.totp !== null ? found : null;
-  const locked = admin !== null && admin.lockedUntil > now;
+  const locked = admin !== null && loginLocked(admin, now);
   // The password is checked (or a dummy hash, for unknown, disabled, unenrolled and locked admins)
   // before anything else, so every refusal takes about the same time.
   const passwordOk = await verifyLoginPassword(form.password, admin && !locked ? admin.passwordHash : null, deps.config.passwordIterations);
-  if (!admin || locked) {
-    // An unknown name is not recorded: it may be a password typed into the wrong field.
-    await recordAudit(deps, { actor: found?.name ?? "-", action: "login", outcome: "refused" });
+  if (!found) {
+    // An unknown name is not recorded (it may be a password typed into the wrong field), only counted per client and hour.
+    await unknownLoginStatement(deps, client);
     return null;
   }
-  const key = hmacSha1Key(await open(await deps.keyring(), admin.totp!, adminContext(admin.name)));
-  const step = passwordOk ? matchTotpStep(key, form.code.trim(), now, deps.config.totp) : null;
-  if (step !== null) {
-    const accepted = await acceptAdminLogin(deps.db, admin, step, now);
+  const refused = auditStatement(deps, { actor: found.name, action: "login", outcome: "refused" });
+  if (!admin || locked) {
+    await refused;
+    return null;
+  }
+  const secret = passwordOk ? await openForLogin(await deps.keyring(), admin.totp!, adminContext(admin.name)) : null;
+  const step = secret && matchTotpStep(hmacSha1Key(secret), form.code.trim(), now, deps.config.totp);
+  // A used code is refused from the lookup (no compare-and-set that must fail), so it costs the round trips of a wrong one.
+  if (step != null && step > admin.lastStep) {
+    const accepted = await acceptAdminLogin(deps.db, admin, client, step, now);
     if (accepted.length > 0) {
-      return startSession(deps, "admin", admin.id, [auditStatement(deps, { actor: admin.name, action: "login", outcome: "ok" })]);
+      return startSession(deps, "admin", admin.id, [
+        auditStatement(deps, { actor: admin.name, action: "login", outcome: "ok" }),
+        ...loginSuccessStatements(deps, "admin", admin.id),
+      ]);
     }
   }
   // A wrong password, a wrong code, or a code already used: counted alike, so guesses stay bounded.
-  await deps.db.batch([
-    countAdminFailure(deps.db, admin.id, now, deps.config.lockout),
-    auditStatement(deps, { actor: admin.name, action: "login", outcome: "refused" }),
-  ]);
+  // The right password with a secret that cannot be opened is a server fault: refused, not counted.
+  const counted = !(passwordOk && secret === null);
+  const failure = counted
+    ? loginFailureStatements(deps, "admin", admin.id, admin, (policy, guard) => countAdminFailure(deps.db, admin.id, now, policy, guard))
+    : [];
+  await deps.db.batch([refused, ...failure]);
   return null;
 }

@@ -1,4 +1,4 @@
-import { insertAudit, listAudit } from "../db/audit";
+import { countAudit, insertAudit, listAudit } from "../db/audit";
 import type { Statement } from "../db/client";
 import type { AuditRow } from "../db/schema";
 import type { Deps } from "./deps";
@@ -21,6 +21,7 @@ const AUDIT_ACTIONS = [
   "admin.create",
   "admin.disable",
   "admin.reset",
+  "admin.unlock",
 ] as const;
 export type AuditAction = (typeof AUDIT_ACTIONS)[number];
 
@@ -42,6 +43,14 @@ export function auditStatement(deps: Deps, event: AuditEvent): Statement {
     target: event.target ?? null,
     outcome: event.outcome,
   });
+}
+
+/** Refused logins under names that are no admin's, per client address and hour: one row with a count, not a row each (a flood of them). */
+export function unknownLoginStatement(deps: Deps, client: string): Statement {
+  const at = deps.now();
+  const hour = Math.floor(at / 3_600_000);
+  const target = client === "" ? "from an unknown address" : `from ${client}`;
+  return countAudit(deps.db, { at, actor: "-", action: "login", target, outcome: "refused" }, `login-unknown ${client} ${hour}`);
 }
 
 /** For outcomes with no write of their own (a refused login). */

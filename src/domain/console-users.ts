@@ -17,6 +17,7 @@ import {
   unlockStatement,
 } from "../db/console-users";
 import { deleteRecoveryCodesStatement } from "../db/recovery-codes";
+import { forgetClients, unlockClients } from "../db/login-clients";
 import { deleteSessionsOf } from "../db/sessions";
 import { base32Encode } from "../otp/base32";
 import { type AuditAction, recordAudit } from "./audit";
@@ -148,7 +149,11 @@ export async function unlockUser(deps: Deps, actor: string, id: number): Promise
   const user = await findConsoleUser(deps.db, id);
   if (!user) return "missing";
   const guard = { id };
-  return (await commit(deps, { actor, action: "user.unlock", user }, guard, unlockStatement(deps.db, guard))) ? "done" : "missing";
+  // Both of the user's counts, and every client's count on the portal login.
+  const clients = unlockClients(deps.db, "portal", id);
+  return (await commit(deps, { actor, action: "user.unlock", user }, guard, unlockStatement(deps.db, guard), [clients]))
+    ? "done"
+    : "missing";
 }
 
 /** The api.php rule counts characters, not UTF-16 units or bytes. */
@@ -196,9 +201,8 @@ export async function deleteUser(deps: Deps, actor: string, id: number, version:
   const act = { actor, action: "user.delete", user } as const;
   if ((await secretVersion(user.secret.ciphertext)) !== version) return refuseStale(deps, act);
   const guard = { id, ciphertext: user.secret.ciphertext };
-  return (await commit(deps, act, guard, deleteUserStatement(deps.db, guard), [deleteSessionsOf(deps.db, "portal", id)]))
-    ? "done"
-    : afterLostRace(deps, id);
+  const alongside = [deleteSessionsOf(deps.db, "portal", id), forgetClients(deps.db, "portal", id)];
+  return (await commit(deps, act, guard, deleteUserStatement(deps.db, guard), alongside)) ? "done" : afterLostRace(deps, id);
 }
 
 async function afterLostRace(deps: Deps, id: number): Promise<"missing" | "stale"> {

@@ -12,12 +12,14 @@ export interface Deps extends RequestDatabases {
   config: Config;
   keyring: () => Promise<Keyring>;
   now: () => number;
-  /** Where the request came from (CF-Connecting-IP), for limits per client address. */
+  /** Where the request came from: CF-Connecting-IP as src/http/client-address.ts keys it (an IPv6 client by its /64), for limits per client address. */
   client: { address?: string };
   /** The KEY_REFUSALS rate limit binding: refused API keys per client address. */
   refusalLimiter?: RateLimit;
   /** Users' rows copied near the Worker, read by validate before its guarded write. */
   copies: UserCopies;
+  /** The LOGIN_ATTEMPTS rate limit binding: console and portal login posts per client address. */
+  loginLimiter?: RateLimit;
 }
 
 /**

@@ -4,6 +4,7 @@ import { base32Encode } from "../otp/base32";
 import { otpKey } from "../otp/hmac";
 import { matchTotpStep, TOKEN_DIGITS, type TotpParams, timeStep } from "../otp/totp";
 import type { Deps } from "./deps";
+import { loginClient, loginFailureStatements, loginLocked, loginSuccessStatements } from "./login-limits";
 import { otpauthUri } from "./enrollment-qr";
 import { usernameKeys } from "./identity";
 import { startSession } from "./sessions";
@@ -26,21 +27,19 @@ type PortalLoginOutcome = { ok: true; sessionId: string } | { ok: false; refusal
  * Logs a user into the portal with their local password (api.php changelocaluserpassword).
  * Unknown names, users without a password and locked users all get the PBKDF2 work of a dummy
  * hash and the same failure write, so neither the answer nor its time tells whether the name
- * exists or is locked. Only a wrong password of a user who has one is counted, on the portal's own lock.
+ * exists or is locked. Only a wrong password of a user who has one is counted, per client and on
+ * the portal's own count (src/domain/login-limits.ts), never on the user's codes.
  */
 export async function loginPortalUser(deps: Deps, form: PortalLoginForm): Promise<PortalLoginOutcome> {
   const now = deps.now();
-  const { found, locked, stored, passwordOk } = await checkPortalPassword(deps, form, now);
+  const { client, found, locked, stored, passwordOk } = await checkPortalPassword(deps, form, now);
   if (found === null || stored === null || !passwordOk) {
-    // Every refusal makes the same write, counting only a wrong password of a user who has one: a
-    // refusal that skipped the D1 round trip would be faster, and tell that the name is not counted.
-    const counted = found !== null && stored !== null;
-    await countPortalFailure(deps.db, counted ? found.id : NO_USER, now, deps.config.lockout);
+    await countRefusedPortalLogin(deps, found, stored, now);
     return { ok: false, refusal: locked ? "locked" : "wrong" };
   }
   // Locked (by concurrent guesses) or re-passworded since the check: no session.
-  if (!(await acceptPortalLogin(deps.db, found.id, stored, now))) return { ok: false, refusal: "locked" };
-  return { ok: true, sessionId: await startSession(deps, "portal", found.id) };
+  if (!(await acceptPortalLogin(deps.db, found, stored, client, now))) return { ok: false, refusal: "locked" };
+  return { ok: true, sessionId: await startSession(deps, "portal", found.id, loginSuccessStatements(deps, "portal", found.id)) };
 }
 
 /**
@@ -49,12 +48,34 @@ export async function loginPortalUser(deps: Deps, form: PortalLoginForm): Promis
  * work done against a dummy hash) for an unknown name, a user without a password, and a locked login.
  */
 export async function checkPortalPassword(deps: Deps, form: PortalLoginForm, now: number) {
+  const client = loginClient(deps);
   const name = form.username.trim();
-  const found = name === "" || [...name].length > MAX_USERNAME_CHARS ? null : await findPortalLogin(deps.db, usernameKeys(name));
-  const locked = found !== null && found.portalLockedUntil > now;
+  const found = name === "" || [...name].length > MAX_USERNAME_CHARS ? null : await findPortalLogin(deps.db, usernameKeys(name), client);
+  const locked = found !== null && loginLocked(found, now);
   const stored = found && !locked ? found.passwordHash : null;
   const passwordOk = await verifyLoginPassword(form.password, stored, deps.config.passwordIterations);
-  return { found, locked, stored, passwordOk };
+  return { client, found, locked, stored, passwordOk };
+}
+
+/**
+ * A refused portal sign-in (or recovery): one write batch whatever the reason, counting only a
+ * wrong password or code of a user who has a password, per client and on the account's ceiling
+ * (src/domain/login-limits.ts). A refusal that skipped the D1 round trip would be faster, and tell
+ * that the name is not counted.
+ */
+export async function countRefusedPortalLogin(
+  deps: Deps,
+  found: Awaited<ReturnType<typeof findPortalLogin>>,
+  stored: string | null,
+  now: number,
+): Promise<void> {
+  const [first, ...rest] =
+    found !== null && stored !== null
+      ? loginFailureStatements(deps, "portal", found.id, found, (policy, guard) =>
+          countPortalFailure(deps.db, found.id, now, policy, guard),
+        )
+      : [countPortalFailure(deps.db, NO_USER, now, deps.config.lockout)];
+  await deps.db.batch([first!, ...rest]);
 }
 
 /** What the portal shows a logged-in user, read afresh on every request (a console reset shows at once). */
@@ -122,17 +143,22 @@ export async function confirmFirstCode(deps: Deps, userId: number, typed: string
   const key = otpKey(await openUserSecret(deps, user), user.token.algorithm);
   const step = matchTotpStep(key, code, now, params, user.drift);
   if (step === null) {
-    await countCodeFailure(deps.db, userId, ciphertext, now, deps.config.lockout);
-    return { kind: "wrong" };
+    // "Not right" only for a code that was counted: concurrent wrong codes past the lock are told the lock.
+    if (await countCodeFailure(deps.db, userId, ciphertext, now, deps.config.lockout)) return { kind: "wrong" };
+    return (await whyNotWritten(deps, userId, ciphertext, now)) ?? { kind: "locked", retrySeconds: 1 };
   }
   if (step <= user.lastStep) return { kind: "used" };
   const accepted = { step, drift: step - timeStep(now, params) };
   if (await acceptFirstCode(deps.db, userId, ciphertext, accepted, now)) return { kind: "confirmed" };
-  // Lost the compare-and-set: say why from the state after it.
+  return (await whyNotWritten(deps, userId, ciphertext, now)) ?? { kind: "used" };
+}
+
+/** Why a guarded write of a confirmation did not happen, from the state after it: stale, locked, or null (neither). */
+async function whyNotWritten(deps: Deps, userId: number, ciphertext: string, now: number): Promise<ConfirmOutcome | null> {
   const after = await findUserEnrolment(deps.db, userId);
   if (!after || after.confirmedAt !== null || after.secret.ciphertext !== ciphertext) return { kind: "stale" };
   if (after.lockedUntil > now) return { kind: "locked", retrySeconds: retrySeconds(after.lockedUntil, now) };
-  return { kind: "used" };
+  return null;
 }
 
 export function retrySeconds(lockedUntil: number, now: number): number {

@@ -1,7 +1,6 @@
 import { and } from "drizzle-orm";
 import { seal } from "../crypto/secret-box";
 import { auditActionStatement, replaceSecretStatement } from "../db/console-users";
-import { countPortalFailure } from "../db/portal";
 import {
   clearPortalLockStatement,
   codeUnspent,
@@ -12,7 +11,7 @@ import {
 } from "../db/recovery-codes";
 import { recordAudit } from "./audit";
 import type { Deps } from "./deps";
-import { checkPortalPassword } from "./portal";
+import { checkPortalPassword, countRefusedPortalLogin } from "./portal";
 import { holderLabel, matchRecoveryCode } from "./recovery-codes";
 import { startSession } from "./sessions";
 
@@ -46,7 +45,7 @@ export async function recoverWithCode(deps: Deps, form: RecoveryForm): Promise<R
   const candidate = await findRecoveryCandidate(deps.db, found?.id ?? NO_USER);
   const codeId = await matchRecoveryCode(candidate?.codes ?? [], form.code);
   if (!counted || !passwordOk || candidate === null || codeId === null) {
-    await countPortalFailure(deps.db, counted ? found.id : NO_USER, now, deps.config.lockout);
+    await countRefusedPortalLogin(deps, found, stored, now);
     const target = found && candidate ? holderLabel({ id: found.id, username: candidate.username }) : undefined;
     await recordAudit(deps, { actor: "portal", action: "user.recover", target, outcome: "refused" });
     return { ok: false };

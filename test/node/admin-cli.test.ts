@@ -67,6 +67,32 @@ describe("npm run admin", () => {
     expect(actions.map((a) => `${a.actor} ${a.action}`)).toEqual(["cli admin.create", "cli admin.disable", "cli admin.reset"]);
   });
 
+  it("unlock lifts the admin's own lock and every address's, and is audited", async () => {
+    await admin("create", "dora");
+    const dora = row("dora")!;
+    const until = Date.now() + 600_000;
+    execute(`UPDATE admins SET failed_attempts = 120, locked_until = ${until} WHERE id = ${dora.id}`, target);
+    execute(
+      `INSERT INTO login_clients (realm, subject_id, client, failed_attempts, locked_until, trusted_at) VALUES
+         ('admin', ${dora.id}, '203.0.113.5', 7, ${until}, NULL), ('admin', ${dora.id}, '198.51.100.7', 5, ${until}, 1)`,
+      target,
+    );
+    expect((await admin("list")).out).toMatch(/^dora\t.*login locked until \S+ for new addresses, 2 addresses locked out$/m);
+    const unlocked = await admin("unlock", "dora");
+    expect([unlocked.code, unlocked.out]).toEqual([0, expect.stringContaining("Unlocked admin dora")]);
+    expect(row("dora")).toMatchObject({ failed_attempts: 0, locked_until: 0 });
+    const clients = execute(
+      `SELECT client, failed_attempts, locked_until, trusted_at FROM login_clients WHERE subject_id = ${dora.id} ORDER BY client`,
+      target,
+    );
+    expect(clients).toEqual([
+      { client: "198.51.100.7", failed_attempts: 0, locked_until: 0, trusted_at: 1 },
+      { client: "203.0.113.5", failed_attempts: 0, locked_until: 0, trusted_at: null },
+    ]);
+    const actions = execute("SELECT actor, action FROM audit_log WHERE target = 'admin dora' ORDER BY id", target);
+    expect(actions.map((a) => `${a.actor} ${a.action}`)).toEqual(["cli admin.create", "cli admin.unlock"]);
+  });
+
   it("refuses bad input before touching any database", async () => {
     for (const args of [
       [],
@@ -77,6 +103,7 @@ describe("npm run admin", () => {
       ["create", "x".repeat(65)],
       ["disable", "nobody"],
       ["reset", "nobody"],
+      ["unlock", "nobody"],
       ["create", "carol", "--remote", "--env", "dev"],
       ["create", "carol", "--origin", "ftp://x"],
     ]) {

@@ -66,6 +66,22 @@ describe("anonymous floods of wrong API keys", () => {
     expect((await call(`/createuser?api_key=${randomKey()}&email=x@example.com&format=1`, flooder)).status).not.toBe(429);
   });
 
+  it("IPv6 clients count by their /64: wrong keys from ever new addresses of one /64 get 429 as from one address", async () => {
+    const { call } = countedApp();
+    const site = `2001:db8:${crypto.randomUUID().slice(0, 4)}`;
+    const prefix = `${site}:a`;
+    let refused = 0;
+    let limited = false;
+    while (!limited && refused < 61) {
+      const res = await call(`/createuser?api_key=${randomKey()}&email=x@example.com&format=1`, `${prefix}:${refused.toString(16)}::1`);
+      if (res.status === 429) limited = true;
+      else refused++;
+    }
+    expect(limited, `429 after ${refused} refusals`).toBe(true);
+    // Another /64 of the same /48 is another client.
+    expect((await call(`/createuser?api_key=${randomKey()}&email=x@example.com&format=1`, `${site}:b::1`)).status).toBe(200);
+  });
+
   it("callers without a client address (direct calls in tests) are never rate limited", async () => {
     const { call } = countedApp();
     for (let i = 0; i < 80; i++) expect((await call(`/createuser?api_key=${randomKey()}&email=x@example.com&format=1`)).status).toBe(200);

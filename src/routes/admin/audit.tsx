@@ -44,7 +44,10 @@ function AuditTable({ rows }: { rows: AuditRow[] }) {
               <td data-label="Who">{row.actor}</td>
               <td data-label="Action">{row.action}</td>
               <td data-label="Target">{row.target ?? <span class="muted">none</span>}</td>
-              <td data-label="Outcome">{row.outcome}</td>
+              <td data-label="Outcome">
+                {row.outcome}
+                {row.count > 1 && ` × ${row.count}`}
+              </td>
             </tr>
           );
         })}

@@ -9,6 +9,7 @@ import {
   offerEnrolment,
 } from "../../domain/admins";
 import { recordAudit } from "../../domain/audit";
+import { LOGIN_FLOOD_RETRY_SECONDS, loginFlooded } from "../../domain/login-limits";
 import { otpauthUri } from "../../domain/enrollment-qr";
 import { endSession } from "../../domain/sessions";
 import { readForm } from "../../web/forms";
@@ -21,6 +22,8 @@ import { ADMIN_PATHS } from "./paths";
 
 /** One answer for every refused login: it must not tell an unknown name from a wrong password or a lock. */
 export const LOGIN_REFUSED = "Wrong name, password or code, or too many failed attempts (then wait a few minutes).";
+/** The answer to a flood of login posts from one address (HTTP 429), before anything is checked. */
+export const LOGIN_FLOODED = `Too many login attempts from your network: wait ${LOGIN_FLOOD_RETRY_SECONDS} seconds, then try again.`;
 
 const ENROLMENT_REFUSALS: Record<EnrolmentRefusal, string> = {
   link: "This enrolment link is not valid: it was used already, it expired, or the admin was disabled. Ask for a new one (npm run admin -- reset NAME).",
@@ -64,6 +67,10 @@ authPages.get("/login", async (c) => {
 });
 
 authPages.post("/login", async (c) => {
+  if (await loginFlooded(c.var.deps, "admin")) {
+    c.header("Retry-After", String(LOGIN_FLOOD_RETRY_SECONDS));
+    return renderPage(c, <LoginForm error={LOGIN_FLOODED} />, 429);
+  }
   const form = await readForm(c);
   const sessionId = await loginAdmin(c.var.deps, { name: form.get("name"), password: form.get("password"), code: form.get("code") });
   if (!sessionId) return renderPage(c, <LoginForm error={LOGIN_REFUSED} />, 401);

@@ -1,5 +1,6 @@
 import type { Context } from "hono";
 import type { AppEnv } from "../../app-env";
+import { LOGIN_FLOOD_RETRY_SECONDS, loginFlooded } from "../../domain/login-limits";
 import { loginPortalUser } from "../../domain/portal";
 import { readForm } from "../../web/forms";
 import { Flash } from "../../web/page";
@@ -9,14 +10,14 @@ import { PortalPage, SignInFields } from "./layout";
 import { PORTAL_TEXT } from "./messages";
 import { PORTAL_PATHS } from "./paths";
 
-/** The login form; after a refusal, with the one refusal message and the name as typed. */
-export function loginPage(c: Context<AppEnv>, refused?: { username: string }): Promise<Response> {
+/** The login form; after a refusal, with the one refusal message (or the flood answer) and the name as typed. */
+export function loginPage(c: Context<AppEnv>, refused?: { username: string; flooded?: boolean }): Promise<Response> {
   const issuer = c.var.deps.config.issuer;
   return renderPage(
     c,
     <PortalPage title="Sign in" issuer={issuer}>
       <p>Sign in to set up two-factor authentication for your {issuer} account.</p>
-      <Flash kind="error" text={refused && PORTAL_TEXT.loginRefused} />
+      <Flash kind="error" text={refused && (refused.flooded ? PORTAL_TEXT.loginFlooded : PORTAL_TEXT.loginRefused)} />
       <form method="post" action={PORTAL_PATHS.login}>
         <SignInFields username={refused?.username} />
         <div>
@@ -30,12 +31,17 @@ export function loginPage(c: Context<AppEnv>, refused?: { username: string }): P
         </p>
       ) : null}
     </PortalPage>,
-    refused ? 400 : 200,
+    refused ? (refused.flooded ? 429 : 400) : 200,
   );
 }
 
 /** POST /portal/login: a session and the user's page, or the login form again with the one refusal message. */
 export async function login(c: Context<AppEnv>): Promise<Response> {
+  if (await loginFlooded(c.var.deps, "portal")) {
+    // Before the form is even read: a flood costs no password hash and no D1 write.
+    c.header("Retry-After", String(LOGIN_FLOOD_RETRY_SECONDS));
+    return loginPage(c, { username: "", flooded: true });
+  }
   const form = await readForm(c);
   const username = form.get("username");
   const outcome = await loginPortalUser(c.var.deps, { username, password: form.get("password") });

@@ -1,7 +1,10 @@
+import { LOGIN_FLOOD_RETRY_SECONDS } from "../../domain/login-limits";
+
 /** Every text the portal shows in answer to something a person did, defined once. */
 export const PORTAL_TEXT = {
   /** One answer for an unknown name, a wrong password, no local password yet, and a locked login. */
   loginRefused: "Wrong username or password, or too many attempts: try again later.",
+  loginFlooded: `Too many sign-in attempts from your network: wait ${LOGIN_FLOOD_RETRY_SECONDS} seconds, then try again.`,
   codeMalformed: (digits: number) => `Enter the ${digits}-digit code your authenticator app shows.`,
   codeWrong: "That code is not right. Check that the app shows this account, and that your phone's clock is correct.",
   codeUsed: "That code was already used. Wait for the app to show the next one.",
