@@ -29,6 +29,12 @@ const adminLogin = (from: string) =>
   );
 const portalLogin = (from: string) =>
   post("/portal/login", { username: `nobody-${crypto.randomUUID()}@example.com`, password: "a guess" }, { "CF-Connecting-IP": from });
+const portalRecovery = (from: string) =>
+  post(
+    "/portal/recover",
+    { username: `nobody-${crypto.randomUUID()}@example.com`, password: "a guess", code: "ABCDEF-GHJKMN" },
+    { "CF-Connecting-IP": from },
+  );
 
 afterEach(() => {
   vi.restoreAllMocks();
@@ -38,6 +44,7 @@ describe("login floods", () => {
   for (const [realm, request, refusedStatus, text] of [
     ["console", adminLogin, 401, LOGIN_FLOODED],
     ["portal", portalLogin, 400, PORTAL_TEXT.loginFlooded],
+    ["portal recovery", portalRecovery, 400, PORTAL_TEXT.loginFlooded],
   ] as const) {
     it(`${realm}: past 30 posts a minute an address gets 429 with Retry-After, with no PBKDF2 and no D1 round trip; other addresses are untouched`, async () => {
       const { call, roundTrips } = floodedApp();

@@ -1,6 +1,7 @@
 import type { Context } from "hono";
 import type { AppEnv } from "../../app-env";
 import { bytesToBase64, utf8 } from "../../crypto/encoding";
+import { LOGIN_FLOOD_RETRY_SECONDS, loginFlooded } from "../../domain/login-limits";
 import { recoverWithCode } from "../../domain/recovery";
 import { issueRecoveryCodes } from "../../domain/recovery-codes";
 import { renewRecoveryCodes } from "../../domain/recovery-renewal";
@@ -21,7 +22,7 @@ function requireRecoveryCodes(c: Context<AppEnv>): void {
 }
 
 /** The "lost your phone?" form; after a refusal, the one refusal message and the name as typed. */
-export function recoverPage(c: Context<AppEnv>, refused?: { username: string }): Promise<Response> {
+export function recoverPage(c: Context<AppEnv>, refused?: { username: string; flooded?: boolean }): Promise<Response> {
   requireRecoveryCodes(c);
   const issuer = c.var.deps.config.issuer;
   return renderPage(
@@ -31,7 +32,7 @@ export function recoverPage(c: Context<AppEnv>, refused?: { username: string }):
         Sign in with your password and one of the recovery codes you saved when you set up your app. You then set up a new app; your old
         app's codes stop working at once, and the recovery codes you saved are replaced by new ones.
       </p>
-      <Flash kind="error" text={refused && PORTAL_TEXT.recoveryRefused} />
+      <Flash kind="error" text={refused && (refused.flooded ? PORTAL_TEXT.loginFlooded : PORTAL_TEXT.recoveryRefused)} />
       <form method="post" action={PORTAL_PATHS.recover}>
         <SignInFields username={refused?.username} />
         <label for="recovery-code">Recovery code</label>
@@ -44,13 +45,18 @@ export function recoverPage(c: Context<AppEnv>, refused?: { username: string }):
         No recovery codes? Ask your administrator to reset your key. <a href={PORTAL_PATHS.home}>Back to sign in</a>
       </p>
     </PortalPage>,
-    refused ? 400 : 200,
+    refused ? (refused.flooded ? 429 : 400) : 200,
   );
 }
 
 /** POST /portal/recover: a session on the re-enrolled account (its page shows the new secret), or the form again. */
 export async function recover(c: Context<AppEnv>): Promise<Response> {
   requireRecoveryCodes(c);
+  // The sign-in's own flood limit (a recovery is a sign-in with a code for the second factor), before any hash or write.
+  if (await loginFlooded(c.var.deps, "portal")) {
+    c.header("Retry-After", String(LOGIN_FLOOD_RETRY_SECONDS));
+    return recoverPage(c, { username: "", flooded: true });
+  }
   const form = await readForm(c);
   const username = form.get("username");
   const outcome = await recoverWithCode(c.var.deps, { username, password: form.get("password"), code: form.get("code") });
