@@ -1,4 +1,5 @@
-import { DEFAULT_TOTP, type TotpParams } from "./otp/totp";
+import { guessesPerDay } from "./db/lockout";
+import { DEFAULT_TOTP, mostStepsTried, TOKEN_DIGITS, type TotpParams } from "./otp/totp";
 
 /** The Worker's bindings: D1, the encryption keyring secret, and plain-text vars. */
 export interface Env {
@@ -93,7 +94,8 @@ export const INTEGER_SETTINGS = [
     name: "LOCKOUT_THRESHOLD",
     default: 5,
     min: 1,
-    max: 1000,
+    // Past 500 no other setting keeps the guessing bound (refuseGuessableLockout).
+    max: 500,
     unit: "failures",
     meaning: "consecutive failed validations that lock a user",
   },
@@ -220,6 +222,31 @@ export function readConfig(env: Env): Config {
     // Off by default: clients that show hashqr again (a "show my QR" page) keep working (docs/portal.md).
     hideQrAfterConfirmation: switchVar(env, "HIDE_QR_AFTER_CONFIRMATION", false),
   };
+  refuseGuessableLockout(config);
   configs.set(env, config);
   return config;
+}
+
+// ---- The guessing bound (issue 22, MEDIUM 3): settings that defeat the lockout are refused ----
+
+/** The contract's bound on successful guesses of one user's code per day, with the worst settings allowed. */
+export const MAX_GUESS_SUCCESSES_PER_DAY = 0.001;
+
+/**
+ * Expected successful guesses per user per day: the failures the lock lets through in a day, each
+ * worth every step validate tries for a drifted user, against the weakest code (6 digits; an
+ * imported 8-digit token is 100 times harder).
+ */
+export function guessSuccessesPerDay(config: Pick<Config, "lockout" | "totp">): number {
+  return (guessesPerDay(config.lockout) * mostStepsTried(config.totp.window)) / 10 ** Math.min(...TOKEN_DIGITS);
+}
+
+function refuseGuessableLockout(config: Config): void {
+  const figure = guessSuccessesPerDay(config);
+  if (figure <= MAX_GUESS_SUCCESSES_PER_DAY) return;
+  throw new ConfigError(
+    `LOCKOUT_THRESHOLD, LOCKOUT_BASE_SECONDS, LOCKOUT_MAX_SECONDS and TOTP_DRIFT_STEPS allow ${figure.toPrecision(3)} expected ` +
+      `successful guesses per user per day (${guessesPerDay(config.lockout)} guesses × ${mostStepsTried(config.totp.window)} steps ÷ 10^${Math.min(...TOKEN_DIGITS)}); ` +
+      `at most ${MAX_GUESS_SUCCESSES_PER_DAY} is allowed: lower the threshold, lengthen the locks or narrow the window`,
+  );
 }
