@@ -22,6 +22,8 @@ export interface Env {
   PORTAL?: string;
   /** "on" or "off" (default): hashqr answers 404 once the user is confirmed. */
   HIDE_QR_AFTER_CONFIRMATION?: string;
+  /** Days an audit row is kept; the scheduled run deletes older ones. */
+  AUDIT_RETENTION_DAYS?: string;
   /** Rate limit binding (wrangler.toml [[ratelimits]]): refused API keys per client address. */
   KEY_REFUSALS?: RateLimit;
 }
@@ -53,6 +55,8 @@ export interface Config {
   portal: boolean;
   /** Whether hashqr stops answering (404) once the user's first code was accepted. */
   hideQrAfterConfirmation: boolean;
+  /** Audit rows older than this many days are deleted by the scheduled run. */
+  auditRetentionDays: number;
 }
 
 export class ConfigError extends Error {
@@ -124,6 +128,14 @@ export const INTEGER_SETTINGS = [
     meaning: "PBKDF2-SHA256 work for new api.php local passwords (Workers allows at most 100,000)",
   },
   { name: "QR_SIZE", default: 256, min: 64, max: 2048, unit: "pixels", meaning: "width and height of the hashqr SVG" },
+  {
+    name: "AUDIT_RETENTION_DAYS",
+    default: 400,
+    min: 1,
+    max: 36_500,
+    unit: "days",
+    meaning: "how long the audit trail keeps a row; the hourly scheduled run deletes older ones",
+  },
 ] as const satisfies readonly IntegerSetting[];
 
 export const DEFAULT_ISSUER = "totp-edge";
@@ -221,6 +233,7 @@ export function readConfig(env: Env): Config {
     portal: switchVar(env, "PORTAL", true),
     // Off by default: clients that show hashqr again (a "show my QR" page) keep working (docs/portal.md).
     hideQrAfterConfirmation: switchVar(env, "HIDE_QR_AFTER_CONFIRMATION", false),
+    auditRetentionDays: integerVar(env, "AUDIT_RETENTION_DAYS"),
   };
   refuseGuessableLockout(config);
   configs.set(env, config);

@@ -32,6 +32,7 @@ describe("configuration defaults", () => {
       requestLog: true,
       portal: true,
       hideQrAfterConfirmation: false,
+      auditRetentionDays: 400,
     });
     expect(DEFAULT_ISSUER).toBe(config.issuer);
   });

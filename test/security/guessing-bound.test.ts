@@ -101,9 +101,12 @@ describe("readConfig refuses settings above the guessing bound", () => {
   });
 
   it("the issue's settings are refused, naming the figure", () => {
-    expect(problemWith({ LOCKOUT_THRESHOLD: "1000", LOCKOUT_BASE_SECONDS: "1", LOCKOUT_MAX_SECONDS: "1", TOTP_DRIFT_STEPS: "10" })).toBe(
-      "LOCKOUT_THRESHOLD, LOCKOUT_BASE_SECONDS, LOCKOUT_MAX_SECONDS and TOTP_DRIFT_STEPS allow 3.67 expected successful guesses " +
-        "per user per day (87399 guesses × 42 steps ÷ 10^6); at most 0.001 is allowed: lower the threshold, lengthen the locks or narrow the window",
+    const issue = { LOCKOUT_THRESHOLD: "1000", LOCKOUT_BASE_SECONDS: "1", LOCKOUT_MAX_SECONDS: "1", TOTP_DRIFT_STEPS: "10" };
+    // No threshold above 500 can meet the bound with any other setting: its range ends there.
+    expect(problemWith(issue)).toBe('LOCKOUT_THRESHOLD must be an integer from 1 to 500, got "1000"');
+    expect(problemWith({ ...issue, LOCKOUT_THRESHOLD: "500" })).toBe(
+      "LOCKOUT_THRESHOLD, LOCKOUT_BASE_SECONDS, LOCKOUT_MAX_SECONDS and TOTP_DRIFT_STEPS allow 3.65 expected successful guesses " +
+        "per user per day (86899 guesses × 42 steps ÷ 10^6); at most 0.001 is allowed: lower the threshold, lengthen the locks or narrow the window",
     );
   });
 
@@ -129,7 +132,7 @@ describe("readConfig refuses settings above the guessing bound", () => {
     vi.spyOn(console, "error").mockImplementation((...args: unknown[]) => void lines.push(args.join(" ")));
     vi.spyOn(console, "log").mockImplementation(() => {});
     try {
-      const res = await createApp().fetch(new Request("https://totp.test/healthz"), { ...env, LOCKOUT_THRESHOLD: "1000" });
+      const res = await createApp().fetch(new Request("https://totp.test/healthz"), { ...env, LOCKOUT_THRESHOLD: "100" });
       expect(res.status).toBe(500);
       expect(lines.join("\n")).toContain("expected successful guesses per user per day");
     } finally {
