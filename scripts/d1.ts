@@ -1,5 +1,8 @@
 // Local/remote D1 plumbing shared by the dev server, the API key CLI and the test servers.
 import { randomBytes } from "node:crypto";
+import { drizzle } from "drizzle-orm/d1";
+import type { Db } from "../src/db/client";
+import * as schema from "../src/db/schema";
 import { wrangler } from "./wrangler";
 
 /** Where wrangler should act: the local D1 (optionally in another state folder) or the deployed one. */
@@ -80,4 +83,33 @@ export function newEncryptionKey(id = `k${Date.now().toString(36)}`): string {
 
 export function sqlString(text: string): string {
   return `'${text.replace(/'/g, "''")}'`;
+}
+
+/** Drizzle for building statements that `execute` runs: nothing is ever run through its binding. */
+export const SQL_ONLY_DB: Db = drizzle(undefined as unknown as D1Database, { schema });
+
+/** A drizzle statement as SQL text with its parameters written in as literals, for `wrangler d1 execute --command`. */
+export function inlineSql(statement: unknown): string {
+  const { sql, params } = (statement as { toSQL(): { sql: string; params: unknown[] } }).toSQL();
+  let next = 0;
+  let quote: string | null = null;
+  let out = "";
+  for (const char of sql) {
+    if (quote !== null) {
+      if (char === quote) quote = null;
+      out += char;
+    } else if (char === "'" || char === '"') {
+      quote = char;
+      out += char;
+    } else out += char === "?" ? literal(params[next++]) : char;
+  }
+  if (next !== params.length) throw new Error(`statement has ${params.length} parameters but ${next} placeholders`);
+  return out;
+}
+
+function literal(value: unknown): string {
+  if (value === null || value === undefined) return "NULL";
+  if (typeof value === "number" && Number.isFinite(value)) return String(value);
+  if (typeof value === "string") return sqlString(value);
+  throw new Error(`cannot write ${typeof value} into SQL`);
 }

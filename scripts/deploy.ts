@@ -1,4 +1,4 @@
-// npm run deploy [-- --env NAME] [--dry-run [--outdir DIR]]
+// npm run deploy [-- --env NAME] [--dry-run [--outdir DIR]] [--allow-request-origin]
 // Applies the D1 migrations to the environment's remote database, then deploys the Worker.
 // --dry-run only builds the bundle (offline, no login needed) and reports its size.
 import { readdirSync, readFileSync, rmSync } from "node:fs";
@@ -17,6 +17,7 @@ const USAGE = `usage: npm run deploy [-- options]
   --env NAME      the wrangler.toml environment to deploy (default: production)
   --dry-run       build the bundle into --outdir (default: dist) and stop: no login, no network
   --outdir DIR    where --dry-run writes the bundle
+  --allow-request-origin   deploy production without PUBLIC_ORIGIN (hashqr then follows the Host header)
 Without --dry-run: applies the migrations to the environment's remote D1, then \`wrangler deploy --env NAME\`.
 See DEPLOY.md for the whole procedure.`;
 
@@ -67,8 +68,13 @@ export async function readWranglerConfig(env: string, configPath = path.join(ROO
   return config;
 }
 
+interface DeployChecks {
+  /** --allow-request-origin: production may take hashqr's origin from each request's Host header. */
+  allowRequestOrigin?: boolean;
+}
+
 /** Why this environment cannot be deployed yet, or null. Checked before anything touches the network. */
-export async function configProblem(env: string, configPath?: string): Promise<string | null> {
+export async function configProblem(env: string, configPath?: string, checks: DeployChecks = {}): Promise<string | null> {
   const config = await readWranglerConfig(env, configPath);
   const db = config.d1_databases.find((binding) => binding.binding === "DB");
   if (!db) return `wrangler.toml has no D1 binding "DB" for --env ${env}: add a [[env.${env}.d1_databases]] section (DEPLOY.md).`;
@@ -78,6 +84,14 @@ export async function configProblem(env: string, configPath?: string): Promise<s
       `Create the database and copy its id into [[env.${env}.d1_databases]]:`,
       `  npx wrangler d1 create ${db.database_name}`,
       `(\`npx wrangler d1 list\` shows the id of an existing one.) See DEPLOY.md.`,
+    ].join("\n");
+  }
+  // Without it hashqr follows the Host header: a forged Host would point clients' QR codes elsewhere.
+  if (env === "production" && !config.vars.PUBLIC_ORIGIN && !checks.allowRequestOrigin) {
+    return [
+      `[env.production.vars] in wrangler.toml has no PUBLIC_ORIGIN: hashqr URLs would take their origin from each`,
+      `request's Host header, which a client can forge. Set PUBLIC_ORIGIN = "https://your.host" (DEPLOY.md, "Custom domain"),`,
+      `or deploy with --allow-request-origin to accept that.`,
     ].join("\n");
   }
   return null;
@@ -97,6 +111,7 @@ function parse() {
         env: { type: "string", default: "production" },
         "dry-run": { type: "boolean", default: false },
         outdir: { type: "string" },
+        "allow-request-origin": { type: "boolean", default: false },
         help: { type: "boolean", short: "h" },
       },
     }).values;
@@ -122,7 +137,7 @@ async function main(): Promise<void> {
     return;
   }
 
-  const problem = await configProblem(env);
+  const problem = await configProblem(env, undefined, { allowRequestOrigin: values["allow-request-origin"] });
   if (problem) {
     console.error(problem);
     process.exit(1);

@@ -7,6 +7,7 @@ import { createInterface } from "node:readline";
 import { insertApiKeys } from "./api-key-rows";
 import { runIfEntryPoint } from "./cli";
 import { applyMigrations, newEncryptionKey } from "./d1";
+import { fireOnSchedule } from "./dev-cron";
 import { ROOT, spawnWrangler, stopGroup } from "./wrangler";
 
 /**
@@ -34,7 +35,10 @@ async function main(): Promise<void> {
   console.log(`Operator console: http://localhost:${port}/admin (first admin: npm run admin -- create NAME)`);
   console.log(`Self-service portal: http://localhost:${port}/portal\n`);
 
-  const child = spawnWrangler(["dev", "--port", port, "--show-interactive-dev-session=false"], { stdio: ["inherit", "pipe", "pipe"] });
+  const child = spawnWrangler(["dev", "--port", port, "--show-interactive-dev-session=false", "--test-scheduled"], {
+    stdio: ["inherit", "pipe", "pipe"],
+  });
+  fireOnSchedule(`http://127.0.0.1:${port}`, (line) => console.error(line));
   if (child.stdout) dropRequestLines(child.stdout, process.stdout);
   if (child.stderr) dropRequestLines(child.stderr, process.stderr);
   const stop = () => stopGroup(child).then(() => process.exit(0));

@@ -1,10 +1,20 @@
-// The writing half of npm run rotate-keys: re-seals every secret that is not under the keyring's
-// first key, in batches, each row only if its ciphertext is still the one read.
+// The writing half of npm run rotate-keys: re-seals every secret of every sealed column (users'
+// secrets, admins' second factors) that is not under the keyring's first key, in batches, each row
+// only if its ciphertext is still the one read.
 import { mkdtempSync, rmSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import path from "node:path";
 import { open, seal, type Keyring } from "../src/crypto/secret-box";
-import { execute, executeFile, sqlString, type D1Target } from "./d1";
+import {
+  countNotUnder,
+  highestId,
+  resealStatement,
+  rowsNotUnder,
+  SEALED_COLUMNS,
+  type SealedColumn,
+  type SealedRow,
+} from "../src/db/sealed-columns";
+import { execute, executeEach, executeFile, inlineSql, SQL_ONLY_DB, type D1Target } from "./d1";
 import { ROTATION_ORDER, sealingProblem, workerKeyIds } from "./worker-key-ids";
 
 /** Passes over users created during the previous pass (by an isolate that still has the old keyring). */
@@ -32,47 +42,61 @@ interface RotationResult {
   remaining: number;
 }
 
-type SealedRow = { id: number; username_key: string; secret_key_id: string; secret_ciphertext: string };
+/** Runs counting statements in one wrangler call (one D1 request) and returns each one's `n`. */
+const counts = (statements: readonly unknown[], target: D1Target): number[] =>
+  executeEach<{ n: number }>(statements.map(inlineSql), target).map((rows) => rows[0]?.n ?? 0);
 
-const count = (sql: string, target: D1Target): number => execute<{ n: number }>(sql, target)[0]?.n ?? 0;
-
-/**
- * Each pass covers the users that existed when it started. Ids only grow (AUTOINCREMENT) and the
- * Worker never re-seals a row in place, so a row under an old key with a higher id is a user
- * created during the pass by an isolate that still had the old keyring: the next pass takes it.
- * Throws, having written no further row, once the Worker stops sealing under the keyring's first key.
- */
+/** Re-seals every sealed column of the schema (src/db/sealed-columns.ts), one after the other. */
 export async function resealAll(rotation: Rotation): Promise<RotationResult> {
-  const { target, keyring } = rotation;
-  const notCurrent = `secret_key_id <> ${sqlString(keyring.currentId)}`;
   const result: RotationResult = { resealed: 0, skipped: 0, passes: 0, arrived: 0, lastArrivals: 0, remaining: 0 };
   const scratch = mkdtempSync(path.join(tmpdir(), "totp-edge-rotate-"));
   try {
-    let from = 0;
-    while (result.passes < MAX_PASSES) {
-      result.passes++;
-      const to = count("SELECT coalesce(max(id), 0) AS n FROM users", target);
-      await resealRange(rotation, from, to, path.join(scratch, "batch.sql"), result);
-      from = to;
-      result.lastArrivals = count(`SELECT count(*) AS n FROM users WHERE id > ${from} AND ${notCurrent}`, target);
-      if (result.lastArrivals === 0) break;
-      if (result.passes < MAX_PASSES) {
-        result.arrived += result.lastArrivals;
-        console.log(
-          `${result.lastArrivals} secret(s) arrived under an old key during pass ${result.passes} (a Worker isolate with the old keyring?): pass ${result.passes + 1}`,
-        );
-      }
-    }
+    for (const column of SEALED_COLUMNS) await resealColumn(rotation, column, path.join(scratch, "batch.sql"), result);
   } finally {
     rmSync(scratch, { recursive: true, force: true });
   }
-  result.remaining = count(`SELECT count(*) AS n FROM users WHERE ${notCurrent}`, target);
   return result;
+}
+
+/**
+ * Each pass covers the rows that existed when it started. Ids only grow (AUTOINCREMENT) and the
+ * Worker never re-seals a user's row in place, so a row under an old key with a higher id is one
+ * created during the pass by an isolate that still had the old keyring: the next pass takes it.
+ * (An admin who enrols during the run under an old key has a lower id: `remaining` counts it, and
+ * a second run re-seals it.) Throws, having written no further row, once the Worker stops sealing
+ * under the keyring's first key. Wrangler calls are few: each starts a process that takes seconds.
+ */
+async function resealColumn(rotation: Rotation, column: SealedColumn, file: string, result: RotationResult): Promise<void> {
+  const { target, keyring } = rotation;
+  const current = keyring.currentId;
+  const highest = highestId(SQL_ONLY_DB, column);
+  const [first = 0, behind = 0] = counts([highest, countNotUnder(SQL_ONLY_DB, column, current)], target);
+  if (behind === 0) return;
+  let [from, to] = [0, first];
+  for (let passes = 1; ; passes++) {
+    await resealRange(rotation, column, from, to, file, result);
+    const [arrivals = 0, next = 0, remaining = 0] = counts(
+      [countNotUnder(SQL_ONLY_DB, column, current, to), highest, countNotUnder(SQL_ONLY_DB, column, current)],
+      target,
+    );
+    result.passes = Math.max(result.passes, passes);
+    if (arrivals > 0 && passes === MAX_PASSES) result.lastArrivals += arrivals;
+    if (arrivals === 0 || passes === MAX_PASSES) {
+      result.remaining += remaining;
+      return;
+    }
+    result.arrived += arrivals;
+    console.log(
+      `${arrivals} secret(s) arrived under an old key during pass ${passes} (${column.label}; a Worker isolate with the old keyring?): pass ${passes + 1}`,
+    );
+    [from, to] = [to, next];
+  }
 }
 
 /** Re-seals the rows with from < id <= to that are not under the current key; `file` holds each batch. */
 async function resealRange(
   { target, workerUrl, keyring, batch }: Rotation,
+  column: SealedColumn,
   from: number,
   to: number,
   file: string,
@@ -81,29 +105,24 @@ async function resealRange(
   const current = keyring.currentId;
   let afterId = from;
   for (;;) {
-    const rows = execute<SealedRow>(
-      `SELECT id, username_key, secret_key_id, secret_ciphertext FROM users
-       WHERE secret_key_id <> ${sqlString(current)} AND id > ${afterId} AND id <= ${to} ORDER BY id LIMIT ${batch}`,
-      target,
-    );
+    const rows = execute<SealedRow>(inlineSql(rowsNotUnder(SQL_ONLY_DB, column, current, afterId, to, batch)), target);
     const last = rows.at(-1);
     if (!last) return;
     afterId = last.id;
     const updates: string[] = [];
     for (const row of rows) {
+      const context = column.contextPrefix + row.context;
       let secret: Uint8Array;
       try {
-        secret = await open(keyring, { keyId: row.secret_key_id, ciphertext: row.secret_ciphertext }, row.username_key);
+        secret = await open(keyring, row, context);
       } catch {
         result.skipped++;
-        console.error(`user ${row.id}: cannot open its secret (key id ${row.secret_key_id} missing from the keyring?), left as is`);
+        console.error(`${column.label}, row ${row.id}: cannot open its secret (key id ${row.keyId} missing from the keyring?), left as is`);
         continue;
       }
-      const sealed = await seal(keyring, secret, row.username_key);
-      updates.push(
-        `UPDATE users SET secret_key_id = ${sqlString(sealed.keyId)}, secret_ciphertext = ${sqlString(sealed.ciphertext)} ` +
-          `WHERE id = ${row.id} AND secret_ciphertext = ${sqlString(row.secret_ciphertext)};`,
-      );
+      const sealed = await seal(keyring, secret, context);
+      secret.fill(0);
+      updates.push(`${inlineSql(resealStatement(SQL_ONLY_DB, column, row, sealed))};`);
     }
     if (updates.length) {
       // The Worker's keyring can change during a long run (a deploy, a secret put): ask again before each write.
@@ -119,5 +138,6 @@ async function resealRange(
       result.resealed += updates.length;
     }
     console.log(`re-sealed ${result.resealed} secret(s) so far under key ${current}`);
+    if (rows.length < batch) return; // the last batch of the range: no need to ask for an empty one
   }
 }

@@ -5,17 +5,14 @@
 // very statements the console commits (src/domain/resync.ts), audited as actor "cli".
 import { readFileSync } from "node:fs";
 import path from "node:path";
-import { drizzle } from "drizzle-orm/d1";
 import { type Config, ConfigError, type Env, readConfig } from "../src/config";
 import { type Keyring, open } from "../src/crypto/secret-box";
 import { tokenOf } from "../src/db/attempts";
-import type { Db } from "../src/db/client";
-import * as schema from "../src/db/schema";
 import { usernameKeys } from "../src/domain/identity";
 import { decideResync, resyncBatch } from "../src/domain/resync";
 import type { OtpAlgorithm } from "../src/otp/hmac";
 import { commandLine, D1_TARGET_OPTIONS, d1Target, messageOf, runIfEntryPoint, usageError } from "./cli";
-import { applyMigrations, type D1Target, execute, executeEach, sqlString } from "./d1";
+import { applyMigrations, type D1Target, execute, executeEach, inlineSql, SQL_ONLY_DB, sqlString } from "./d1";
 import { scriptKeyring } from "./import-keyring";
 import { ROOT } from "./wrangler";
 
@@ -50,32 +47,6 @@ function workerConfig(env: string | undefined): Config {
   return readConfig({ ...vars, DB: undefined as unknown as D1Database } as Env);
 }
 
-/** A drizzle statement as SQL text with its parameters written in as literals, for `wrangler d1 execute --command`. */
-export function inlineSql(statement: unknown): string {
-  const { sql, params } = (statement as { toSQL(): { sql: string; params: unknown[] } }).toSQL();
-  let next = 0;
-  let quote: string | null = null;
-  let out = "";
-  for (const char of sql) {
-    if (quote !== null) {
-      if (char === quote) quote = null;
-      out += char;
-    } else if (char === "'" || char === '"') {
-      quote = char;
-      out += char;
-    } else out += char === "?" ? literal(params[next++]) : char;
-  }
-  if (next !== params.length) throw new Error(`statement has ${params.length} parameters but ${next} placeholders`);
-  return out;
-}
-
-function literal(value: unknown): string {
-  if (value === null || value === undefined) return "NULL";
-  if (typeof value === "number" && Number.isFinite(value)) return String(value);
-  if (typeof value === "string") return sqlString(value);
-  throw new Error(`cannot write ${typeof value} into SQL`);
-}
-
 function findUser(name: string, target: D1Target): UserRow | undefined {
   const keys = usernameKeys(name);
   return execute<UserRow>(
@@ -97,9 +68,7 @@ async function resync(row: UserRow, codes: readonly [string, string], keyring: K
     lockedUntil: row.locked_until,
   };
   const decision = await decideResync(user, () => open(keyring, secret, row.username_key), codes, nowMs, config);
-  // Only for rendering SQL: nothing is ever run through this binding.
-  const db: Db = drizzle(undefined as unknown as D1Database, { schema });
-  const statements = resyncBatch(db, decision, { actor: "cli", user, nowMs }, config.lockout).map(inlineSql);
+  const statements = resyncBatch(SQL_ONLY_DB, decision, { actor: "cli", user, nowMs }, config.lockout).map(inlineSql);
   const results = statements.length > 0 ? executeEach(statements, target) : [];
   const wrote = (results.at(-1)?.length ?? 0) > 0;
   return { decision, wrote, period: user.token.period };

@@ -1,6 +1,7 @@
 // npm run rotate-keys -- [--verify] [--worker URL] [--remote] [--env NAME] [--persist-to DIR] [--batch N]
 //
-// Re-seals every TOTP secret that is not under the keyring's current (first) key. The keyring is
+// Re-seals every sealed secret (src/db/sealed-columns.ts: users' TOTP secrets, admins' second
+// factors) that is not under the keyring's current (first) key. The keyring is
 // read from SECRET_ENCRYPTION_KEYS in the environment, or from .dev.vars for the local D1.
 // Each row is rewritten only if its ciphertext is still the one read, so users created, deleted or
 // re-sealed meanwhile are never clobbered.
@@ -14,14 +15,16 @@ import path from "node:path";
 import { parseArgs } from "node:util";
 import { keyIds, loadKeyring, type Keyring } from "../src/crypto/secret-box";
 import { messageOf, runIfEntryPoint } from "./cli";
-import { execute, type D1Target } from "./d1";
+import { countPerKey, SEALED_COLUMNS } from "../src/db/sealed-columns";
+import { execute, inlineSql, SQL_ONLY_DB, type D1Target } from "./d1";
 import { MAX_PASSES, resealAll } from "./reseal";
 import { ROTATION_ORDER, sealingProblem, workerKeyIds } from "./worker-key-ids";
 import { ROOT } from "./wrangler";
 
 const USAGE = `usage: npm run rotate-keys -- [options]
-  Re-seals every TOTP secret under the first key of SECRET_ENCRYPTION_KEYS (from the environment,
-  or .dev.vars for the local D1), once the Worker seals with that key too.
+  Re-seals every sealed secret (users' TOTP secrets and admins' second factors) under the first
+  key of SECRET_ENCRYPTION_KEYS (from the environment, or .dev.vars for the local D1), once the
+  Worker seals with that key too.
   --verify       only count the secrets under each key id, and check the Worker has every one
                  of them (exit 1 if not); SECRET_ENCRYPTION_KEYS is optional here
   --worker URL   the Worker that uses this D1 (default: http://127.0.0.1:$PORT, PORT=8787;
@@ -129,18 +132,24 @@ async function main(): Promise<void> {
   }
 }
 
-/** --verify: the secrets per key id; exit 1 if any is under a key the Worker lacks. */
+/** --verify: the secrets of every sealed column per key id; exit 1 if any is under a key the Worker lacks. */
 function verify(target: D1Target, workerIds: readonly string[], keyring: Keyring | undefined): never {
-  const rows = execute<KeyCount>(
-    "SELECT secret_key_id AS keyId, count(*) AS n FROM users GROUP BY secret_key_id ORDER BY secret_key_id",
-    target,
-  );
+  const perColumn = SEALED_COLUMNS.map((column) => ({
+    label: column.label,
+    rows: execute<KeyCount>(inlineSql(countPerKey(SQL_ONLY_DB, column)), target),
+  }));
+  const totals = new Map<string, number>();
+  for (const { rows: counts } of perColumn) for (const { keyId, n } of counts) totals.set(keyId, (totals.get(keyId) ?? 0) + n);
+  const rows = [...totals].sort(([a], [b]) => (a < b ? -1 : 1)).map(([keyId, n]) => ({ keyId, n }));
   const mine = keyring ? keyIds(keyring) : [];
   const role = (ids: readonly string[], id: string) => (ids[0] === id ? "seals" : ids.includes(id) ? "opens" : "unknown");
   const perKey = new Map(rows.map(({ keyId, n }) => [keyId, n]));
   for (const id of [...workerIds, ...mine]) if (!perKey.has(id)) perKey.set(id, 0);
   console.log("key id\tsecrets\tWorker\tthis keyring");
   for (const [id, n] of perKey) console.log(`${id}\t${n}\t${role(workerIds, id)}\t${keyring ? role(mine, id) : "-"}`);
+  for (const { label, rows: counts } of perColumn) {
+    console.log(`${label}: ${counts.map(({ keyId, n }) => `${n} under "${keyId}"`).join(", ") || "none"}`);
+  }
 
   const unreadable = rows.filter(({ keyId }) => !workerIds.includes(keyId));
   const behind = rows.filter(({ keyId }) => keyId !== workerIds[0]);
@@ -149,7 +158,7 @@ function verify(target: D1Target, workerIds: readonly string[], keyring: Keyring
   if (unreadable.length) {
     console.error(
       `${sum(unreadable)} secret(s) are under key ids the Worker does not have (${names(unreadable)}): those users cannot validate (500) ` +
-        "or open their QR code (404) until that key is back in the Worker's SECRET_ENCRYPTION_KEYS.",
+        "or open their QR code (404), and those admins cannot log in, until that key is back in the Worker's SECRET_ENCRYPTION_KEYS.",
     );
     process.exit(1);
   }

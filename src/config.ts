@@ -1,4 +1,5 @@
-import { DEFAULT_TOTP, type TotpParams } from "./otp/totp";
+import { guessesPerDay } from "./db/lockout";
+import { DEFAULT_TOTP, mostStepsTried, TOKEN_DIGITS, type TotpParams } from "./otp/totp";
 
 /** The Worker's bindings: D1, the encryption keyring secret, and plain-text vars. */
 export interface Env {
@@ -23,6 +24,8 @@ export interface Env {
   HIDE_QR_AFTER_CONFIRMATION?: string;
   /** "on" (default while the portal is on) or "off": recovery codes and "lost your phone?" in the portal. */
   RECOVERY_CODES?: string;
+  /** Days an audit row is kept; the scheduled run deletes older ones. */
+  AUDIT_RETENTION_DAYS?: string;
   /** Rate limit binding (wrangler.toml [[ratelimits]]): refused API keys per client address. */
   KEY_REFUSALS?: RateLimit;
   /** Rate limit binding (wrangler.toml [[ratelimits]]): console and portal login posts per client address. */
@@ -58,6 +61,8 @@ export interface Config {
   hideQrAfterConfirmation: boolean;
   /** Whether the portal issues recovery codes and re-enrols with them (never while the portal is off). */
   recoveryCodes: boolean;
+  /** Audit rows older than this many days are deleted by the scheduled run. */
+  auditRetentionDays: number;
 }
 
 export class ConfigError extends Error {
@@ -102,7 +107,8 @@ export const INTEGER_SETTINGS = [
     name: "LOCKOUT_THRESHOLD",
     default: 5,
     min: 1,
-    max: 1000,
+    // Past 500 no other setting keeps the guessing bound (refuseGuessableLockout).
+    max: 500,
     unit: "failures",
     meaning: "consecutive failed validations that lock a user",
   },
@@ -131,6 +137,14 @@ export const INTEGER_SETTINGS = [
     meaning: "PBKDF2-SHA256 work for new api.php local passwords (Workers allows at most 100,000)",
   },
   { name: "QR_SIZE", default: 256, min: 64, max: 2048, unit: "pixels", meaning: "width and height of the hashqr SVG" },
+  {
+    name: "AUDIT_RETENTION_DAYS",
+    default: 400,
+    min: 1,
+    max: 36_500,
+    unit: "days",
+    meaning: "how long the audit trail keeps a row; the hourly scheduled run deletes older ones",
+  },
 ] as const satisfies readonly IntegerSetting[];
 
 export const DEFAULT_ISSUER = "totp-edge";
@@ -240,7 +254,33 @@ export function readConfig(env: Env): Config {
     // Off by default: clients that show hashqr again (a "show my QR" page) keep working (docs/portal.md).
     hideQrAfterConfirmation: switchVar(env, "HIDE_QR_AFTER_CONFIRMATION", false),
     recoveryCodes: recoveryCodesVar(env, portal),
+    auditRetentionDays: integerVar(env, "AUDIT_RETENTION_DAYS"),
   };
+  refuseGuessableLockout(config);
   configs.set(env, config);
   return config;
+}
+
+// ---- The guessing bound (issue 22, MEDIUM 3): settings that defeat the lockout are refused ----
+
+/** The contract's bound on successful guesses of one user's code per day, with the worst settings allowed. */
+export const MAX_GUESS_SUCCESSES_PER_DAY = 0.001;
+
+/**
+ * Expected successful guesses per user per day: the failures the lock lets through in a day, each
+ * worth every step validate tries for a drifted user, against the weakest code (6 digits; an
+ * imported 8-digit token is 100 times harder).
+ */
+export function guessSuccessesPerDay(config: Pick<Config, "lockout" | "totp">): number {
+  return (guessesPerDay(config.lockout) * mostStepsTried(config.totp.window)) / 10 ** Math.min(...TOKEN_DIGITS);
+}
+
+function refuseGuessableLockout(config: Config): void {
+  const figure = guessSuccessesPerDay(config);
+  if (figure <= MAX_GUESS_SUCCESSES_PER_DAY) return;
+  throw new ConfigError(
+    `LOCKOUT_THRESHOLD, LOCKOUT_BASE_SECONDS, LOCKOUT_MAX_SECONDS and TOTP_DRIFT_STEPS allow ${figure.toPrecision(3)} expected ` +
+      `successful guesses per user per day (${guessesPerDay(config.lockout)} guesses × ${mostStepsTried(config.totp.window)} steps ÷ 10^${Math.min(...TOKEN_DIGITS)}); ` +
+      `at most ${MAX_GUESS_SUCCESSES_PER_DAY} is allowed: lower the threshold, lengthen the locks or narrow the window`,
+  );
 }

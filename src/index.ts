@@ -1,11 +1,12 @@
 import { type Context, Hono } from "hono";
 import { getPath } from "hono/utils/url";
 import type { AppEnv } from "./app-env";
-import { ConfigError, readConfig } from "./config";
+import { ConfigError, type Env, readConfig } from "./config";
 import { KeyringError, loadKeyring } from "./crypto/secret-box";
-import { requestDatabases } from "./db/client";
+import { getDb, requestDatabases } from "./db/client";
 import { RoundTrips } from "./db/timed-d1";
 import { userCopies } from "./db/user-copies";
+import { pruneExpired } from "./domain/retention";
 import { HttpError } from "./errors";
 import { clientAddressKey } from "./http/client-address";
 import { requestLog } from "./http/request-log";
@@ -103,20 +104,43 @@ export function createApp(options: AppOptions = {}): Hono<AppEnv> {
   app.notFound(() => textResponse(HttpError.NOT_FOUND, 404));
   app.onError((error) => {
     if (error instanceof HttpError) return textResponse(error.text, error.status, error.headers);
-    // Configuration errors name the bad setting and are safe to log; other messages (crypto, SQL)
-    // could quote inputs, so only their kind is logged.
-    const misconfigured = error instanceof ConfigError || error instanceof KeyringError;
-    console.error(
-      JSON.stringify({
-        level: "error",
-        event: misconfigured ? "misconfigured" : "unhandled",
-        kind: error.name,
-        ...(misconfigured && { message: error.message }),
-      }),
-    );
+    logFailure(error, "unhandled");
     return textResponse(HttpError.SERVER_ERROR, 500);
   });
   return app;
 }
 
-export default createApp();
+/**
+ * Configuration errors name the bad setting and are safe to log; other messages (crypto, SQL)
+ * could quote inputs, so only their kind is logged.
+ */
+function logFailure(error: Error, event: string): void {
+  const misconfigured = error instanceof ConfigError || error instanceof KeyringError;
+  console.error(
+    JSON.stringify({
+      level: "error",
+      event: misconfigured ? "misconfigured" : event,
+      kind: error.name,
+      ...(misconfigured && { message: error.message }),
+    }),
+  );
+}
+
+/**
+ * The Cron Trigger (wrangler.toml `[triggers]`, hourly): retention of expired sessions, expired
+ * enrolment links and old audit rows, bounded per run (src/domain/retention.ts). A failure is
+ * logged and rethrown, so the run shows as failed in Cloudflare's cron events.
+ */
+export async function scheduled(controller: Pick<ScheduledController, "scheduledTime" | "cron">, env: Env): Promise<void> {
+  try {
+    const pruned = await pruneExpired(getDb(env.DB), controller.scheduledTime, readConfig(env));
+    console.log(JSON.stringify({ level: "info", event: "pruned", cron: controller.cron, ...pruned }));
+  } catch (error) {
+    logFailure(error instanceof Error ? error : new Error(String(error)), "prune_failed");
+    throw error;
+  }
+}
+
+const app = createApp();
+
+export default { fetch: app.fetch, scheduled } satisfies ExportedHandler<Env>;

@@ -48,3 +48,23 @@ export function countFailure(
 export function firstFailure(nowMs: number, policy: LockoutPolicy): { attempts: number; lockedUntil: number } {
   return { attempts: 1, lockedUntil: policy.threshold <= 1 ? nowMs + policy.baseMs : 0 };
 }
+
+/** The lock that the failure numbered `failures` (1-based) sets, in ms; 0 below the threshold. The numbers of countFailure's SQL. */
+function lockAfter(failures: number, policy: LockoutPolicy): number {
+  if (failures < policy.threshold) return 0;
+  return Math.min(policy.maxMs, policy.baseMs * 2 ** Math.min(failures - policy.threshold, maxDoublings(policy)));
+}
+
+const DAY_MS = 86_400_000;
+
+/**
+ * Failures an attacker can have counted against one user within 24 h that start with the counter
+ * at 0 (the most in any 24 h: the threshold's burst comes first): the burst at once, then one
+ * each time a lock ends. A success resets the counter, so each reset the real user makes gives
+ * the attacker another burst (SECURITY.md, "Who attacks", 1).
+ */
+export function guessesPerDay(policy: LockoutPolicy): number {
+  let guesses = 0;
+  for (let at = 0; at < DAY_MS; at += lockAfter(guesses, policy)) guesses++;
+  return guesses;
+}

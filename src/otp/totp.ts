@@ -57,6 +57,14 @@ export function matchTotpStep(key: OtpKey, token: string, nowMs: number, params:
 }
 
 /**
+ * The most steps matchTotpStep tries for one code: ±window around the recorded drift, then
+ * ±window around the server's step, when the two windows do not overlap. What one guess is worth.
+ */
+export function mostStepsTried(window: number): number {
+  return 2 * (2 * window + 1);
+}
+
+/**
  * An operator's resync (RFC 4226 §7.4, for time steps): the step s within ±`wide` of the server's
  * step whose code is `first` and whose successor's is `second`, nearest first. Returns s + 1, the
  * step of the later code, or null. Two consecutive codes make a chance match over the wide window

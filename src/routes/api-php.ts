@@ -2,6 +2,7 @@ import type { Context } from "hono";
 import type { AppEnv } from "../app-env";
 import { changeLocalPassword, deleteLocalUser, listUsersJson, type ListWindow } from "../domain/local-users";
 import type { Caller } from "../domain/api-key";
+import { refuseInvisible } from "../domain/identity";
 import { ApiError } from "../errors";
 import { jsonArrayStream } from "../formats/json-array-stream";
 import { Params } from "../http/params";
@@ -41,10 +42,10 @@ async function runAction(c: Context<AppEnv>, params: Params, caller: Caller, act
     case "listusers":
       return await listUsersAction(c, params, caller);
     case "changelocaluserpassword":
-      await changeLocalPassword(c.var.deps, caller, required(params, "user"), passwordOf(params));
+      await changeLocalPassword(c.var.deps, caller, userParam(params), passwordOf(params));
       return textResponse(PASSWORD_CHANGED);
     case "deletelocaluser":
-      await deleteLocalUser(c.var.deps, caller, required(params, "user"));
+      await deleteLocalUser(c.var.deps, caller, userParam(params));
       return textResponse(USER_DELETED);
     default:
       throw ApiError.unknownAction();
@@ -65,6 +66,11 @@ async function listUsersAction(c: Context<AppEnv>, params: Params, caller: Calle
 
 function jsonError(text: string): Response {
   return new Response(JSON.stringify({ error: text }), { headers: { "Content-Type": JSON_TYPE } });
+}
+
+/** No user can have a name with an invisible character (src/domain/identity.ts): such a `user` is refused, not looked for. */
+function userParam(params: Params): string {
+  return refuseInvisible(required(params, "user"), "user");
 }
 
 function required(params: Params, name: string): string {

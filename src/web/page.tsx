@@ -23,6 +23,7 @@ button.danger { border-color: #a00; color: #a00 }
 .secret { font: 1.1rem/1.6 ui-monospace, monospace; letter-spacing: .05em; overflow-wrap: anywhere; background: #f4f4f4; padding: .5rem }
 .qr { display: block; width: 16rem; max-width: 100%; height: auto; image-rendering: pixelated }
 .muted { color: #666 }
+.invisible-char { color: #a00; background: #fbeaea; font: .8em ui-monospace, monospace; unicode-bidi: isolate }
 .inline { display: inline }
 .codes { font: 1.1rem/1.8 ui-monospace, monospace; letter-spacing: .05em; columns: 2 12rem; padding-left: 2.5rem }
 @media print { header form, .no-print { display: none } }

@@ -84,18 +84,23 @@ describe("wrangler.toml environments", () => {
     expect(config.vars.SECRET_ENCRYPTION_KEYS, "the keyring is a secret, never a var").toBeUndefined();
   });
 
-  it("npm run deploy refuses a placeholder database id, and accepts a real one", async () => {
-    const config = (id: string) => {
-      const file = path.join(tmp, `wrangler-${id.slice(0, 4)}.toml`);
+  it("npm run deploy refuses a placeholder database id, and production without PUBLIC_ORIGIN unless told", async () => {
+    const config = (id: string, vars = "") => {
+      const file = path.join(tmp, `wrangler-${id.slice(0, 4)}${vars ? "-vars" : ""}.toml`);
       writeFileSync(
         file,
-        `name = "t"\nmain = "${path.join(ROOT, "src/index.ts")}"\ncompatibility_date = "2026-04-20"\n[env.production]\n[[env.production.d1_databases]]\nbinding = "DB"\ndatabase_name = "totp-edge"\ndatabase_id = "${id}"\n`,
+        `name = "t"\nmain = "${path.join(ROOT, "src/index.ts")}"\ncompatibility_date = "2026-04-20"\n[env.production]\n[[env.production.d1_databases]]\nbinding = "DB"\ndatabase_name = "totp-edge"\ndatabase_id = "${id}"\n${vars}`,
       );
       return file;
     };
     expect(await configProblem("production", config("00000000-0000-0000-0000-000000000000"))).toMatch(
       /placeholder[\s\S]*npx wrangler d1 create totp-edge/,
     );
-    expect(await configProblem("production", config("3f2c9d7e-1b4a-4c8e-9f00-123456789abc"))).toBeNull();
+    const real = "3f2c9d7e-1b4a-4c8e-9f00-123456789abc";
+    // Without PUBLIC_ORIGIN a forged Host header chooses hashqr's origin.
+    expect(await configProblem("production", config(real))).toMatch(/no PUBLIC_ORIGIN[\s\S]*--allow-request-origin/);
+    expect(await configProblem("production", config(real), { allowRequestOrigin: true })).toBeNull();
+    const withOrigin = config(real, `[env.production.vars]\nPUBLIC_ORIGIN = "https://totp.example.com"\n`);
+    expect(await configProblem("production", withOrigin)).toBeNull();
   });
 });

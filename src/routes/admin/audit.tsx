@@ -5,6 +5,7 @@ import { auditPage } from "../../domain/audit";
 import type { Session } from "../../domain/sessions";
 import { Flash } from "../../web/page";
 import { renderPage } from "../../web/render";
+import { VisibleName } from "../../web/visible-name";
 import { AdminPage } from "./layout";
 import { ADMIN_PATHS } from "./paths";
 
@@ -43,7 +44,7 @@ function AuditTable({ rows }: { rows: AuditRow[] }) {
               </td>
               <td data-label="Who">{row.actor}</td>
               <td data-label="Action">{row.action}</td>
-              <td data-label="Target">{row.target ?? <span class="muted">none</span>}</td>
+              <td data-label="Target">{row.target === null ? <span class="muted">none</span> : <VisibleName name={row.target} />}</td>
               <td data-label="Outcome">
                 {row.outcome}
                 {row.count > 1 && ` × ${row.count}`}

@@ -2,6 +2,7 @@ import type { UserDetails } from "../../domain/console-users";
 import { MIN_PASSWORD_CHARS } from "../../domain/local-users";
 import type { Session } from "../../domain/sessions";
 import { CsrfField, Flash } from "../../web/page";
+import { visibleText } from "../../web/visible-name";
 import { AdminPage } from "./layout";
 import { ADMIN_PATHS } from "./paths";
 import type { Notice } from "./users-views";
@@ -88,7 +89,7 @@ export interface ConfirmView {
 export function ConfirmActionPage({ session, user, slug, notice }: ConfirmView) {
   const spec = USER_ACTIONS[slug];
   return (
-    <AdminPage title={`${spec.title}: ${user.username}`} session={session}>
+    <AdminPage title={`${spec.title}: ${visibleText(user.username)}`} session={session}>
       <Flash kind={notice?.kind ?? "notice"} text={notice?.text} />
       <p>{spec.explain}</p>
       <form method="post" action={userActionPath(user.id, slug)}>

@@ -2,6 +2,7 @@ import type { UserDetails, UserListRow } from "../../domain/console-users";
 import type { Session } from "../../domain/sessions";
 import { Flash } from "../../web/page";
 import { SecretDisplay } from "../../web/secret-display";
+import { VisibleName, visibleText } from "../../web/visible-name";
 import { AdminPage } from "./layout";
 import { ADMIN_PATHS } from "./paths";
 import { USER_ACTIONS, type UserActionSlug, userConfirmPath } from "./users-actions";
@@ -93,7 +94,9 @@ export function UserListPage(view: ListView) {
             {view.rows.map((row) => (
               <tr>
                 <td data-label="Username">
-                  <a href={ADMIN_PATHS.user(row.id)}>{row.username}</a>
+                  <a href={ADMIN_PATHS.user(row.id)}>
+                    <VisibleName name={row.username} />
+                  </a>
                 </td>
                 <td data-label="Created">{when(row.createdAt * 1000)}</td>
                 <td data-label="Confirmed">{row.confirmedAt === null ? "not yet" : when(row.confirmedAt * 1000)}</td>
@@ -116,15 +119,17 @@ export function UserListPage(view: ListView) {
 export function UserDetailPage({ session, user, nowMs, notice }: { session: Session; user: UserDetails; nowMs: number; notice?: Notice }) {
   const actions: UserActionSlug[] = ["unlock", "resync", "reset-secret", "revoke-recovery-codes", "set-password", "delete"];
   return (
-    <AdminPage title={user.username} session={session}>
+    <AdminPage title={visibleText(user.username)} session={session}>
       <Flash kind={notice?.kind ?? "notice"} text={notice?.text} />
       <dl>
         <dt>Username</dt>
-        <dd>{user.username}</dd>
+        <dd>
+          <VisibleName name={user.username} />
+        </dd>
         <dt>Phone</dt>
-        <dd>{user.phone ?? "none"}</dd>
+        <dd>{user.phone === null ? "none" : <VisibleName name={user.phone} />}</dd>
         <dt>Email</dt>
-        <dd>{user.email ?? "none"}</dd>
+        <dd>{user.email === null ? "none" : <VisibleName name={user.email} />}</dd>
         <dt>Created</dt>
         <dd>{when(user.createdAt * 1000)}</dd>
         <dt>Confirmed</dt>
@@ -164,7 +169,7 @@ export function UserDetailPage({ session, user, nowMs, notice }: { session: Sess
 /** The new secret, once: the answer to the reset itself, never a page that can be loaded again. */
 export function NewSecretPage({ session, id, username, secret, uri, qrSize }: NewSecretView) {
   return (
-    <AdminPage title={`New secret for ${username}`} session={session}>
+    <AdminPage title={`New secret for ${visibleText(username)}`} session={session}>
       <p class="notice" role="status">
         The secret was reset. The old one no longer works, and the user is unconfirmed until a code of this one is accepted. This key is
         shown only now: give it to the user, then leave this page.
@@ -172,7 +177,7 @@ export function NewSecretPage({ session, id, username, secret, uri, qrSize }: Ne
       <SecretDisplay
         uri={uri}
         secret={secret}
-        alt={`QR code of the new secret for ${username}`}
+        alt={`QR code of the new secret for ${visibleText(username)}`}
         size={qrSize}
         typeHint="Or type this key into the authenticator app:"
       />

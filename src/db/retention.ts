@@ -1,0 +1,38 @@
+import { and, inArray, isNotNull, lt, or, sql } from "drizzle-orm";
+import type { SQLiteTable } from "drizzle-orm/sqlite-core";
+import type { Db } from "./client";
+import type { SessionTimes } from "./sessions";
+import { admins, auditLog, sessions } from "./schema";
+
+export interface RetentionPolicy {
+  /** Audit rows older than this are deleted. */
+  auditMs: number;
+  sessions: SessionTimes;
+  /** Rows of each kind one run deletes at most: a run stays short however large a backlog a flood left. */
+  batch: number;
+}
+
+/**
+ * What a scheduled run removes, as one D1 batch: rows that no request can use any more. Sessions
+ * past their idle or absolute expiry (findLiveSession refuses them), enrolment links past their
+ * expiry (cleared; the admin stays), and audit rows older than the retention. Each DELETE takes
+ * at most `batch` rows, chosen by rowid in a subselect (D1's SQLite has no DELETE … LIMIT).
+ */
+export function pruneStatements(db: Db, nowMs: number, policy: RetentionPolicy) {
+  const rowid = sql<number>`rowid`;
+  const oldest = (table: SQLiteTable, expired: ReturnType<typeof and>) =>
+    db.select({ rowid }).from(table).where(expired).orderBy(rowid).limit(policy.batch);
+  const expiredSession = or(
+    lt(sessions.seenAt, nowMs - policy.sessions.idleMs),
+    lt(sessions.createdAt, nowMs - policy.sessions.absoluteMs),
+  );
+  const expiredLink = and(isNotNull(admins.enrolTokenHash), lt(admins.enrolExpiresAt, nowMs));
+  return [
+    db.delete(sessions).where(inArray(rowid, oldest(sessions, expiredSession))),
+    db
+      .update(admins)
+      .set({ enrolTokenHash: null, enrolExpiresAt: null })
+      .where(inArray(admins.id, db.select({ id: admins.id }).from(admins).where(expiredLink).orderBy(admins.id).limit(policy.batch))),
+    db.delete(auditLog).where(inArray(rowid, oldest(auditLog, lt(auditLog.at, nowMs - policy.auditMs)))),
+  ] as const;
+}
