@@ -44,7 +44,6 @@ function roundTripTable(result: BenchResult): Table {
 
 function edgeTable(result: BenchResult): Table {
   const { delaysMs, rows } = result.edge;
-  const last = delaysMs.length - 1;
   return {
     header: ["route (1 connection)", "D1 trips", ...delaysMs.map((d) => `p50 ms, +${d} ms`), "ms per ms of delay"],
     rows: rows.map((r) => {
