@@ -33,7 +33,7 @@ const fire = (scheduledTime: number, vars: Record<string, string> = {}) =>
   worker.scheduled({ scheduledTime, cron: "17 * * * *" }, { ...env, ...vars });
 
 describe("retention: the scheduled handler (Cron Trigger) prunes what no request can use", () => {
-  it("removes expired sessions, expired enrolment links and old audit rows, and keeps every live one", async () => {
+  it("removes expired sessions, expired enrolment links, old audit rows and quiet strangers' login counts, and keeps every live one", async () => {
     vi.spyOn(console, "log").mockImplementation(() => {});
     const t = tag();
     await session(t, "idle", NOW - 60 * 60_000, NOW - SESSION_TIMES.idleMs - 1);
@@ -54,7 +54,27 @@ describe("retention: the scheduled handler (Cron Trigger) prunes what no request
       );
     }
 
+    const subject = 900_000 + Math.floor(Math.random() * 99_999);
+    for (const [client, lastFailure, lockedUntil, trusted] of [
+      ["quiet", NOW - DAY - 1, 0, null],
+      ["recent", NOW - DAY + 60_000, 0, null],
+      ["still-locked", NOW - DAY - 1, NOW + 60_000, null],
+      ["trusted", NOW - 30 * DAY, 0, NOW - 30 * DAY],
+    ] as const) {
+      await run(
+        "INSERT INTO login_clients (realm, subject_id, client, failed_attempts, locked_until, last_failure_at, trusted_at) VALUES ('portal', ?, ?, 1, ?, ?, ?)",
+        subject,
+        `${t}-${client}`,
+        lockedUntil,
+        lastFailure,
+        trusted,
+      );
+    }
+
     await scheduled({ scheduledTime: NOW, cron: "17 * * * *" }, env);
+
+    const clients = await env.DB.prepare("SELECT client FROM login_clients WHERE subject_id = ? ORDER BY client").bind(subject).all();
+    expect(clients.results.map((row) => row.client)).toEqual([`${t}-recent`, `${t}-still-locked`, `${t}-trusted`]);
 
     expect(await countWhere("sessions WHERE id_hash LIKE ?", `${t}-%`)).toBe(1);
     expect(await countWhere("sessions WHERE id_hash = ?", `${t}-live`)).toBe(1);

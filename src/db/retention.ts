@@ -1,8 +1,10 @@
-import { and, inArray, isNotNull, lt, or, sql } from "drizzle-orm";
+import { and, inArray, isNotNull, isNull, lt, lte, or, sql } from "drizzle-orm";
 import type { SQLiteTable } from "drizzle-orm/sqlite-core";
 import type { Db } from "./client";
 import type { SessionTimes } from "./sessions";
-import { admins, auditLog, sessions } from "./schema";
+import { admins, auditLog, loginClients, sessions } from "./schema";
+
+const DAY_MS = 86_400_000;
 
 export interface RetentionPolicy {
   /** Audit rows older than this are deleted. */
@@ -15,7 +17,9 @@ export interface RetentionPolicy {
 /**
  * What a scheduled run removes, as one D1 batch: rows that no request can use any more. Sessions
  * past their idle or absolute expiry (findLiveSession refuses them), enrolment links past their
- * expiry (cleared; the admin stays), and audit rows older than the retention. Each DELETE takes
+ * expiry (cleared; the admin stays), audit rows older than the retention, and the login counts of
+clients that never signed in, failed nothing for a day and are not locked (a flood from many
+addresses leaves one such row per address and account). Each DELETE takes
  * at most `batch` rows, chosen by rowid in a subselect (D1's SQLite has no DELETE … LIMIT).
  */
 export function pruneStatements(db: Db, nowMs: number, policy: RetentionPolicy) {
@@ -27,6 +31,11 @@ export function pruneStatements(db: Db, nowMs: number, policy: RetentionPolicy) 
     lt(sessions.createdAt, nowMs - policy.sessions.absoluteMs),
   );
   const expiredLink = and(isNotNull(admins.enrolTokenHash), lt(admins.enrolExpiresAt, nowMs));
+  const quietStranger = and(
+    isNull(loginClients.trustedAt),
+    lt(loginClients.lastFailureAt, nowMs - DAY_MS),
+    lte(loginClients.lockedUntil, nowMs),
+  );
   return [
     db.delete(sessions).where(inArray(rowid, oldest(sessions, expiredSession))),
     db
@@ -34,5 +43,6 @@ export function pruneStatements(db: Db, nowMs: number, policy: RetentionPolicy) 
       .set({ enrolTokenHash: null, enrolExpiresAt: null })
       .where(inArray(admins.id, db.select({ id: admins.id }).from(admins).where(expiredLink).orderBy(admins.id).limit(policy.batch))),
     db.delete(auditLog).where(inArray(rowid, oldest(auditLog, lt(auditLog.at, nowMs - policy.auditMs)))),
+    db.delete(loginClients).where(inArray(rowid, oldest(loginClients, quietStranger))),
   ] as const;
 }

@@ -10,11 +10,17 @@ export interface Pruned {
   sessions: number;
   enrolmentLinks: number;
   auditRows: number;
+  loginClients: number;
 }
 
 /** One scheduled run of retention: expired rows removed in one D1 batch, each kind bounded by PRUNE_BATCH. */
 export async function pruneExpired(db: Db, nowMs: number, config: Pick<Config, "auditRetentionDays">): Promise<Pruned> {
   const policy = { auditMs: config.auditRetentionDays * 86_400_000, sessions: SESSION_TIMES, batch: PRUNE_BATCH };
-  const [sessions, links, audit] = await db.batch(pruneStatements(db, nowMs, policy));
-  return { sessions: sessions.meta.changes, enrolmentLinks: links.meta.changes, auditRows: audit.meta.changes };
+  const [sessions, links, audit, clients] = await db.batch(pruneStatements(db, nowMs, policy));
+  return {
+    sessions: sessions.meta.changes,
+    enrolmentLinks: links.meta.changes,
+    auditRows: audit.meta.changes,
+    loginClients: clients.meta.changes,
+  };
 }
