@@ -1,0 +1,13 @@
+CREATE TABLE `hardware_tokens` (
+	`serial` text PRIMARY KEY NOT NULL,
+	`secret_ciphertext` text NOT NULL,
+	`secret_key_id` text NOT NULL,
+	`totp_algorithm` text DEFAULT 'SHA1' NOT NULL,
+	`totp_digits` integer DEFAULT 6 NOT NULL,
+	`totp_period` integer DEFAULT 30 NOT NULL,
+	`totp_drift` integer DEFAULT 0 NOT NULL,
+	`imported_at` integer NOT NULL
+);
+--> statement-breakpoint
+ALTER TABLE `users` ADD `token_serial` text;--> statement-breakpoint
+CREATE UNIQUE INDEX `users_token_serial` ON `users` (`token_serial`);
