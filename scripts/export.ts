@@ -3,11 +3,11 @@
 // locked in. Seeds leave only encrypted, in a PSKC file (RFC 6030), never on stdout or in a log.
 import { createWriteStream, type WriteStream } from "node:fs";
 import { keyIds, type Keyring, open } from "../src/crypto/secret-box";
+import { inventoryContext } from "../src/domain/hardware-tokens";
 import { commandLine, D1_TARGET_OPTIONS, d1Target, runIfEntryPoint, usageError } from "./cli";
 import { applyMigrations, type D1Target, execute } from "./d1";
 import { scriptKeyring } from "./import-keyring";
 import { type Column, IMPORT_COLUMNS } from "./import-parse";
-import { inventoryContext } from "./import-write";
 import { type PskcEntry, pskcWriter } from "./pskc-write";
 import type { OtpAlgorithm } from "../src/otp/hmac";
 

@@ -13,6 +13,7 @@ const AUDIT_ACTIONS = [
   "user.resync",
   "user.set-password",
   "user.delete",
+  "user.assign-token",
   "key.create",
   "key.revoke",
   "admin.create",
