@@ -25,6 +25,8 @@ export interface PskcKeys {
 
 export class PskcError extends Error {}
 
+const MAX_ITERATIONS = 10_000_000;
+
 /** Children of `parent` by local name: producers differ in their prefixes (and some leave PBKDF2's parameters unqualified). */
 function children(parent: Element, name: string): Element[] {
   const out: Element[] = [];
@@ -125,9 +127,10 @@ async function containerKey(root: Element, keys: PskcKeys): Promise<Uint8Array |
   const length = Number(text(child(params, "KeyLength")) ?? 16);
   const prf = child(params, "PRF")?.getAttribute("Algorithm") || "#hmac-sha1";
   const hash = PBKDF2_PRFS[prf.slice(prf.indexOf("#") + 1)];
-  if (!salt || !Number.isInteger(iterations) || iterations < 1 || !hash || ![16, 24, 32].includes(length)) {
+  // A file's iteration count is the producer's choice, but not an hour of this machine's time.
+  if (!salt || !Number.isInteger(iterations) || iterations < 1 || iterations > MAX_ITERATIONS || !hash || ![16, 24, 32].includes(length)) {
     throw new PskcError(
-      "unsupported PBKDF2 parameters (a specified salt, an iteration count, a key of 16, 24 or 32 bytes, HMAC-SHA1/256/512)",
+      "unsupported PBKDF2 parameters (a specified salt, 1 to 10,000,000 iterations, a key of 16, 24 or 32 bytes, HMAC-SHA1/256/512)",
     );
   }
   return pbkdf2(keys.password, base64ToBytes(salt), iterations, length, hash);

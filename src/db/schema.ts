@@ -154,4 +154,3 @@ export type UserRow = typeof users.$inferSelect;
 export type ApiKeyRow = typeof apiKeys.$inferSelect;
 export type AdminRow = typeof admins.$inferSelect;
 export type AuditRow = typeof auditLog.$inferSelect;
-export type HardwareTokenRow = typeof hardwareTokens.$inferSelect;
