@@ -7,6 +7,7 @@ import { appendFileSync, existsSync, readFileSync, writeFileSync } from "node:fs
 import type { Keyring } from "../src/crypto/secret-box";
 import { commandLine, D1_TARGET_OPTIONS, d1Target, runIfEntryPoint, usageError } from "./cli";
 import { applyMigrations, type D1Target } from "./d1";
+import { csvCell } from "./export-rows";
 import { checkAgainstDb } from "./import-check";
 import { refuseUnlessWorkerOpens, scriptKeyring } from "./import-keyring";
 import { IMPORT_COLUMNS, type RowError } from "./import-parse";
@@ -132,8 +133,6 @@ export async function importUsers(options: ImportOptions): Promise<ImportSummary
   }
 }
 
-const csvCell = (text: string) => (/[",\r\n]/.test(text) ? `"${text.replace(/"/g, '""')}"` : text);
-
 async function main(): Promise<void> {
   const { values, positionals } = commandLine(USAGE, {
     ...D1_TARGET_OPTIONS,
@@ -178,7 +177,8 @@ async function main(): Promise<void> {
   }
   console.log(values["dry-run"] ? `Dry run, nothing written. Would be: ${counts}.` : `Done: ${counts}.`);
   const { added, known } = summary.tokens;
-  if (added + known > 0)
+  if (values["dry-run"] && added > 0) console.log(`Hardware tokens for the inventory: ${added} in the file, none written.`);
+  else if (added + known > 0)
     console.log(`Hardware tokens for the inventory: ${added} added, ${known} known already (assign them in the console).`);
   if (values.map) console.log(`${summary.assigned} new userids written to ${values.map} (username,userid).`);
   else if (summary.assigned > 0)
