@@ -60,7 +60,11 @@ const idOf = (username: string) =>
   execute<{ id: number }>(`SELECT id FROM users WHERE username = '${username}'`, { persistTo: server.persistTo })[0]!.id;
 
 async function validate(userId: number, token: string) {
-  const res = await fetch(`${server.url}/validate?userid=${userId}&token=${token}&format=1`, { headers: { "X-API-Key": API_KEY } });
+  const res = await fetch(`${server.url}/validate?userid=${userId}&token=${token}&format=1`, {
+    // A new connection each time: between calls the test runs wrangler for seconds, and a kept-alive
+    // connection that the dev server closes meanwhile fails the next request ("other side closed").
+    headers: { "X-API-Key": API_KEY, Connection: "close" },
+  });
   return (await res.json()) as { response: string; code?: number };
 }
 

@@ -68,11 +68,16 @@ const count = (table: string, persistTo = server.persistTo) =>
   execute<{ n: number }>(`SELECT count(*) AS n FROM ${table}`, { persistTo })[0]!.n;
 
 async function api(base: string, query: string) {
-  const res = await fetch(`${base}${query}${query.includes("?") ? "&" : "?"}api_key=${API_KEY}&format=1`);
+  // A new connection each time (see test/node/import-cli.test.ts, validate).
+  const res = await fetch(`${base}${query}${query.includes("?") ? "&" : "?"}api_key=${API_KEY}&format=1`, {
+    headers: { Connection: "close" },
+  });
   return JSON.parse(await res.text()) as { response: string; userid?: number; hash?: string };
 }
 const deleteUser = async (user: string) =>
-  (await fetch(`${server.url}/api.php?action=deletelocaluser&user=${user}&api_key=${API_KEY}`)).text();
+  (
+    await fetch(`${server.url}/api.php?action=deletelocaluser&user=${user}&api_key=${API_KEY}`, { headers: { Connection: "close" } })
+  ).text();
 const validate = (base: string, userId: number, token: Token) => api(base, `/validate?userid=${userId}&token=${oathtool(token)}`);
 
 beforeAll(async () => {
@@ -100,7 +105,9 @@ describe("taking over an appliance", () => {
     tokens.set(100, sha1(ascii("alice-seed-123456789")));
     tokens.set(7, sha1(ascii("bob-seed-1234567890a")));
     tokens.set(101, sha1(ascii("carol-seed-123456789")));
-    const listed = JSON.parse(await (await fetch(`${server.url}/api.php?action=listusers&api_key=${API_KEY}`)).text());
+    const listed = JSON.parse(
+      await (await fetch(`${server.url}/api.php?action=listusers&api_key=${API_KEY}`, { headers: { Connection: "close" } })).text(),
+    );
     expect(listed).toMatchObject([
       { userid: 7, username: "bob", timestamp: 1650000000 },
       { userid: 100, username: "alice@example.com", timestamp: 1600000000 },
