@@ -4,7 +4,8 @@
 import { existsSync, readFileSync } from "node:fs";
 import path from "node:path";
 import { type Keyring, loadKeyring } from "../src/crypto/secret-box";
-import { messageOf } from "./cli";
+import { messageOf, usageError } from "./cli";
+import { workerKeyIds } from "./worker-key-ids";
 import { ROOT } from "./wrangler";
 
 /** The keyring, or why there is none (the caller refuses with that message). */
@@ -32,4 +33,17 @@ function devVarsKeyring(): string | undefined {
     ?.slice(line.indexOf("=") + 1)
     .trim()
     .replace(/^"|"$/g, "");
+}
+
+/** Secrets sealed under a key the Worker lacks would be unreadable to it: every validate of those users a 500. */
+export async function refuseUnlessWorkerOpens(usage: string, workerUrl: string, keyring: Keyring): Promise<void> {
+  const worker = await workerKeyIds(workerUrl);
+  if ("problem" in worker) usageError(usage, `${worker.problem} Nothing was written.`);
+  if (!worker.ids.includes(keyring.currentId)) {
+    usageError(
+      usage,
+      `The Worker at ${workerUrl} has no key "${keyring.currentId}" (it has ${worker.ids.map((id) => `"${id}"`).join(", ")}): ` +
+        "secrets sealed under it would be unreadable to the Worker. Use the Worker's SECRET_ENCRYPTION_KEYS. Nothing was written.",
+    );
+  }
 }

@@ -1,7 +1,21 @@
 // Reading an import file (npm run import): CSV with a header row (RFC 4180), or JSON lines, as
 // records of named fields with their line numbers. What the fields may hold is import-rows.ts's.
 
-export const IMPORT_COLUMNS = ["username", "secret", "secret_hex", "algorithm", "digits", "period", "email", "phone"] as const;
+export const IMPORT_COLUMNS = [
+  "userid",
+  "username",
+  "created",
+  "confirmed",
+  "secret",
+  "secret_hex",
+  "algorithm",
+  "digits",
+  "period",
+  "drift",
+  "serial",
+  "email",
+  "phone",
+] as const;
 export type Column = (typeof IMPORT_COLUMNS)[number];
 
 /** A bad row: its line in the file (the header is line 1) and why, never the value of a secret. */
@@ -9,8 +23,9 @@ export class RowError extends Error {
   constructor(
     readonly line: number,
     readonly reason: string,
+    where = "line",
   ) {
-    super(`line ${line}: ${reason}`);
+    super(`${where} ${line}: ${reason}`);
   }
 }
 
@@ -49,17 +64,23 @@ function jsonFields(line: string, number: number): FileRecord["fields"] {
   if (typeof value !== "object" || value === null || Array.isArray(value)) throw new RowError(number, "not a JSON object");
   const fields: FileRecord["fields"] = {};
   for (const [name, field] of Object.entries(value)) {
-    const column = columnOf(name, number);
-    if (typeof field !== "string" && typeof field !== "number") throw new RowError(number, `${column} must be a string or a number`);
-    fields[column] = String(field);
+    const column = columnOf(name, number, `field ${Object.keys(value).indexOf(name) + 1} of the object`);
+    // null as an empty CSV cell: the export writes "confirmed": null for a user who never confirmed.
+    if (typeof field !== "string" && typeof field !== "number" && field !== null)
+      throw new RowError(number, `${column} must be a string or a number`);
+    fields[column] = field === null ? "" : String(field);
   }
   return fields;
 }
 
-function columnOf(name: string, line: number): Column {
+/**
+ * A header cell as its column. An unknown one is named by its position only: in a file without a
+ * header row (or one separated by semicolons) the "header" is a user's row, its seed included.
+ */
+function columnOf(name: string, line: number, where: string): Column {
   const column = name.trim().toLowerCase();
   if (!(IMPORT_COLUMNS as readonly string[]).includes(column)) {
-    throw new RowError(line, `unknown column ${JSON.stringify(name)} (known: ${IMPORT_COLUMNS.join(", ")})`);
+    throw new RowError(line, `${where} is not a known column name (known: ${IMPORT_COLUMNS.join(", ")})`);
   }
   return column as Column;
 }
@@ -70,7 +91,7 @@ function* csv(text: string): Generator<FileRecord | RowError> {
   for (const { line, cells } of csvRows(text)) {
     if (cells.length === 1 && cells[0]!.trim() === "") continue;
     if (header === null) {
-      header = cells.map((cell) => columnOf(cell, line));
+      header = cells.map((cell, i) => columnOf(cell, line, `column ${i + 1} of the header (the first line, fields separated by commas)`));
       const repeated = header.find((column, i) => header!.indexOf(column) !== i);
       if (repeated) throw new RowError(line, `column ${repeated} appears twice`);
       if (!header.includes("username")) throw new RowError(line, "the header has no username column");
@@ -88,7 +109,7 @@ function* csv(text: string): Generator<FileRecord | RowError> {
   }
 }
 
-function* csvRows(text: string): Generator<{ line: number; cells: string[] }> {
+export function* csvRows(text: string): Generator<{ line: number; cells: string[] }> {
   let line = 1;
   let start = 1;
   let cells: string[] = [];

@@ -16,54 +16,120 @@ export { IMPORT_COLUMNS, RowError } from "./import-parse";
 const MIN_SECRET_BYTES = 10;
 const MAX_SECRET_BYTES = 128;
 
-/** A checked row, ready to be sealed and inserted. */
-export interface ImportRow {
+/** What a token computes and where it came from: a user's, or one waiting in the inventory. */
+export interface TokenRow {
   line: number;
+  secret: Uint8Array;
+  token: TokenParams;
+  /** The token's clock offset in steps (validate's drift). */
+  drift: number;
+  /** A hardware token's serial. */
+  serial: string | null;
+}
+
+/** A checked row, ready to be sealed and inserted. */
+export interface ImportRow extends Omit<TokenRow, "secret"> {
   username: string;
   usernameKey: string;
   email: string | null;
   phone: string | null;
-  secret: Uint8Array;
-  token: TokenParams;
+  /** Null: a re-import of a user that must exist already (an export without secrets). */
+  secret: Uint8Array | null;
+  /** The userid to keep; null: the next one. */
+  userId: number | null;
+  /** Unix seconds; null: now. */
+  createdAt: number | null;
+  /** Unix seconds, null: not confirmed; undefined (no column): now, as an imported user holds their token already. */
+  confirmedAt: number | null | undefined;
+}
+
+type Fields = FileRecord["fields"];
+type Fail = (reason: string) => never;
+
+/** Larger than any clock a resync could accept, smaller than anything but a typo. */
+const MAX_DRIFT = 100_000;
+/** Unix seconds up to the year 2286. */
+const SECONDS = /^[0-9]{1,10}$/;
+
+const given = (fields: Fields, column: Column) => {
+  const value = fields[column]?.trim();
+  return value === undefined || value === "" ? undefined : value;
+};
+
+/** The token half of a record (its secret required or not); throws RowError. */
+export function checkToken(
+  line: number,
+  fields: Fields,
+  fail: Fail,
+  secretRequired: boolean,
+): Omit<TokenRow, "secret"> & { secret: Uint8Array | null } {
+  const base32 = given(fields, "secret");
+  const hex = given(fields, "secret_hex");
+  let secret: Uint8Array | null = null;
+  if (base32 !== undefined && hex !== undefined) fail("give only one of secret (base32) and secret_hex");
+  if (base32 !== undefined || hex !== undefined) {
+    const decoded = base32 !== undefined ? base32Secret(base32) : hexSecret(hex!);
+    if (typeof decoded === "string") fail(decoded);
+    secret = decoded as Uint8Array;
+    if (secret.length < MIN_SECRET_BYTES || secret.length > MAX_SECRET_BYTES) {
+      fail(`the secret must be ${MIN_SECRET_BYTES} to ${MAX_SECRET_BYTES} bytes (${MIN_SECRET_BYTES * 8} to ${MAX_SECRET_BYTES * 8} bits)`);
+    }
+  } else if (secretRequired) fail("give one of secret (base32) and secret_hex");
+  const drift = given(fields, "drift");
+  if (drift !== undefined && (!/^[+-]?[0-9]{1,6}$/.test(drift) || Math.abs(Number(drift)) > MAX_DRIFT)) {
+    fail(`drift must be a whole number of steps between -${MAX_DRIFT} and ${MAX_DRIFT}`);
+  }
+  const serial = given(fields, "serial") ?? null;
+  if (serial !== null && (serial.length > 64 || /[\p{Cc}\p{Cf}]/u.test(serial)))
+    fail("serial must be 1 to 64 characters without control characters");
+  return {
+    line,
+    secret,
+    drift: drift === undefined ? 0 : Number(drift),
+    serial,
+    token: {
+      algorithm: oneOf(
+        given(fields, "algorithm")?.toUpperCase().replace("-", ""),
+        OTP_ALGORITHMS,
+        DEFAULT_TOKEN.algorithm,
+        "algorithm",
+        fail,
+      ),
+      digits: oneOf(numberOf(given(fields, "digits")), TOKEN_DIGITS, DEFAULT_TOKEN.digits, "digits", fail),
+      period: oneOf(numberOf(given(fields, "period")), TOKEN_PERIODS, DEFAULT_TOKEN.period, "period", fail),
+    },
+  };
 }
 
 /** Checks one record; throws RowError. */
-function checkRecord({ line, fields }: FileRecord): ImportRow {
+export function checkRecord({ line, fields }: FileRecord): ImportRow {
   const fail = (reason: string): never => {
     throw new RowError(line, reason);
   };
-  const given = (column: Column) => {
-    const value = fields[column]?.trim();
-    return value === undefined || value === "" ? undefined : value;
-  };
-  const rawName = given("username") ?? fail("username is missing");
+  const rawName = given(fields, "username") ?? fail("username is missing");
   let username: string;
   try {
     username = checkUsername(rawName);
   } catch {
     return fail("username must be 1 to 255 characters without control characters");
   }
-  const base32 = given("secret");
-  const hex = given("secret_hex");
-  if ((base32 === undefined) === (hex === undefined)) fail("give exactly one of secret (base32) and secret_hex");
-  const secret = base32 !== undefined ? base32Secret(base32) : hexSecret(hex!);
-  if (typeof secret === "string") fail(secret);
-  const bytes = secret as Uint8Array;
-  if (bytes.length < MIN_SECRET_BYTES || bytes.length > MAX_SECRET_BYTES) {
-    fail(`the secret must be ${MIN_SECRET_BYTES} to ${MAX_SECRET_BYTES} bytes (${MIN_SECRET_BYTES * 8} to ${MAX_SECRET_BYTES * 8} bits)`);
-  }
+  const userId = given(fields, "userid");
+  if (userId !== undefined && !/^[1-9][0-9]{0,14}$/.test(userId)) fail("userid must be a positive whole number");
+  const seconds = (column: "created" | "confirmed") => {
+    const value = given(fields, column);
+    if (value !== undefined && !SECONDS.test(value)) fail(`${column} must be a time in Unix seconds`);
+    return value === undefined ? null : Number(value);
+  };
+  const confirmed = seconds("confirmed");
   return {
-    line,
+    ...checkToken(line, fields, fail, false),
     username,
     usernameKey: usernameKey(username),
-    email: optional(given("email"), normalizeEmail, "email is not a valid address", fail),
-    phone: optional(given("phone"), normalizePhone, "phone is not an E.164 number", fail),
-    secret: bytes,
-    token: {
-      algorithm: oneOf(given("algorithm")?.toUpperCase().replace("-", ""), OTP_ALGORITHMS, DEFAULT_TOKEN.algorithm, "algorithm", fail),
-      digits: oneOf(numberOf(given("digits")), TOKEN_DIGITS, DEFAULT_TOKEN.digits, "digits", fail),
-      period: oneOf(numberOf(given("period")), TOKEN_PERIODS, DEFAULT_TOKEN.period, "period", fail),
-    },
+    email: optional(given(fields, "email"), normalizeEmail, "email is not a valid address", fail),
+    phone: optional(given(fields, "phone"), normalizePhone, "phone is not an E.164 number", fail),
+    userId: userId === undefined ? null : Number(userId),
+    createdAt: seconds("created"),
+    confirmedAt: "confirmed" in fields ? confirmed : undefined,
   };
 }
 
@@ -101,7 +167,14 @@ function hexSecret(text: string): Uint8Array | string {
   return Uint8Array.from(clean.match(/../g)!, (pair) => Number.parseInt(pair, 16));
 }
 
-/** Every row of the file, checked; usernames must not repeat. Errors are collected, not thrown. */
+/** Throws when `key` was seen on an earlier line; the message names the lines only (never a value). */
+export function once(seen: Map<string, number>, key: string, line: number, what: string): void {
+  const first = seen.get(key);
+  if (first !== undefined) throw new RowError(line, `the ${what} is also on line ${first}`);
+  seen.set(key, line);
+}
+
+/** Every row of the file, checked; usernames, userids and serials must not repeat. Errors are collected, not thrown. */
 export function* checkedRows(text: string, errors: RowError[]): Generator<ImportRow> {
   const seen = new Map<string, number>();
   const iterator = records(text);
@@ -122,9 +195,9 @@ export function* checkedRows(text: string, errors: RowError[]): Generator<Import
     }
     try {
       const row = checkRecord(next.value);
-      const first = seen.get(row.usernameKey);
-      if (first !== undefined) throw new RowError(row.line, `username ${JSON.stringify(row.username)} is also on line ${first}`);
-      seen.set(row.usernameKey, row.line);
+      once(seen, `username ${row.usernameKey}`, row.line, "username");
+      if (row.userId !== null) once(seen, `userid ${row.userId}`, row.line, "userid");
+      if (row.serial !== null) once(seen, `serial ${row.serial}`, row.line, "serial");
       yield row;
     } catch (error) {
       if (!(error instanceof RowError)) throw error;

@@ -1,22 +1,15 @@
 // The writing half of npm run import: rows sealed under the keyring's first key, inserted in
-// bounded statements, an existing username skipped by the UNIQUE index (so a second run adds nobody).
-import { mkdtempSync, rmSync, writeFileSync } from "node:fs";
-import { tmpdir } from "node:os";
-import path from "node:path";
+// bounded statements; a row whose user exists is skipped (ON CONFLICT), so a second run adds nobody.
 import { type Keyring, seal } from "../src/crypto/secret-box";
-import { type D1Target, executeEach, sqlString, targetArgs } from "./d1";
-import type { ImportRow } from "./import-rows";
-import { wrangler } from "./wrangler";
+import { inventoryContext } from "../src/domain/hardware-tokens";
+import { sqlString } from "./d1";
+import { inBatches, literal, type Runner } from "./import-sql";
+import type { ImportRow, TokenRow } from "./import-rows";
 
-/** D1 refuses a statement over 100,000 bytes; a remote one also travels as one command-line argument (Linux: at most 128 KiB). */
-const STATEMENT_BYTES = 90_000;
-/** Statements per local `d1 execute --file`: one transaction of about 10,000 rows, one wrangler start. */
-const STATEMENTS_PER_FILE = 20;
-
-const COLUMNS =
-  "username, username_key, phone, email, secret_ciphertext, secret_key_id, created_at, confirmed_at, totp_algorithm, totp_digits, totp_period";
-
-const literal = (value: string | null) => (value === null ? "NULL" : sqlString(value));
+const USER_COLUMNS =
+  "id, username, username_key, phone, email, secret_ciphertext, secret_key_id, created_at, confirmed_at, " +
+  "totp_algorithm, totp_digits, totp_period, totp_drift, token_serial";
+const TOKEN_COLUMNS = "serial, secret_ciphertext, secret_key_id, totp_algorithm, totp_digits, totp_period, totp_drift, imported_at";
 
 export interface WriteProgress {
   rows: number;
@@ -24,145 +17,75 @@ export interface WriteProgress {
 }
 
 /**
- * Inserts the rows and returns how many were new. Imported users count as confirmed (they already
- * hold their token: the portal never shows an imported seed) from `nowMs`.
+ * Inserts the rows and returns how many were new. Without a userid, a row gets the next one
+ * (AUTOINCREMENT: never a deleted user's); `assigned` hears each such user. An explicit userid
+ * moves the sequence above it. Imported users count as confirmed from `now` unless the row says.
  */
-export async function insertRows(
+export async function insertUsers(
   rows: Iterable<ImportRow>,
-  target: D1Target,
+  run: Runner,
   keyring: Keyring,
   nowMs: number,
   progress: (done: WriteProgress) => void,
+  assigned: (username: string, userId: number) => void,
 ): Promise<number> {
   const now = Math.floor(nowMs / 1000);
-  const run = target.remote ? remoteRunner(target) : localRunner(target);
   const done: WriteProgress = { rows: 0, imported: 0 };
-  let values: string[] = [];
-  let bytes = 0;
-  let statements: string[] = [];
-  let pending = 0;
-  const flushStatement = () => {
-    if (values.length === 0) return;
-    statements.push(`INSERT INTO users (${COLUMNS}) VALUES\n${values.join(",\n")}\nON CONFLICT(username_key) DO NOTHING RETURNING id`);
-    values = [];
-    bytes = 0;
+  // Who had no userid and is not written yet (a returned row whose username is here got a new one).
+  const fresh = new Set<string>();
+  const render = async (row: ImportRow) => {
+    const sealed = await seal(keyring, row.secret!, row.usernameKey);
+    row.secret!.fill(0);
+    if (row.userId === null) fresh.add(row.username);
+    const confirmed = row.confirmedAt === undefined ? now : row.confirmedAt;
+    return (
+      `(${literal(row.userId)}, ${sqlString(row.username)}, ${sqlString(row.usernameKey)}, ${literal(row.phone)}, ${literal(row.email)}, ` +
+      `${sqlString(sealed.ciphertext)}, ${sqlString(sealed.keyId)}, ${row.createdAt ?? now}, ${literal(confirmed)}, ` +
+      `${sqlString(row.token.algorithm)}, ${row.token.digits}, ${row.token.period}, ${row.drift}, ${literal(row.serial)})`
+    );
   };
-  const flushBatch = () => {
-    flushStatement();
-    if (statements.length === 0) return;
-    done.imported += run.execute(statements);
-    done.rows += pending;
-    statements = [];
-    pending = 0;
-    progress(done);
-  };
-  try {
-    for (const row of rows) {
-      const sealed = await seal(keyring, row.secret, row.usernameKey);
-      row.secret.fill(0);
-      const tuple =
-        `(${sqlString(row.username)}, ${sqlString(row.usernameKey)}, ${literal(row.phone)}, ${literal(row.email)}, ` +
-        `${sqlString(sealed.ciphertext)}, ${sqlString(sealed.keyId)}, ${now}, ${now}, ` +
-        `${sqlString(row.token.algorithm)}, ${row.token.digits}, ${row.token.period})`;
-      const size = Buffer.byteLength(tuple) + 2;
-      if (bytes + size > STATEMENT_BYTES - 200) {
-        flushStatement();
-        if (statements.length >= run.statementsPerCall) flushBatch();
+  await inBatches(
+    rows,
+    run,
+    render,
+    // No conflict target: an existing username, userid or serial all skip the row (checked before, see import-check.ts).
+    (list) => `INSERT INTO users (${USER_COLUMNS}) VALUES\n${list.join(",\n")}\nON CONFLICT DO NOTHING RETURNING id, username`,
+    (inserted, items) => {
+      for (const { username, id } of inserted as Array<{ username: string; id: number }>) {
+        if (fresh.delete(username)) assigned(username, id);
       }
-      values.push(tuple);
-      bytes += size;
-      pending++;
-    }
-    flushBatch();
-  } finally {
-    run.close();
-  }
+      done.rows += items;
+      done.imported += inserted.length;
+      progress(done);
+    },
+  );
   return done.imported;
 }
 
-interface Runner {
-  statementsPerCall: number;
-  /** Runs the statements (one D1 transaction) and returns how many rows they inserted. */
-  execute: (statements: readonly string[]) => number;
-  close: () => void;
-}
-
-/** The deployed D1: through its query API, one statement per call (a file import would make the database unavailable meanwhile). */
-function remoteRunner(target: D1Target): Runner {
-  return {
-    statementsPerCall: 1,
-    execute: (statements) => executeEach(statements, target).reduce((sum, rows) => sum + rows.length, 0),
-    close: () => {},
+/** Tokens nobody holds yet, into the inventory; one whose serial is taken (waiting, or a user's) is skipped. Returns how many were new. */
+export async function insertInventory(tokens: Iterable<TokenRow>, run: Runner, keyring: Keyring, nowMs: number): Promise<number> {
+  const now = Math.floor(nowMs / 1000);
+  let imported = 0;
+  const render = async (token: TokenRow) => {
+    const serial = token.serial!;
+    const sealed = await seal(keyring, token.secret, inventoryContext(serial));
+    token.secret.fill(0);
+    return (
+      `(${sqlString(serial)}, ${sqlString(sealed.ciphertext)}, ${sqlString(sealed.keyId)}, ${sqlString(token.token.algorithm)}, ` +
+      `${token.token.digits}, ${token.token.period}, ${token.drift}, ${now})`
+    );
   };
-}
-
-/** A local D1: a file of statements per wrangler start, which is where the time goes. */
-function localRunner(target: D1Target): Runner {
-  const scratch = mkdtempSync(path.join(tmpdir(), "totp-edge-import-"));
-  const file = path.join(scratch, "batch.sql");
-  return {
-    statementsPerCall: STATEMENTS_PER_FILE,
-    execute(statements) {
-      // Sealed secrets only, but still nobody else's to read.
-      writeFileSync(file, statements.join(";\n"), { mode: 0o600 });
-      const out = executeLocalFile(file, target);
-      const results = JSON.parse(out.slice(out.indexOf("["))) as Array<{ results?: unknown[] }>;
-      return results.reduce((sum, result) => sum + (result.results?.length ?? 0), 0);
+  await inBatches(
+    tokens,
+    run,
+    render,
+    // SQLite takes the upsert clause after INSERT … SELECT only when the SELECT has a WHERE.
+    (list) =>
+      `INSERT INTO hardware_tokens (${TOKEN_COLUMNS}) SELECT * FROM (VALUES\n${list.join(",\n")}) AS t\n` +
+      "WHERE t.column1 NOT IN (SELECT token_serial FROM users WHERE token_serial IS NOT NULL) ON CONFLICT(serial) DO NOTHING RETURNING serial",
+    (inserted) => {
+      imported += inserted.length;
     },
-    close: () => rmSync(scratch, { recursive: true, force: true }),
-  };
-}
-
-const BUSY_ATTEMPTS = 30;
-
-/**
- * `wrangler d1 execute --file --json`, retried while `npm run dev` holds the local database (as
- * scripts/d1.ts does for its commands). A local file runs as one batch, all or nothing, and every
- * statement here skips rows that exist, so a retry inserts each row at most once.
- */
-function executeLocalFile(file: string, target: D1Target): string {
-  for (let attempt = 1; ; attempt++) {
-    try {
-      return wrangler(["d1", "execute", "DB", ...targetArgs(target), "--json", "--file", file]);
-    } catch (error) {
-      const busy = error instanceof Error && /SQLITE_BUSY|database is locked/.test(error.message);
-      if (attempt >= BUSY_ATTEMPTS || !busy) throw error;
-      process.stderr.write(`local D1 is locked by another process (npm run dev?), retrying (${attempt})\n`);
-      Atomics.wait(new Int32Array(new SharedArrayBuffer(4)), 0, 0, Math.min(50 * attempt, 500));
-    }
-  }
-}
-
-/** How many of `keys` are usernames already (for --dry-run): bounded SELECTs, one call per file or statement. */
-export function countExisting(keys: Iterable<string>, target: D1Target): number {
-  const run = target.remote ? remoteRunner(target) : localRunner(target);
-  let found = 0;
-  let list: string[] = [];
-  let bytes = 0;
-  let statements: string[] = [];
-  const flush = () => {
-    if (list.length > 0) statements.push(`SELECT 1 FROM users WHERE username_key IN (${list.join(", ")})`);
-    list = [];
-    bytes = 0;
-  };
-  try {
-    for (const key of keys) {
-      const quoted = sqlString(key);
-      const size = Buffer.byteLength(quoted) + 2;
-      if (bytes + size > STATEMENT_BYTES - 200) {
-        flush();
-        if (statements.length >= run.statementsPerCall) {
-          found += run.execute(statements);
-          statements = [];
-        }
-      }
-      list.push(quoted);
-      bytes += size;
-    }
-    flush();
-    if (statements.length > 0) found += run.execute(statements);
-  } finally {
-    run.close();
-  }
-  return found;
+  );
+  return imported;
 }

@@ -211,7 +211,7 @@ describe("a user's page", () => {
     expect(text).toContain("|Token||SHA1, 6 digits, 30 s steps|");
     expect(text).toContain("|Clock drift||none (in step with the server)|");
     expect(html).not.toContain("pbkdf2");
-    for (const slug of ["unlock", "resync", "reset-secret", "set-password", "delete"]) {
+    for (const slug of ["unlock", "resync", "reset-secret", "assign-token", "set-password", "delete"]) {
       expect(html).toContain(`href="/admin/users/${user.userId}/confirm/${slug}"`);
     }
   });

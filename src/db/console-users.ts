@@ -101,6 +101,8 @@ export interface ConsoleUserRow {
   /** Steps, see src/db/schema.ts totp_drift. */
   drift: number;
   lastStep: number;
+  /** The hardware token the user holds (assigned from the inventory, or imported with its serial). */
+  tokenSerial: string | null;
 }
 
 export async function findConsoleUser(db: Db, id: number): Promise<ConsoleUserRow | null> {
@@ -123,6 +125,7 @@ export async function findConsoleUser(db: Db, id: number): Promise<ConsoleUserRo
       ciphertext: users.secretCiphertext,
       keyId: users.secretKeyId,
       lastStep: users.lastStep,
+      tokenSerial: users.tokenSerial,
       ...tokenColumns,
     })
     .from(users)

@@ -51,10 +51,37 @@ export const users = sqliteTable(
      * steps. Validate centres a window on it, so a token whose clock drifts keeps working.
      */
     totpDrift: integer("totp_drift").notNull().default(0),
+    /** The serial of the hardware token whose seed this user holds (a PSKC import); null: an app. */
+    tokenSerial: text("token_serial"),
   },
   // locked_until: the console's "who is locked" list reads a range of this index, not the table.
-  (t) => [index("users_secret_key_id").on(t.secretKeyId), index("users_locked_until").on(t.lockedUntil)],
+  (t) => [
+    index("users_secret_key_id").on(t.secretKeyId),
+    index("users_locked_until").on(t.lockedUntil),
+    uniqueIndex("users_token_serial").on(t.tokenSerial),
+  ],
 );
+
+/**
+ * Hardware tokens imported from a PSKC file (RFC 6030) that nobody holds yet. Assigning one (the
+ * console) moves its seed into the user's row, resealed for that user, and deletes it here.
+ */
+export const hardwareTokens = sqliteTable("hardware_tokens", {
+  /** Only grows (AUTOINCREMENT): key rotation re-seals in id order (src/db/sealed-columns.ts). */
+  id: integer("id").primaryKey({ autoIncrement: true }),
+  /** The vendor's serial number, as printed on the token. */
+  serial: text("serial").notNull().unique(),
+  /** AES-GCM ciphertext of the seed, bound to "token:SERIAL" (users' seeds are bound to their username key). */
+  secretCiphertext: text("secret_ciphertext").notNull(),
+  secretKeyId: text("secret_key_id").notNull(),
+  totpAlgorithm: text("totp_algorithm", { enum: OTP_ALGORITHMS }).notNull().default("SHA1"),
+  totpDigits: integer("totp_digits").notNull().default(6),
+  totpPeriod: integer("totp_period").notNull().default(30),
+  /** The token's clock offset in steps (PSKC TimeDrift), the user's drift once assigned. */
+  totpDrift: integer("totp_drift").notNull().default(0),
+  /** Unix seconds. */
+  importedAt: integer("imported_at").notNull(),
+});
 
 export const apiKeys = sqliteTable("api_keys", {
   id: integer("id").primaryKey({ autoIncrement: true }),

@@ -2,7 +2,7 @@ import { and, asc, count, eq, getTableColumns, gt, isNotNull, lte, ne, sql, type
 import type { SQLiteColumn, SQLiteTable } from "drizzle-orm/sqlite-core";
 import type { Sealed } from "../crypto/secret-box";
 import type { Db } from "./client";
-import { admins, users } from "./schema";
+import { admins, hardwareTokens, users } from "./schema";
 
 /**
  * A column of secrets sealed under SECRET_ENCRYPTION_KEYS (AES-GCM, src/crypto/secret-box.ts),
@@ -46,6 +46,16 @@ export const SEALED_COLUMNS: readonly SealedColumn[] = [
     // src/domain/admins.ts, adminContext.
     context: admins.name,
     contextPrefix: "admin:",
+  },
+  {
+    label: "hardware tokens waiting in the inventory",
+    table: hardwareTokens,
+    id: hardwareTokens.id,
+    ciphertext: hardwareTokens.secretCiphertext,
+    keyId: hardwareTokens.secretKeyId,
+    // src/domain/hardware-tokens.ts, inventoryContext.
+    context: hardwareTokens.serial,
+    contextPrefix: "token:",
   },
 ];
 

@@ -16,6 +16,7 @@ const AUDIT_ACTIONS = [
   "user.recover",
   "user.recovery-codes",
   "user.revoke-recovery-codes",
+  "user.assign-token",
   "key.create",
   "key.revoke",
   "admin.create",

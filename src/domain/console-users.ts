@@ -103,7 +103,7 @@ function page(rows: UserListRow[], cursor: (last: UserListRow) => string): UserP
  * action happens only while the secret is still that one (a double submit, or a confirmation
  * opened before someone else's reset, does nothing). It says nothing about the secret itself.
  */
-async function secretVersion(ciphertext: string): Promise<string> {
+export async function secretVersion(ciphertext: string): Promise<string> {
   return bytesToHex(new Uint8Array(await crypto.subtle.digest("SHA-256", utf8.encode(ciphertext)))).slice(0, 16);
 }
 
@@ -133,14 +133,14 @@ const target = (user: ConsoleUserRow) => `user ${user.id} ${user.username}`;
  * nothing). The entry is "ok" exactly when the guard held, so the write happened; "refused" when a
  * simultaneous submit or another admin changed the user between our read and this batch.
  */
-async function commit(deps: Deps, act: Act, guard: UserGuard, write: Statement, alongside: Statement[] = []): Promise<boolean> {
+export async function commit(deps: Deps, act: Act, guard: UserGuard, write: Statement, alongside: Statement[] = []): Promise<boolean> {
   const entry = { at: deps.now(), actor: act.actor, action: act.action, target: target(act.user) };
   const [, written] = await deps.db.batch([auditActionStatement(deps.db, entry, guard), write, ...alongside]);
   return (written as unknown[]).length > 0;
 }
 
 /** A confirmation of a secret that is no longer the user's: recorded as refused, nothing done. */
-async function refuseStale(deps: Deps, act: Act): Promise<"stale"> {
+export async function refuseStale(deps: Deps, act: Act): Promise<"stale"> {
   await recordAudit(deps, { actor: act.actor, action: act.action, target: target(act.user), outcome: "refused" });
   return "stale";
 }
@@ -205,6 +205,6 @@ export async function deleteUser(deps: Deps, actor: string, id: number, version:
   return (await commit(deps, act, guard, deleteUserStatement(deps.db, guard), alongside)) ? "done" : afterLostRace(deps, id);
 }
 
-async function afterLostRace(deps: Deps, id: number): Promise<"missing" | "stale"> {
+export async function afterLostRace(deps: Deps, id: number): Promise<"missing" | "stale"> {
   return (await findConsoleUser(deps.db, id)) ? "stale" : "missing";
 }

@@ -1,15 +1,13 @@
-import { execFile } from "node:child_process";
 import { mkdtempSync, rmSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import path from "node:path";
-import { promisify } from "node:util";
 import * as OTPAuth from "otpauth";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { generateApiKey } from "../../src/crypto/api-keys";
 import { execute, newEncryptionKey } from "../../scripts/d1";
 import { type LocalServer, startLocalServer } from "../../scripts/local-server";
+import { runCli } from "./support/cli";
 
-const run = promisify(execFile);
 const API_KEY = generateApiKey();
 const KEYS = newEncryptionKey("imp");
 const dir = mkdtempSync(path.join(tmpdir(), "totp-edge-import-test-"));
@@ -50,17 +48,7 @@ function code(user: (typeof USERS)[number], stepOffset = 0): string {
   return totp.generate({ timestamp: Date.now() + stepOffset * user.period * 1000 });
 }
 
-async function cli(script: string, args: string[], keys = KEYS) {
-  try {
-    const { stdout, stderr } = await run("node", ["--import", "tsx", `scripts/${script}.ts`, ...args, "--persist-to", server.persistTo], {
-      env: { ...process.env, SECRET_ENCRYPTION_KEYS: keys },
-    });
-    return { code: 0, stdout, stderr };
-  } catch (error) {
-    const failed = error as { code: number; stdout: string; stderr: string };
-    return { code: failed.code, stdout: failed.stdout, stderr: failed.stderr };
-  }
-}
+const cli = (script: string, args: string[], keys = KEYS) => runCli(script, args, server.persistTo, keys);
 
 const file = (name: string, text: string) => {
   const at = path.join(dir, name);
@@ -72,7 +60,11 @@ const idOf = (username: string) =>
   execute<{ id: number }>(`SELECT id FROM users WHERE username = '${username}'`, { persistTo: server.persistTo })[0]!.id;
 
 async function validate(userId: number, token: string) {
-  const res = await fetch(`${server.url}/validate?userid=${userId}&token=${token}&format=1`, { headers: { "X-API-Key": API_KEY } });
+  const res = await fetch(`${server.url}/validate?userid=${userId}&token=${token}&format=1`, {
+    // A new connection each time: between calls the test runs wrangler for seconds, and a kept-alive
+    // connection that the dev server closes meanwhile fails the next request ("other side closed").
+    headers: { "X-API-Key": API_KEY, Connection: "close" },
+  });
   return (await res.json()) as { response: string; code?: number };
 }
 

@@ -57,6 +57,15 @@ export const USER_ACTIONS = {
     danger: false,
     versioned: false,
   },
+  "assign-token": {
+    link: "Assign hardware token…",
+    title: "Assign a hardware token",
+    explain:
+      "Gives the user a hardware token that waits in the inventory (imported from a PSKC file with npm run import). Its seed replaces the user's secret at once: codes from their authenticator app, or from a token they had before, are refused from then on. The token leaves the inventory; a user holds one token.",
+    button: "Yes, assign this token",
+    danger: true,
+    versioned: true,
+  },
   delete: {
     link: "Delete user…",
     title: "Delete the user",
@@ -102,6 +111,12 @@ export function ConfirmActionPage({ session, user, slug, notice }: ConfirmView) 
           </>
         ) : null}
         {slug === "resync" ? <ResyncFields digits={user.token.digits} /> : null}
+        {slug === "assign-token" ? (
+          <>
+            <label for="serial">Serial number of the token (as printed on it)</label>
+            <input type="text" id="serial" name="serial" autocomplete="off" maxlength={64} required />
+          </>
+        ) : null}
         <div>
           <button type="submit" class={spec.danger ? "danger" : undefined}>
             {spec.button}

@@ -117,7 +117,7 @@ export function UserListPage(view: ListView) {
 }
 
 export function UserDetailPage({ session, user, nowMs, notice }: { session: Session; user: UserDetails; nowMs: number; notice?: Notice }) {
-  const actions: UserActionSlug[] = ["unlock", "resync", "reset-secret", "revoke-recovery-codes", "set-password", "delete"];
+  const actions: UserActionSlug[] = ["unlock", "resync", "reset-secret", "assign-token", "revoke-recovery-codes", "set-password", "delete"];
   return (
     <AdminPage title={visibleText(user.username)} session={session}>
       <Flash kind={notice?.kind ?? "notice"} text={notice?.text} />
@@ -143,7 +143,10 @@ export function UserDetailPage({ session, user, nowMs, notice }: { session: Sess
         <dt>Portal locked</dt>
         <dd>{lockedText(user.portalLockedUntil, nowMs)}</dd>
         <dt>Token</dt>
-        <dd>{`${user.token.algorithm}, ${user.token.digits} digits, ${user.token.period} s steps`}</dd>
+        <dd>
+          {`${user.token.algorithm}, ${user.token.digits} digits, ${user.token.period} s steps`}
+          {user.tokenSerial === null ? "" : `; hardware token ${user.tokenSerial}`}
+        </dd>
         <dt>Clock drift</dt>
         <dd>{driftText(user.drift, user.token.period)}</dd>
         <dt>Local password</dt>

@@ -11,6 +11,7 @@ import {
   unlockUser,
   userDetails,
 } from "../../domain/console-users";
+import { assignHardwareToken } from "../../domain/hardware-tokens";
 import { MIN_PASSWORD_CHARS } from "../../domain/local-users";
 import { revokeRecoveryCodes } from "../../domain/recovery-codes";
 import { type ResyncOutcome, resyncUser } from "../../domain/resync";
@@ -39,6 +40,12 @@ const NOTICES = {
   "bad-cursor": { kind: "error", text: "That page link is not valid (it may be from another search). Showing the first page." },
   "password-short": { kind: "error", text: `The password is too short (at least ${MIN_PASSWORD_CHARS} characters): nothing was changed.` },
   "codes-revoked": { kind: "notice", text: "The user's recovery codes were revoked: none of them works any more." },
+  "token-assigned": { kind: "notice", text: "The hardware token was assigned: its codes are the user's from now on." },
+  "token-changed": {
+    kind: "error",
+    text: "The user's secret changed since you confirmed (a reset or another assignment); nothing was done. Review the user and try again.",
+  },
+  "no-token": { kind: "error", text: "No token with that serial waits in the inventory: nothing was changed." },
   resynced: { kind: "notice", text: "Resynced: the token's codes are accepted around its own clock from now on (see Clock drift)." },
   "resync-changed": {
     kind: "error",
@@ -165,6 +172,13 @@ async function performAction(c: Context<AppEnv>, id: number, slug: UserActionSlu
       if (!user) return redirectTo(c, ADMIN_PATHS.users, "missing");
       await revokeRecoveryCodes(deps, actor, user);
       return redirectTo(c, detail, "codes-revoked");
+    }
+    case "assign-token": {
+      const outcome = await assignHardwareToken(deps, actor, id, field("version"), field("serial").trim());
+      if (outcome !== "no-token") return afterAction(outcome, "token-assigned", "token-changed");
+      const user = await userDetails(deps, id);
+      if (!user) return redirectTo(c, ADMIN_PATHS.users, "missing");
+      return renderPage(c, <ConfirmActionPage session={session} user={user} slug={slug} notice={NOTICES["no-token"]} />, 400);
     }
     case "reset-secret": {
       const result = await resetUserSecret(deps, actor, id, field("version"));
