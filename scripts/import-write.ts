@@ -4,9 +4,8 @@ import { mkdtempSync, rmSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import path from "node:path";
 import { type Keyring, seal } from "../src/crypto/secret-box";
-import { type D1Target, executeEach, sqlString, targetArgs } from "./d1";
+import { type D1Target, executeEach, executeFileEach, sqlString } from "./d1";
 import type { ImportRow } from "./import-rows";
-import { wrangler } from "./wrangler";
 
 /** D1 refuses a statement over 100,000 bytes; a remote one also travels as one command-line argument (Linux: at most 128 KiB). */
 const STATEMENT_BYTES = 90_000;
@@ -105,32 +104,12 @@ function localRunner(target: D1Target): Runner {
     execute(statements) {
       // Sealed secrets only, but still nobody else's to read.
       writeFileSync(file, statements.join(";\n"), { mode: 0o600 });
-      const out = executeLocalFile(file, target);
-      const results = JSON.parse(out.slice(out.indexOf("["))) as Array<{ results?: unknown[] }>;
-      return results.reduce((sum, result) => sum + (result.results?.length ?? 0), 0);
+      // One batch: retried as a whole while npm run dev holds the lock (scripts/d1.ts), and every
+      // statement here skips rows that exist, so each row is inserted at most once.
+      return executeFileEach(file, target).reduce((sum, rows) => sum + rows.length, 0);
     },
     close: () => rmSync(scratch, { recursive: true, force: true }),
   };
-}
-
-const BUSY_ATTEMPTS = 30;
-
-/**
- * `wrangler d1 execute --file --json`, retried while `npm run dev` holds the local database (as
- * scripts/d1.ts does for its commands). A local file runs as one batch, all or nothing, and every
- * statement here skips rows that exist, so a retry inserts each row at most once.
- */
-function executeLocalFile(file: string, target: D1Target): string {
-  for (let attempt = 1; ; attempt++) {
-    try {
-      return wrangler(["d1", "execute", "DB", ...targetArgs(target), "--json", "--file", file]);
-    } catch (error) {
-      const busy = error instanceof Error && /SQLITE_BUSY|database is locked/.test(error.message);
-      if (attempt >= BUSY_ATTEMPTS || !busy) throw error;
-      process.stderr.write(`local D1 is locked by another process (npm run dev?), retrying (${attempt})\n`);
-      Atomics.wait(new Int32Array(new SharedArrayBuffer(4)), 0, 0, Math.min(50 * attempt, 500));
-    }
-  }
 }
 
 /** How many of `keys` are usernames already (for --dry-run): bounded SELECTs, one call per file or statement. */
