@@ -7,6 +7,7 @@ import { createInterface } from "node:readline";
 import { insertApiKeys } from "./api-key-rows";
 import { runIfEntryPoint } from "./cli";
 import { applyMigrations, newEncryptionKey } from "./d1";
+import { recordServer } from "./server-record";
 import { ROOT, spawnWrangler, stopGroup } from "./wrangler";
 
 /**
@@ -35,6 +36,8 @@ async function main(): Promise<void> {
   console.log(`Self-service portal: http://localhost:${port}/portal\n`);
 
   const child = spawnWrangler(["dev", "--port", port, "--show-interactive-dev-session=false"], { stdio: ["inherit", "pipe", "pipe"] });
+  // So that npm run admin prints links to this port (scripts/server-record.ts).
+  if (child.pid !== undefined) process.on("exit", recordServer(undefined, { origin: `http://localhost:${port}`, pid: child.pid }));
   if (child.stdout) dropRequestLines(child.stdout, process.stdout);
   if (child.stderr) dropRequestLines(child.stderr, process.stderr);
   const stop = () => stopGroup(child).then(() => process.exit(0));
