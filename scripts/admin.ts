@@ -6,6 +6,7 @@ import { ENROLMENT_LINK_MS, parseAdminName } from "../src/domain/admins";
 import { tokenHash } from "../src/domain/sessions";
 import { commandLine, D1_TARGET_OPTIONS, d1Target, messageOf, runIfEntryPoint, usageError } from "./cli";
 import { applyMigrations, execute, executeEach, sqlString } from "./d1";
+import { runningServerOrigin } from "./server-record";
 import { ROOT } from "./wrangler";
 
 const USAGE = `usage: npm run admin -- <command> [options]
@@ -14,7 +15,7 @@ const USAGE = `usage: npm run admin -- <command> [options]
   disable NAME   refuse the admin's logins and end their sessions at once
   reset NAME     for a lost password or phone: clear both, end their sessions, enable the admin again, print a new enrolment link
   unlock NAME    lift every lock on the admin's login (their own count and every address's), now
-options: --origin URL (the console's address for the link; default: PUBLIC_ORIGIN of the --env in wrangler.toml, or http://localhost:8787 locally)
+options: --origin URL (the console's address for the link; default: PUBLIC_ORIGIN of the --env in wrangler.toml, or locally the running npm run dev, else http://localhost:$PORT, PORT=8787)
          --remote (the deployed D1; default: local)  --env NAME (a wrangler.toml environment)  --persist-to DIR (local state folder)`;
 
 type AdminListRow = {
@@ -37,9 +38,10 @@ function configuredOrigin(env: string | undefined): string | undefined {
   return section.match(/^PUBLIC_ORIGIN\s*=\s*"([^"]+)"/m)?.[1];
 }
 
-function linkOrigin(values: { origin?: string; remote: boolean; env?: string }): string {
-  const origin =
-    values.origin ?? configuredOrigin(values.env) ?? (values.remote ? undefined : `http://localhost:${process.env.PORT ?? "8787"}`);
+/** --origin, else PUBLIC_ORIGIN, else (locally) the server that serves this D1 now, else where npm run dev would serve. */
+function linkOrigin(values: { origin?: string; remote: boolean; env?: string; "persist-to"?: string }): string {
+  const local = () => runningServerOrigin(values["persist-to"]) ?? `http://localhost:${process.env.PORT ?? "8787"}`;
+  const origin = values.origin ?? configuredOrigin(values.env) ?? (values.remote ? undefined : local());
   if (!origin) fail("where is the console served? pass --origin https://… (or set PUBLIC_ORIGIN for this --env in wrangler.toml)");
   let url: URL;
   try {

@@ -24,8 +24,13 @@ export function targetArgs({ remote = false, persistTo, env }: D1Target = {}): s
   return args;
 }
 
+/**
+ * Applies the pending migrations. Safe to run again after a lock: wrangler applies each migration
+ * together with its row in d1_migrations as one batch, so a migration that met the lock is still
+ * pending and the next attempt applies it (and none twice).
+ */
 export function applyMigrations(target: D1Target): string {
-  return wrangler(["d1", "migrations", "apply", "DB", ...targetArgs(target)]);
+  return d1Command(["migrations", "apply", "DB"], target);
 }
 
 /**
@@ -41,33 +46,56 @@ export function execute<Row extends D1Row = D1Row>(sql: string, target: D1Target
  * result rows. A statement can look at the one before it with SQLite's `changes()`.
  */
 export function executeEach<Row extends D1Row = D1Row>(statements: readonly string[], target: D1Target): Row[][] {
-  const out = executeD1(["--json", "--command", statements.join(";\n")], target);
+  return resultRows<Row>(executeD1(["--json", "--command", statements.join(";\n")], target));
+}
+
+function resultRows<Row extends D1Row>(out: string): Row[][] {
   const parsed = JSON.parse(out.slice(out.indexOf("["))) as Array<{ results?: Row[] }>;
   return parsed.map((result) => result.results ?? []);
 }
 
-/** Runs a file of SQL statements. Each must be safe to run twice (see executeD1). */
+/** Runs a file of SQL statements and returns each one's result rows (see executeEach). */
+export function executeFileEach<Row extends D1Row = D1Row>(file: string, target: D1Target): Row[][] {
+  return resultRows<Row>(executeD1(["--json", "--file", file], target));
+}
+
+/** Runs a file of SQL statements: locally one batch; remotely perhaps not, so each should be safe to run again. */
 export function executeFile(file: string, target: D1Target): string {
   return executeD1(["--file", file], target);
 }
 
-const BUSY_ATTEMPTS = 30;
-
 /**
- * `wrangler d1 execute` with retries while the local database is locked. A local D1 is one SQLite
- * file; when `npm run dev` (or a test server) is writing to it, a second workerd opening it gets
- * SQLITE_BUSY at once instead of waiting. A single statement that hit the lock did not run; in a
- * file, earlier statements may have committed, which is why executeFile asks for idempotent ones.
+ * `wrangler d1 execute`. Locally, wrangler runs all the statements of one call as one batch (one
+ * transaction): a call that met the lock committed none of them, so running it again is safe even
+ * for an INSERT or an UPDATE.
  */
 function executeD1(args: readonly string[], target: D1Target): string {
+  return d1Command(["execute", "DB", ...args], target);
+}
+
+/** How long a step waits for a lock held by `npm run dev` before giving up. */
+const BUSY_WAIT_MS = 120_000;
+const BUSY_MESSAGE = "local D1 is locked by another process (npm run dev?), retrying";
+
+/**
+ * `wrangler d1 …` on `target`, run again while the local database is locked. A local D1 is one
+ * SQLite file; while `npm run dev` (or a test server) is using it, a second workerd opening it gets
+ * SQLITE_BUSY at once instead of waiting. Each caller says why its command is safe to repeat.
+ * Waiting prints one line (README, "API keys"), never wrangler's stack trace.
+ */
+function d1Command(args: readonly string[], target: D1Target): string {
+  const deadline = Date.now() + BUSY_WAIT_MS;
   for (let attempt = 1; ; attempt++) {
     try {
-      return wrangler(["d1", "execute", "DB", ...targetArgs(target), ...args]);
+      return wrangler(["d1", ...args, ...targetArgs(target)]);
     } catch (error) {
       const busy = error instanceof Error && /SQLITE_BUSY|database is locked/.test(error.message);
-      if (target.remote || attempt >= BUSY_ATTEMPTS || !busy) throw error;
-      process.stderr.write(`local D1 is locked by another process (npm run dev?), retrying (${attempt})\n`);
-      sleepSync(Math.min(50 * attempt, 500));
+      if (target.remote || !busy) throw error;
+      if (Date.now() > deadline) {
+        throw new Error(`the local D1 stayed locked by another process for ${BUSY_WAIT_MS / 1000} s; this step did not run: try again`);
+      }
+      if (attempt === 1) process.stderr.write(`${BUSY_MESSAGE}\n`);
+      sleepSync(Math.min(100 * attempt, 1000));
     }
   }
 }

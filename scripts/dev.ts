@@ -8,6 +8,7 @@ import { insertApiKeys } from "./api-key-rows";
 import { runIfEntryPoint } from "./cli";
 import { applyMigrations, newEncryptionKey } from "./d1";
 import { fireOnSchedule } from "./dev-cron";
+import { recordServer } from "./server-record";
 import { ROOT, spawnWrangler, stopGroup } from "./wrangler";
 
 /**
@@ -39,6 +40,8 @@ async function main(): Promise<void> {
     stdio: ["inherit", "pipe", "pipe"],
   });
   fireOnSchedule(`http://127.0.0.1:${port}`, (line) => console.error(line));
+  // So that npm run admin prints links to this port (scripts/server-record.ts).
+  if (child.pid !== undefined) process.on("exit", recordServer(undefined, { origin: `http://localhost:${port}`, pid: child.pid }));
   if (child.stdout) dropRequestLines(child.stdout, process.stdout);
   if (child.stderr) dropRequestLines(child.stderr, process.stderr);
   const stop = () => stopGroup(child).then(() => process.exit(0));

@@ -3,8 +3,7 @@
 import { mkdtempSync, rmSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import path from "node:path";
-import { type D1Target, executeEach, sqlString, targetArgs } from "./d1";
-import { wrangler } from "./wrangler";
+import { type D1Target, executeEach, executeFileEach, sqlString } from "./d1";
 
 /** D1 refuses a statement over 100,000 bytes; a remote one also travels as one command-line argument (Linux: at most 128 KiB). */
 export const STATEMENT_BYTES = 90_000;
@@ -45,32 +44,12 @@ function localRunner(target: D1Target): Runner {
     execute(statements) {
       // Sealed secrets only, but still nobody else's to read.
       writeFileSync(file, statements.join(";\n"), { mode: 0o600 });
-      const out = executeLocalFile(file, target);
-      const results = JSON.parse(out.slice(out.indexOf("["))) as Array<{ results?: SqlRow[] }>;
-      return results.flatMap((result) => result.results ?? []);
+      // One batch: retried as a whole while npm run dev holds the lock (scripts/d1.ts), and every
+      // statement here skips rows that exist, so each row is inserted at most once.
+      return executeFileEach<SqlRow>(file, target).flat();
     },
     close: () => rmSync(scratch, { recursive: true, force: true }),
   };
-}
-
-const BUSY_ATTEMPTS = 30;
-
-/**
- * `wrangler d1 execute --file --json`, retried while `npm run dev` holds the local database (as
- * scripts/d1.ts does for its commands). A local file runs as one batch, all or nothing, and every
- * statement here skips rows that exist, so a retry inserts each row at most once.
- */
-function executeLocalFile(file: string, target: D1Target): string {
-  for (let attempt = 1; ; attempt++) {
-    try {
-      return wrangler(["d1", "execute", "DB", ...targetArgs(target), "--json", "--file", file]);
-    } catch (error) {
-      const busy = error instanceof Error && /SQLITE_BUSY|database is locked/.test(error.message);
-      if (attempt >= BUSY_ATTEMPTS || !busy) throw error;
-      process.stderr.write(`local D1 is locked by another process (npm run dev?), retrying (${attempt})\n`);
-      Atomics.wait(new Int32Array(new SharedArrayBuffer(4)), 0, 0, Math.min(50 * attempt, 500));
-    }
-  }
 }
 
 /**

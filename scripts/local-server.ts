@@ -7,6 +7,7 @@ import { tmpdir } from "node:os";
 import path from "node:path";
 import { insertApiKeys } from "./api-key-rows";
 import { applyMigrations, newEncryptionKey } from "./d1";
+import { recordServer } from "./server-record";
 import { spawnWrangler, stopGroup } from "./wrangler";
 
 interface LocalServerOptions {
@@ -87,7 +88,9 @@ export async function startLocalServer(options: LocalServerOptions = {}): Promis
   child.stdout?.on("data", (chunk: Buffer) => (output += chunk));
   child.stderr?.on("data", (chunk: Buffer) => (output += chunk));
   const url = `http://127.0.0.1:${port}`;
-  const stop = () => stopGroup(child);
+  // As npm run dev does: the CLIs given this --persist-to find the server (scripts/server-record.ts).
+  const forget = child.pid === undefined ? () => {} : recordServer(persistTo, { origin: url, pid: child.pid });
+  const stop = () => stopGroup(child).then(forget);
   try {
     if (child.pid === undefined) throw new Error("wrangler dev could not be started");
     await waitUntilServing(url, child, () => output);

@@ -18,6 +18,7 @@ import { messageOf, runIfEntryPoint } from "./cli";
 import { countPerKey, SEALED_COLUMNS } from "../src/db/sealed-columns";
 import { execute, inlineSql, SQL_ONLY_DB, type D1Target } from "./d1";
 import { MAX_PASSES, resealAll } from "./reseal";
+import { runningServerOrigin } from "./server-record";
 import { ROTATION_ORDER, sealingProblem, workerKeyIds } from "./worker-key-ids";
 import { ROOT } from "./wrangler";
 
@@ -27,8 +28,8 @@ const USAGE = `usage: npm run rotate-keys -- [options]
   Worker seals with that key too.
   --verify       only count the secrets under each key id, and check the Worker has every one
                  of them (exit 1 if not); SECRET_ENCRYPTION_KEYS is optional here
-  --worker URL   the Worker that uses this D1 (default: http://127.0.0.1:$PORT, PORT=8787;
-                 required with --remote)
+  --worker URL   the Worker that uses this D1 (default: the running npm run dev of this D1,
+                 else http://127.0.0.1:$PORT, PORT=8787; required with --remote)
   --remote       the deployed D1 (default: local)   --env NAME   a wrangler.toml environment
   --persist-to DIR   local state folder   --batch N   rows per write, 1 to 1000 (default 200)`;
 
@@ -99,7 +100,8 @@ async function main(): Promise<void> {
   if (!Number.isInteger(batch) || batch < 1 || batch > 1000) refuse("--batch must be an integer from 1 to 1000", { usage: true });
   if (values.remote && !values.worker)
     refuse("--remote needs --worker https://… (the deployed Worker whose /healthz lists its key ids)", { usage: true });
-  const workerUrl = (values.worker ?? `http://127.0.0.1:${process.env.PORT || "8787"}`).replace(/\/+$/, "");
+  const local = runningServerOrigin(values["persist-to"]) ?? `http://127.0.0.1:${process.env.PORT || "8787"}`;
+  const workerUrl = (values.worker ?? local).replace(/\/+$/, "");
 
   const config = keyringConfig(values.remote);
   // The keyring is checked before the Worker is asked, so a bad one is reported without a Worker.

@@ -5,7 +5,7 @@ import path from "node:path";
 import type { Browser } from "playwright-core";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { startLocalServer, type LocalServer } from "../../scripts/local-server";
-import { decodeQr, launchChromium, openRecordedPage, requireZbarimg, screenshotFolder } from "./support/browser";
+import { decodeQr, launchChromium, openRecordedPage, screenshotFolder } from "./support/browser";
 
 const KEY = `browser${randomBytes(16).toString("hex")}`;
 const QR_SIZE = 256;
@@ -106,7 +106,6 @@ function asFetch(command: string): { url: string; init: RequestInit } {
 
 describe("the hashqr image in chromium", () => {
   it(`is ${QR_SIZE} px wide and decodes (zbarimg) to the exact otpauth URI`, async () => {
-    await requireZbarimg();
     const email = `browser-${randomBytes(4).toString("hex")}@example.com`;
     const created = await fetch(`${server.url}/createuser`, {
       method: "POST",

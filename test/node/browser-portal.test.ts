@@ -6,7 +6,7 @@ import * as OTPAuth from "otpauth";
 import type { Browser, Page } from "playwright-core";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { startLocalServer, type LocalServer } from "../../scripts/local-server";
-import { checkNoOverflow, decodeQr, launchChromium, openRecordedPage, requireZbarimg, screenshotFolder } from "./support/browser";
+import { checkNoOverflow, decodeQr, launchChromium, openRecordedPage, screenshotFolder } from "./support/browser";
 
 const KEY = `portal${randomBytes(16).toString("hex")}`;
 const ISSUER = "Acme Portal";
@@ -17,7 +17,6 @@ let browser: Browser;
 const shots = screenshotFolder("portal");
 
 beforeAll(async () => {
-  await requireZbarimg();
   server = await startLocalServer({ apiKeys: { portal: KEY }, vars: { ISSUER, HIDE_QR_AFTER_CONFIRMATION: "on" } });
   browser = await launchChromium();
 }, 120_000);

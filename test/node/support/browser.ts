@@ -1,5 +1,6 @@
 // Debian's chromium, driven by playwright-core, for the tests of what people see: /docs, the
-// console, the portal. No browser can be downloaded here: CI installs the package (.ci/run).
+// console, the portal. No browser can be downloaded here: npm test's first step installs the
+// package (scripts/system-tools.ts), as it does zbar-tools for decodeQr.
 import { execFile } from "node:child_process";
 import { existsSync, mkdtempSync } from "node:fs";
 import { tmpdir } from "node:os";
@@ -12,8 +13,8 @@ const CHROMIUM = "/usr/bin/chromium";
 const run = promisify(execFile);
 
 export async function launchChromium(): Promise<Browser> {
-  // A missing browser is a broken setup, not a reason to skip.
-  if (!existsSync(CHROMIUM)) throw new Error(`${CHROMIUM} not found: install Debian's chromium package (apt-get install chromium)`);
+  // A missing browser is a broken setup, not a reason to skip (npm test installs it before any test).
+  if (!existsSync(CHROMIUM)) throw new Error(`${CHROMIUM} not found: npm test installs it (scripts/system-tools.ts)`);
   return chromium.launch({
     executablePath: CHROMIUM,
     args: [
@@ -29,16 +30,11 @@ export async function launchChromium(): Promise<Browser> {
   });
 }
 
-/** Checked before the browser work, so that a missing zbarimg says so plainly. */
-export async function requireZbarimg(): Promise<void> {
-  await run("zbarimg", ["--version"]).catch((error: NodeJS.ErrnoException) => {
-    throw new Error(`zbarimg did not run (${error.code ?? error.message}): apt-get install zbar-tools`);
-  });
-}
-
 /** The text of the QR code in an image file, decoded by zbarimg (an independent decoder). */
 export async function decodeQr(file: string): Promise<string> {
-  const { stdout } = await run("zbarimg", ["--raw", "-q", file]);
+  const { stdout } = await run("zbarimg", ["--raw", "-q", file]).catch((error: NodeJS.ErrnoException) => {
+    throw error.code === "ENOENT" ? new Error("zbarimg not found: npm test installs it (scripts/system-tools.ts)") : error;
+  });
   return stdout.trim();
 }
 
