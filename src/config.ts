@@ -1,3 +1,4 @@
+import type { EventMessage } from "./events/settings";
 import { DEFAULT_TOTP, type TotpParams } from "./otp/totp";
 
 /** The Worker's bindings: D1, the encryption keyring secret, and plain-text vars. */
@@ -25,6 +26,14 @@ export interface Env {
   RECOVERY_CODES?: string;
   /** Rate limit binding (wrangler.toml [[ratelimits]]): refused API keys per client address. */
   KEY_REFUSALS?: RateLimit;
+  // Events (docs/events.md): the queue between the outbox and the webhook deliveries, and its settings.
+  EVENTS?: Queue<EventMessage>;
+  WEBHOOK_TIMEOUT_MS?: string;
+  WEBHOOK_RETRY_BASE_SECONDS?: string;
+  WEBHOOK_RETRY_MAX_SECONDS?: string;
+  WEBHOOK_ROTATION_GRACE_HOURS?: string;
+  /** "on" in the local configuration only: endpoints may be http://localhost or http://127.0.0.1. */
+  WEBHOOK_LOCAL_HTTP?: string;
 }
 
 export interface LockoutPolicy {

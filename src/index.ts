@@ -1,12 +1,15 @@
 import { type Context, Hono } from "hono";
 import { getPath } from "hono/utils/url";
 import type { AppEnv } from "./app-env";
-import { ConfigError, readConfig } from "./config";
+import { ConfigError, type Env, readConfig } from "./config";
 import { KeyringError, loadKeyring } from "./crypto/secret-box";
 import { requestDatabases } from "./db/client";
 import { RoundTrips } from "./db/timed-d1";
 import { userCopies } from "./db/user-copies";
 import { HttpError } from "./errors";
+import { handleEventBatch } from "./events/deliver";
+import { sendEvents, sweepOutbox } from "./events/dispatch";
+import { type EventMessage, webhookSettings } from "./events/settings";
 import { requestLog } from "./http/request-log";
 import { serverTiming } from "./http/server-timing";
 import { refuseCrossSite } from "./web/forms";
@@ -64,8 +67,12 @@ export function createApp(options: AppOptions = {}): Hono<AppEnv> {
       client: { address: c.req.header("cf-connecting-ip") || undefined },
       refusalLimiter: c.env.KEY_REFUSALS,
       copies: userCopies(new URL(c.req.url).hostname, trips, (work) => deferred.push(work)),
+      events: [],
+      webhooks: webhookSettings(c.env),
     });
     await next();
+    const events = c.var.deps.events;
+    if (events.length > 0) deferred.push(sendEvents(c.env.EVENTS, events));
     if (deferred.length > 0) await afterAnswer(c, Promise.allSettled(deferred));
     // Set after the handler (and onError) ran: a streamed list's later pages come after it.
     c.res.headers.set("Server-Timing", serverTiming(trips));
@@ -116,4 +123,10 @@ export function createApp(options: AppOptions = {}): Hono<AppEnv> {
   return app;
 }
 
-export default createApp();
+// The Worker: the app, the events queue's consumer and the Cron Trigger's sweeper (docs/events.md).
+const app = createApp();
+export default {
+  fetch: app.fetch,
+  queue: (batch, env) => handleEventBatch(batch, env),
+  scheduled: (_controller, env, ctx) => ctx.waitUntil(sweepOutbox(env)),
+} satisfies ExportedHandler<Env, EventMessage>;

@@ -21,6 +21,13 @@ const AUDIT_ACTIONS = [
   "admin.create",
   "admin.disable",
   "admin.reset",
+  // Webhook endpoints (docs/events.md).
+  "webhook.add",
+  "webhook.disable",
+  "webhook.remove",
+  "webhook.rotate",
+  "webhook.test",
+  "webhook.redeliver",
 ] as const;
 export type AuditAction = (typeof AUDIT_ACTIONS)[number];
 
