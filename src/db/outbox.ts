@@ -1,4 +1,4 @@
-import { and, asc, eq, inArray, isNull, lt, type SQL, sql } from "drizzle-orm";
+import { and, asc, inArray, isNull, lt, type SQL, sql } from "drizzle-orm";
 import type { Db } from "./client";
 import { apiKeys, eventOutbox, users } from "./schema";
 
@@ -76,5 +76,3 @@ export function undispatchedEvents(db: Db, beforeMs: number, limit: number) {
     .orderBy(asc(eventOutbox.at))
     .limit(limit);
 }
-
-export const eventWithId = (id: string) => eq(eventOutbox.id, id);

@@ -48,7 +48,7 @@ export function insertEndpoint(db: Db, row: { id: string; url: string; events: s
   });
 }
 
-export const endpointWithId = (id: string) => eq(webhookEndpoints.id, id);
+const endpointWithId = (id: string) => eq(webhookEndpoints.id, id);
 
 export function disableEndpointStatement(db: Db, id: string, nowMs: number) {
   return db

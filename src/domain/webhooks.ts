@@ -24,6 +24,8 @@ export type { EndpointListing };
 /** The sealed secret's additional data: a ciphertext copied onto another endpoint does not open. */
 export const endpointContext = (id: string) => `webhook:${id}`;
 
+export const newEndpointId = () => `ep_${bytesToBase64Url(crypto.getRandomValues(new Uint8Array(12)))}`;
+
 /** How many deliveries the console shows per endpoint. */
 const RECENT_DELIVERIES = 20;
 
@@ -39,12 +41,12 @@ export function checkEndpointRequest(url: string, types: string[], settings: Pic
   return { ok: true, url: url.trim(), events: [...new Set(types)] as EventType[] };
 }
 
-const audit = (deps: Deps, actor: string, action: AuditAction, id: string) =>
+const audit = (deps: Pick<Deps, "db" | "now">, actor: string, action: AuditAction, id: string) =>
   insertAudit(deps.db, { at: deps.now(), actor, action, target: `webhook ${id}`, outcome: "ok" });
 
 /** Adds an endpoint; its `whsec_` secret is returned to be shown once (stored only sealed). */
 export async function addEndpoint(deps: Deps, actor: string, url: string, events: EventType[]): Promise<{ id: string; secret: string }> {
-  const id = `ep_${bytesToBase64Url(crypto.getRandomValues(new Uint8Array(12)))}`;
+  const id = newEndpointId();
   const secret = newWebhookSecret();
   const sealed = await seal(await deps.keyring(), secret, endpointContext(id));
   await deps.db.batch([

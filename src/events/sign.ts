@@ -1,4 +1,4 @@
-import { base64ToBytes, bytesToBase64, utf8 } from "../crypto/encoding";
+import { bytesToBase64, utf8 } from "../crypto/encoding";
 
 /**
  * Standard Webhooks signatures, with Web Crypto (no library in the Worker): `v1,` and the base64
@@ -16,6 +16,7 @@ export async function signatureHeader(secrets: Uint8Array[], id: string, timesta
   return signatures.join(" ");
 }
 
+/** Receivers' libraries take the secret with this prefix. */
 const PREFIX = "whsec_";
 /** 192 bits, the size the Standard Webhooks libraries generate. */
 const SECRET_BYTES = 24;
@@ -27,8 +28,4 @@ export function newWebhookSecret(): Uint8Array {
 /** How the secret is shown (once) and how receivers' libraries take it. */
 export function secretText(secret: Uint8Array): string {
   return PREFIX + bytesToBase64(secret);
-}
-
-export function secretBytes(text: string): Uint8Array {
-  return base64ToBytes(text.startsWith(PREFIX) ? text.slice(PREFIX.length) : text);
 }
