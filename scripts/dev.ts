@@ -34,13 +34,36 @@ async function main(): Promise<void> {
   console.log(`Operator console: http://localhost:${port}/admin (first admin: npm run admin -- create NAME)`);
   console.log(`Self-service portal: http://localhost:${port}/portal\n`);
 
-  const child = spawnWrangler(["dev", "--port", port, "--show-interactive-dev-session=false"], { stdio: ["inherit", "pipe", "pipe"] });
+  const child = spawnWrangler(["dev", "--port", port, "--show-interactive-dev-session=false", "--test-scheduled"], {
+    stdio: ["inherit", "pipe", "pipe"],
+  });
+  fireCronTriggers(port);
   if (child.stdout) dropRequestLines(child.stdout, process.stdout);
   if (child.stderr) dropRequestLines(child.stderr, process.stderr);
   const stop = () => stopGroup(child).then(() => process.exit(0));
   process.on("SIGINT", stop);
   process.on("SIGTERM", stop);
   child.on("exit", (code) => process.exit(code ?? 0));
+}
+
+/**
+ * wrangler dev runs no Cron Triggers by itself; with --test-scheduled it runs the scheduled
+ * handler on a request to /__scheduled. This asks for it whenever a cron of wrangler.toml's
+ * [triggers] matches the minute (minute and hour fields: "*", "N" or "*\/N"), as production would.
+ */
+function fireCronTriggers(port: string): void {
+  const toml = readFileSync(path.join(ROOT, "wrangler.toml"), "utf8");
+  const crons = [...(/^crons\s*=\s*\[([^\]]*)\]/m.exec(toml)?.[1]?.matchAll(/"([^"]+)"/g) ?? [])].map((m) => m[1]!);
+  const matches = (field: string, value: number) =>
+    field === "*" || (field.startsWith("*/") ? value % Number(field.slice(2)) === 0 : Number(field) === value);
+  setInterval(() => {
+    const now = new Date();
+    for (const cron of crons) {
+      const [minute = "", hour = ""] = cron.split(" ");
+      if (!matches(minute, now.getUTCMinutes()) || !matches(hour, now.getUTCHours())) continue;
+      fetch(`http://localhost:${port}/__scheduled?cron=${encodeURIComponent(cron)}`).catch(() => {});
+    }
+  }, 60_000).unref();
 }
 
 /**

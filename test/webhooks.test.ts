@@ -4,6 +4,7 @@
 import { env } from "cloudflare:workers";
 import { Webhook } from "standardwebhooks";
 import { beforeAll, describe, expect, it } from "vitest";
+import eventsDoc from "../docs/events.md?raw";
 import { EVENT_CATALOGUE } from "../src/domain/events";
 import { eventBody, handleEventBatch } from "../src/events/deliver";
 import { signatureHeader } from "../src/events/sign";
@@ -119,8 +120,13 @@ describe("events and the webhooks console", () => {
     expect(await (await post(`/admin/webhooks/${id}/redeliver`, [["event", eventId]])).text()).toContain(WEBHOOK_TEXTS.redelivered);
   });
 
-  it("lists every event type of the catalogue in the console's form", async () => {
+  it("lists every event type of the catalogue in the console's form and in docs/events.md with its fields", async () => {
     const page = await (await call("/admin/webhooks", pageGet(admin))).text();
-    for (const event of EVENT_CATALOGUE) expect(page).toContain(`value="${event.type}"`);
+    for (const event of EVENT_CATALOGUE) {
+      expect(page).toContain(`value="${event.type}"`);
+      const row = eventsDoc.split("\n").find((line) => line.startsWith(`| \`${event.type}\` |`));
+      expect(row, event.type).toBeDefined();
+      for (const field of event.data) expect(row, `${event.type} documents ${field}`).toContain(`\`${field}\``);
+    }
   });
 });

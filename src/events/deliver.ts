@@ -76,6 +76,7 @@ async function deliver(endpoint: WebhookEndpointRow, event: EventRow, keyring: K
   const body = eventBody(event);
   if (utf8.encode(body).length > MAX_PAYLOAD_BYTES) return outcome("failed", null, "payload too large");
   const timestamp = Math.floor(nowMs / 1000);
+  const signature = await signatureHeader(await signingSecrets(endpoint, keyring, nowMs), event.id, timestamp, body);
   try {
     const response = await fetch(endpoint.url, {
       method: "POST",
@@ -87,10 +88,11 @@ async function deliver(endpoint: WebhookEndpointRow, event: EventRow, keyring: K
         "user-agent": "totp-edge-webhooks",
         "webhook-id": event.id,
         "webhook-timestamp": String(timestamp),
-        "webhook-signature": await signatureHeader(await signingSecrets(endpoint, keyring, nowMs), event.id, timestamp, body),
+        "webhook-signature": signature,
       },
     });
-    await response.body?.cancel();
+    // The answer's body is not read (it could be anything).
+    response.body?.cancel().catch(() => {});
     if (response.status >= 200 && response.status < 300) return outcome("delivered", response.status, null);
     const redirect = response.status >= 300 && response.status < 400;
     return outcome("retrying", response.status, redirect ? "redirect not followed" : "not a 2xx answer");

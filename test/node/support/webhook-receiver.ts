@@ -14,8 +14,10 @@ export interface Receiver {
   url: string;
   /** "up": verify and answer 204; "down": answer 503 without looking; "broken": verify, then answer 500. */
   mode: "up" | "down" | "broken";
-  /** Accepted (verified, answered 204) deliveries, in arrival order: an id twice is a duplicate. */
+  /** Events handled (verified, answered 204), in arrival order, each webhook-id once: a receiver dedupes by it. */
   accepted: Delivery[];
+  /** Verified deliveries of an id already handled (at least once: a retry after an answer that came too late). */
+  repeats: number;
   /** Requests whose signature did not verify. */
   invalid: number;
   /** Every request that reached it, whatever the answer. */
@@ -25,7 +27,7 @@ export interface Receiver {
 }
 
 export async function startReceiver(mode: Receiver["mode"]): Promise<Receiver> {
-  const receiver = { mode, accepted: [], invalid: 0, requests: 0, secret: "" } as unknown as Receiver;
+  const receiver = { mode, accepted: [], repeats: 0, invalid: 0, requests: 0, secret: "" } as unknown as Receiver;
   const server = http.createServer((request, response) => {
     let body = "";
     request.setEncoding("utf8");
@@ -41,7 +43,9 @@ export async function startReceiver(mode: Receiver["mode"]): Promise<Receiver> {
         return void response.writeHead(400).end();
       }
       if (receiver.mode === "broken") return void response.writeHead(500).end();
-      receiver.accepted.push({ id: String(request.headers["webhook-id"]), type: payload.type, data: payload.data });
+      const id = String(request.headers["webhook-id"]);
+      if (receiver.accepted.some((handled) => handled.id === id)) receiver.repeats++;
+      else receiver.accepted.push({ id, type: payload.type, data: payload.data });
       response.writeHead(204).end();
     });
   });
