@@ -59,7 +59,12 @@ export async function measureRoundTrips(url: string, apiKey: string, cold: ColdU
     return { right: totp.generate({ timestamp: now }), wrong: totp.generate({ timestamp: now + wrong * 30_000 }) };
   };
   const ta = tokens(a.hash);
-  await validate("wrong token, first sight of the user in the isolate, copy near (createuser left it)", a, ta.wrong, '"validation":"false"');
+  await validate(
+    "wrong token, first sight of the user in the isolate, copy near (createuser left it)",
+    a,
+    ta.wrong,
+    '"validation":"false"',
+  );
   const coldWrong = new HOTP({ secret: new Secret({ buffer: cold.secret.slice().buffer }) }).generate({ counter: 0 });
   await validate("wrong token, first sight, no copy near (a cold data center)", cold, coldWrong, '"validation":"false"');
   await validate("wrong token, the user's key cached", a, ta.wrong, '"validation":"false"');
