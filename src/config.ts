@@ -1,4 +1,5 @@
 import { guessesPerDay } from "./db/lockout";
+import type { EventMessage } from "./events/settings";
 import { DEFAULT_TOTP, mostStepsTried, TOKEN_DIGITS, type TotpParams } from "./otp/totp";
 
 /** The Worker's bindings: D1, the encryption keyring secret, and plain-text vars. */
@@ -30,6 +31,14 @@ export interface Env {
   KEY_REFUSALS?: RateLimit;
   /** Rate limit binding (wrangler.toml [[ratelimits]]): console and portal login posts per client address. */
   LOGIN_ATTEMPTS?: RateLimit;
+  // Events (docs/events.md): the queue between the outbox and the webhook deliveries, and its settings.
+  EVENTS?: Queue<EventMessage>;
+  WEBHOOK_TIMEOUT_MS?: string;
+  WEBHOOK_RETRY_BASE_SECONDS?: string;
+  WEBHOOK_RETRY_MAX_SECONDS?: string;
+  WEBHOOK_ROTATION_GRACE_HOURS?: string;
+  /** "on" in the local configuration only: endpoints may be http://localhost or http://127.0.0.1. */
+  WEBHOOK_LOCAL_HTTP?: string;
 }
 
 export interface LockoutPolicy {

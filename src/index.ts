@@ -9,6 +9,9 @@ import { userCopies } from "./db/user-copies";
 import { pruneExpired } from "./domain/retention";
 import { HttpError } from "./errors";
 import { clientAddressKey } from "./http/client-address";
+import { handleEventBatch } from "./events/deliver";
+import { sendEvents, sweepOutbox } from "./events/dispatch";
+import { type EventMessage, webhookSettings } from "./events/settings";
 import { requestLog } from "./http/request-log";
 import { serverTiming } from "./http/server-timing";
 import { refuseCrossSite } from "./web/forms";
@@ -68,8 +71,12 @@ export function createApp(options: AppOptions = {}): Hono<AppEnv> {
       refusalLimiter: c.env.KEY_REFUSALS,
       copies: userCopies(new URL(c.req.url).hostname, trips, (work) => deferred.push(work)),
       loginLimiter: c.env.LOGIN_ATTEMPTS,
+      events: [],
+      webhooks: webhookSettings(c.env),
     });
     await next();
+    const events = c.var.deps.events;
+    if (events.length > 0) deferred.push(sendEvents(c.env.EVENTS, events));
     if (deferred.length > 0) await afterAnswer(c, Promise.allSettled(deferred));
     // Set after the handler (and onError) ran: a streamed list's later pages come after it.
     c.res.headers.set("Server-Timing", serverTiming(trips));
@@ -126,21 +133,32 @@ function logFailure(error: Error, event: string): void {
   );
 }
 
+/** The cron of wrangler.toml's `[triggers]` that runs retention (hourly); every other one only sweeps. */
+export const RETENTION_CRON = "17 * * * *";
+
 /**
- * The Cron Trigger (wrangler.toml `[triggers]`, hourly): retention of expired sessions, expired
- * enrolment links and old audit rows, bounded per run (src/domain/retention.ts). A failure is
- * logged and rethrown, so the run shows as failed in Cloudflare's cron events.
+ * The Cron Triggers (wrangler.toml `[triggers]`): every run sweeps the events outbox (events a
+ * crashed isolate left behind go to the queue, src/events/dispatch.ts); the hourly one also prunes
+ * expired sessions, expired enrolment links and old audit rows, bounded per run
+ * (src/domain/retention.ts). A failure is logged and rethrown, so the run shows as failed in
+ * Cloudflare's cron events.
  */
 export async function scheduled(controller: Pick<ScheduledController, "scheduledTime" | "cron">, env: Env): Promise<void> {
   try {
+    await sweepOutbox(env);
+    if (controller.cron !== RETENTION_CRON) return;
     const pruned = await pruneExpired(getDb(env.DB), controller.scheduledTime, readConfig(env));
     console.log(JSON.stringify({ level: "info", event: "pruned", cron: controller.cron, ...pruned }));
   } catch (error) {
-    logFailure(error instanceof Error ? error : new Error(String(error)), "prune_failed");
+    logFailure(error instanceof Error ? error : new Error(String(error)), "scheduled_failed");
     throw error;
   }
 }
 
+// The Worker: the app, the events queue's consumer and the Cron Triggers.
 const app = createApp();
-
-export default { fetch: app.fetch, scheduled } satisfies ExportedHandler<Env>;
+export default {
+  fetch: app.fetch,
+  queue: (batch, env) => handleEventBatch(batch, env),
+  scheduled: (controller, env) => scheduled(controller, env),
+} satisfies ExportedHandler<Env, EventMessage>;

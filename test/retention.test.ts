@@ -30,7 +30,7 @@ async function session(t: string, name: string, createdAt: number, seenAt: numbe
 }
 
 const fire = (scheduledTime: number, vars: Record<string, string> = {}) =>
-  worker.scheduled({ scheduledTime, cron: "17 * * * *" }, { ...env, ...vars });
+  worker.scheduled({ scheduledTime, cron: "17 * * * *", noRetry() {} }, { ...env, ...vars });
 
 describe("retention: the scheduled handler (Cron Trigger) prunes what no request can use", () => {
   it("removes expired sessions, expired enrolment links, old audit rows and quiet strangers' login counts, and keeps every live one", async () => {
@@ -71,7 +71,33 @@ describe("retention: the scheduled handler (Cron Trigger) prunes what no request
       );
     }
 
+    for (const [id, dispatched, at] of [
+      ["sent-old", NOW - 31 * DAY, NOW - 31 * DAY],
+      ["unsent-old", null, NOW - 31 * DAY],
+      ["sent-recent", NOW - DAY, NOW - DAY],
+    ] as const) {
+      await run(
+        "INSERT INTO event_outbox (id, type, at, data, dispatched_at) VALUES (?, 'user.deleted', ?, '{}', ?)",
+        `${t}-${id}`,
+        at,
+        dispatched,
+      );
+      await run(
+        "INSERT INTO webhook_deliveries (event_id, endpoint_id, status, attempts, updated_at) VALUES (?, 'ep', ?, 1, ?)",
+        `${t}-${id}`,
+        dispatched === null ? "retrying" : "delivered",
+        at,
+      );
+    }
+
     await scheduled({ scheduledTime: NOW, cron: "17 * * * *" }, env);
+
+    const events = await env.DB.prepare("SELECT id FROM event_outbox WHERE id LIKE ? ORDER BY id").bind(`${t}-%`).all();
+    expect(events.results.map((row) => row.id)).toEqual([`${t}-sent-recent`, `${t}-unsent-old`]);
+    const deliveries = await env.DB.prepare("SELECT event_id FROM webhook_deliveries WHERE event_id LIKE ? ORDER BY event_id")
+      .bind(`${t}-%`)
+      .all();
+    expect(deliveries.results.map((row) => row.event_id)).toEqual([`${t}-sent-recent`, `${t}-unsent-old`]);
 
     const clients = await env.DB.prepare("SELECT client FROM login_clients WHERE subject_id = ? ORDER BY client").bind(subject).all();
     expect(clients.results.map((row) => row.client)).toEqual([`${t}-recent`, `${t}-still-locked`, `${t}-trusted`]);

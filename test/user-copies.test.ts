@@ -3,6 +3,7 @@
 // before the change and plants it again afterwards, then forgets the isolate's key, so the next
 // validate is a first sight that reads the stale copy.
 import { env } from "cloudflare:workers";
+import { webhookSettings } from "../src/events/settings";
 import { beforeAll, describe, expect, it } from "vitest";
 import { readConfig } from "../src/config";
 import { loadKeyring, seal } from "../src/crypto/secret-box";
@@ -34,6 +35,8 @@ function operatorDeps(clock: TestClock): Deps {
     now: clock.now,
     client: {},
     copies: userCopies("totp.test", trips, () => {}),
+    events: [],
+    webhooks: webhookSettings(env),
   };
 }
 

@@ -1,4 +1,4 @@
-import { and, eq, lt, lte, sql, type SQL } from "drizzle-orm";
+import { and, eq, isNull, lt, lte, sql, type SQL } from "drizzle-orm";
 import type { SQLiteUpdateSetSource } from "drizzle-orm/sqlite-core";
 import type { LockoutPolicy } from "../config";
 import { OTP_ALGORITHMS } from "../otp/hmac";
@@ -6,6 +6,7 @@ import { TOKEN_DIGITS, TOKEN_PERIODS, type TokenParams } from "../otp/totp";
 import { type Db, preparedBatch } from "./client";
 import { countFailure, maxDoublings } from "./lockout";
 import { activeKeyExists, selectActiveKey, touchKey } from "./api-keys";
+import { apiKeyActor, userEventStatement } from "./outbox";
 import { users } from "./schema";
 import type { UserSecret } from "./users";
 
@@ -86,7 +87,7 @@ export async function readAttemptState(db: Db, keyHash: string, userId: number):
 export interface AttemptWrite {
   keyId: number | null;
   written: boolean;
-  state: { lockedUntil: number; lastStep: number; ciphertext: string; drift: number } | null;
+  state: { lockedUntil: number; lastStep: number; ciphertext: string; drift: number; confirmedAt: number | null } | null;
 }
 
 /**
@@ -117,11 +118,13 @@ export async function recordFailure(
   guard: WriteGuard,
   nowMs: number,
   policy: LockoutPolicy,
+  eventId: string,
 ): Promise<AttemptWrite> {
-  const [keyRows, updated, state] = await failureBatch<Record<string, number | string>>(db, {
+  const [keyRows, , updated, state] = await failureBatch<Record<string, number | string | null>>(db, {
     ...guard,
     userId,
     nowMs,
+    eventId,
     threshold: policy.threshold,
     baseMs: policy.baseMs,
     maxMs: policy.maxMs,
@@ -137,6 +140,7 @@ export async function recordFailure(
           lastStep: row.last_step as number,
           ciphertext: row.secret_ciphertext as string,
           drift: row.totp_drift as number,
+          confirmedAt: row.confirmed_at as number | null,
         }
       : null,
   };
@@ -153,12 +157,16 @@ const failureBatch = preparedBatch((db) => {
   const policy = { threshold: value("threshold"), baseMs: value("baseMs"), maxMs: value("maxMs") };
   const failure = countFailure(users.failedAttempts, users.lockedUntil, nowMs, policy, value("doublings"));
   const guard = { keyHash: value("keyHash"), ciphertext: value("ciphertext"), drift: value("drift") } as unknown as WriteGuard;
-  return [
-    ...guardedStatements(db, value("userId") as unknown as number, guard, lte(users.lockedUntil, nowMs), {
-      failedAttempts: failure.attempts,
-      lockedUntil: failure.lockedUntil,
-    }),
-  ];
+  // user.locked: the failure that reaches the threshold (or, after a lock ran out, any further one) sets a lock.
+  const locked = {
+    id: sql`${value("eventId")}`,
+    type: "user.locked",
+    at: sql`${nowMs}`,
+    when: sql`${failure.attempts} >= ${policy.threshold}`,
+    extra: sql`, 'locked_until', strftime('%Y-%m-%dT%H:%M:%fZ', (${failure.lockedUntil}) / 1000.0, 'unixepoch')`,
+  } as const;
+  const set = { failedAttempts: failure.attempts, lockedUntil: failure.lockedUntil };
+  return [...guardedStatements(db, value("userId") as unknown as number, guard, lte(users.lockedUntil, nowMs), set, locked)];
 });
 
 /**
@@ -183,10 +191,18 @@ export function stepAcceptance({ step, drift }: Acceptance, nowMs: number): { co
   };
 }
 
-/** Accepts a step for validate (see stepAcceptance), under the caller's key. */
-export async function acceptStep(db: Db, userId: number, guard: WriteGuard, accepted: Acceptance, nowMs: number): Promise<AttemptWrite> {
+/** Accepts a step for validate (see stepAcceptance), under the caller's key; `eventId` is user.confirmed's, if this is the first success. */
+export async function acceptStep(
+  db: Db,
+  userId: number,
+  guard: WriteGuard,
+  accepted: Acceptance,
+  nowMs: number,
+  eventId: string,
+): Promise<AttemptWrite> {
   const acceptance = stepAcceptance(accepted, nowMs);
-  return guardedWrite(db, userId, guard, acceptance.condition, acceptance.set);
+  const event = { id: eventId, type: "user.confirmed", at: nowMs, when: isNull(users.confirmedAt) } as const;
+  return guardedWrite(db, userId, guard, acceptance.condition, acceptance.set, event);
 }
 
 /**
@@ -200,30 +216,54 @@ async function guardedWrite(
   guard: WriteGuard,
   condition: SQL,
   set: SQLiteUpdateSetSource<typeof users>,
+  event: WriteEvent,
 ): Promise<AttemptWrite> {
-  const [keyRows, updated, state] = await db.batch(guardedStatements(db, userId, guard, condition, set));
+  const [keyRows, , updated, state] = await db.batch(guardedStatements(db, userId, guard, condition, set, event));
   return { keyId: keyRows[0]?.id ?? null, written: updated.length > 0, state: state[0] ?? null };
 }
 
+/**
+ * The event a guarded write reports, if it happens: validate's first success confirms the user,
+ * the failure that reaches the threshold locks them. Its INSERT … SELECT comes before the update,
+ * under the update's own condition and `when` (evaluated on the row before the update), so it is
+ * written exactly when the update makes that change (docs/events.md).
+ */
+interface WriteEvent {
+  id: string | SQL;
+  type: "user.confirmed" | "user.locked";
+  at: number | SQL;
+  when: SQL;
+  extra?: SQL;
+}
+
 /** The statements of guardedWrite, for db.batch or a batch built once (failureBatch). */
-function guardedStatements(db: Db, userId: number, guard: WriteGuard, condition: SQL, set: SQLiteUpdateSetSource<typeof users>) {
+function guardedStatements(
+  db: Db,
+  userId: number,
+  guard: WriteGuard,
+  condition: SQL,
+  set: SQLiteUpdateSetSource<typeof users>,
+  event: WriteEvent,
+) {
+  const where = and(
+    eq(users.id, userId),
+    eq(users.secretCiphertext, guard.ciphertext),
+    eq(users.totpDrift, guard.drift),
+    activeKeyExists(guard.keyHash),
+    condition,
+  )!;
   return [
     selectActiveKey(db, guard.keyHash),
+    userEventStatement(db, event, apiKeyActor(guard.keyHash), and(where, event.when)!, event.extra),
+    db.update(users).set(set).where(where).returning({ id: users.id }),
     db
-      .update(users)
-      .set(set)
-      .where(
-        and(
-          eq(users.id, userId),
-          eq(users.secretCiphertext, guard.ciphertext),
-          eq(users.totpDrift, guard.drift),
-          activeKeyExists(guard.keyHash),
-          condition,
-        ),
-      )
-      .returning({ id: users.id }),
-    db
-      .select({ lockedUntil: users.lockedUntil, lastStep: users.lastStep, ciphertext: users.secretCiphertext, drift: users.totpDrift })
+      .select({
+        lockedUntil: users.lockedUntil,
+        lastStep: users.lastStep,
+        ciphertext: users.secretCiphertext,
+        drift: users.totpDrift,
+        confirmedAt: users.confirmedAt,
+      })
       .from(users)
       .where(eq(users.id, userId))
       .limit(1),

@@ -3,6 +3,7 @@ import type { Db } from "./client";
 import { activeKeyExists, selectActiveKey, touchKey } from "./api-keys";
 import { forgetClients } from "./login-clients";
 import { deleteSessionsOf } from "./sessions";
+import { apiKeyActor, type EventHead, userEventStatement } from "./outbox";
 import { users } from "./schema";
 
 export interface KeyedLookup {
@@ -43,13 +44,13 @@ export async function setPasswordHash(
   userId: number,
   usernameKey: string,
   passwordHash: string,
+  event: EventHead,
 ): Promise<boolean> {
-  const [rows] = await db.batch([
-    db
-      .update(users)
-      .set({ passwordHash })
-      .where(and(eq(users.id, userId), eq(users.usernameKey, usernameKey), activeKeyExists(keyHash)))
-      .returning({ id: users.id }),
+  const where = and(eq(users.id, userId), eq(users.usernameKey, usernameKey), activeKeyExists(keyHash))!;
+  // One batch is still one round trip: the event is written under the update's own condition.
+  const [, rows] = await db.batch([
+    userEventStatement(db, event, apiKeyActor(keyHash), where),
+    db.update(users).set({ passwordHash }).where(where).returning({ id: users.id }),
     deleteSessionsOf(
       db,
       "portal",
@@ -70,18 +71,17 @@ export interface KeyedDeletion {
  * Deletes the user's one row (secret, password, replay and lock state go with it) in a single
  * statement that only runs under a valid key: there is no half-deleted user to be seen.
  */
-export async function deleteUserByName(db: Db, keyHash: string, keys: readonly string[]): Promise<KeyedDeletion> {
+export async function deleteUserByName(db: Db, keyHash: string, keys: readonly string[], event: EventHead): Promise<KeyedDeletion> {
   const named = userNamed(db, keys);
   const namedId = sql`(select ${sql.identifier("id")} from (${named}))`;
-  const [keyRows, , , deleted] = await db.batch([
+  const where = and(eq(users.id, namedId), activeKeyExists(keyHash))!;
+  const [keyRows, , , , deleted] = await db.batch([
     selectActiveKey(db, keyHash),
-    // Before the row goes (the subquery finds it only until then): its portal sessions and login counts.
+    // Before the row goes (the subquery finds it only until then): its portal sessions, login counts and the event.
     deleteSessionsOf(db, "portal", namedId, activeKeyExists(keyHash)),
     forgetClients(db, "portal", namedId, activeKeyExists(keyHash)),
-    db
-      .delete(users)
-      .where(and(eq(users.id, namedId), activeKeyExists(keyHash)))
-      .returning({ id: users.id }),
+    userEventStatement(db, event, apiKeyActor(keyHash), where),
+    db.delete(users).where(where).returning({ id: users.id }),
     touchKey(db, keyHash),
   ]);
   return { keyId: keyRows[0]?.id ?? null, deleted: deleted.length > 0 };

@@ -1,10 +1,12 @@
-import { and, inArray, isNotNull, isNull, lt, lte, or, sql } from "drizzle-orm";
+import { and, inArray, isNotNull, isNull, lt, lte, ne, or, sql } from "drizzle-orm";
 import type { SQLiteTable } from "drizzle-orm/sqlite-core";
 import type { Db } from "./client";
 import type { SessionTimes } from "./sessions";
-import { admins, auditLog, loginClients, sessions } from "./schema";
+import { admins, auditLog, eventOutbox, loginClients, sessions, webhookDeliveries } from "./schema";
 
 const DAY_MS = 86_400_000;
+/** Events and their delivery records are kept this long after they were sent or settled: the console's "recent deliveries". */
+const EVENT_DAYS = 30;
 
 export interface RetentionPolicy {
   /** Audit rows older than this are deleted. */
@@ -19,7 +21,8 @@ export interface RetentionPolicy {
  * past their idle or absolute expiry (findLiveSession refuses them), enrolment links past their
  * expiry (cleared; the admin stays), audit rows older than the retention, and the login counts of
 clients that never signed in, failed nothing for a day and are not locked (a flood from many
-addresses leaves one such row per address and account). Each DELETE takes
+addresses leaves one such row per address and account), events sent and delivery records settled
+more than EVENT_DAYS ago. Each DELETE takes
  * at most `batch` rows, chosen by rowid in a subselect (D1's SQLite has no DELETE … LIMIT).
  */
 export function pruneStatements(db: Db, nowMs: number, policy: RetentionPolicy) {
@@ -31,6 +34,7 @@ export function pruneStatements(db: Db, nowMs: number, policy: RetentionPolicy) 
     lt(sessions.createdAt, nowMs - policy.sessions.absoluteMs),
   );
   const expiredLink = and(isNotNull(admins.enrolTokenHash), lt(admins.enrolExpiresAt, nowMs));
+  const eventsBefore = nowMs - EVENT_DAYS * DAY_MS;
   const quietStranger = and(
     isNull(loginClients.trustedAt),
     lt(loginClients.lastFailureAt, nowMs - DAY_MS),
@@ -44,5 +48,16 @@ export function pruneStatements(db: Db, nowMs: number, policy: RetentionPolicy) 
       .where(inArray(admins.id, db.select({ id: admins.id }).from(admins).where(expiredLink).orderBy(admins.id).limit(policy.batch))),
     db.delete(auditLog).where(inArray(rowid, oldest(auditLog, lt(auditLog.at, nowMs - policy.auditMs)))),
     db.delete(loginClients).where(inArray(rowid, oldest(loginClients, quietStranger))),
+    db
+      .delete(eventOutbox)
+      .where(inArray(rowid, oldest(eventOutbox, and(isNotNull(eventOutbox.dispatchedAt), lt(eventOutbox.at, eventsBefore))))),
+    db
+      .delete(webhookDeliveries)
+      .where(
+        inArray(
+          rowid,
+          oldest(webhookDeliveries, and(ne(webhookDeliveries.status, "retrying"), lt(webhookDeliveries.updatedAt, eventsBefore))),
+        ),
+      ),
   ] as const;
 }

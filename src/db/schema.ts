@@ -209,3 +209,68 @@ export type UserRow = typeof users.$inferSelect;
 export type ApiKeyRow = typeof apiKeys.$inferSelect;
 export type AdminRow = typeof admins.$inferSelect;
 export type AuditRow = typeof auditLog.$inferSelect;
+
+// --- Events (issue 26: docs/events.md) ---------------------------------------------------------
+
+/**
+ * Events waiting for or done with delivery. A row is written in the same batch as the change it
+ * reports (its INSERT … SELECT guarded like the write), so an event exists exactly when the
+ * change happened; its id is the `webhook-id` of every delivery and retry.
+ */
+export const eventOutbox = sqliteTable(
+  "event_outbox",
+  {
+    /** "msg_" + 24 random base64url characters: the Standard Webhooks message id. */
+    id: text("id").primaryKey(),
+    type: text("type").notNull(),
+    /** Unix milliseconds of the change. */
+    at: integer("at").notNull(),
+    /** The payload's `data` as JSON: never a secret, code, password or key. */
+    data: text("data").notNull(),
+    /** Unix milliseconds when the queue consumer first took it; null: the sweeper sends it again. */
+    dispatchedAt: integer("dispatched_at"),
+  },
+  (t) => [index("event_outbox_undispatched").on(t.dispatchedAt, t.at)],
+);
+
+/** Where events are POSTed: the secret only sealed (AES-GCM, context "webhook:ID"). */
+export const webhookEndpoints = sqliteTable("webhook_endpoints", {
+  /** Only grows (AUTOINCREMENT): key rotation re-seals in this order (src/db/sealed-columns.ts). */
+  seq: integer("seq").primaryKey({ autoIncrement: true }),
+  /** "ep_" + random characters. */
+  id: text("id").notNull().unique(),
+  url: text("url").notNull(),
+  /** JSON array of the event types it is subscribed to. */
+  events: text("events").notNull(),
+  secretCiphertext: text("secret_ciphertext").notNull(),
+  secretKeyId: text("secret_key_id").notNull(),
+  /** The secret before the last rotation, signed with too until `previousUntil` (Unix ms). */
+  previousCiphertext: text("previous_ciphertext"),
+  previousKeyId: text("previous_key_id"),
+  previousUntil: integer("previous_until"),
+  /** Unix ms; a disabled endpoint gets nothing. */
+  disabledAt: integer("disabled_at"),
+  createdAt: integer("created_at").notNull(),
+});
+
+/** One event to one endpoint: attempts and the last answer (the console's "recent deliveries"). */
+export const webhookDeliveries = sqliteTable(
+  "webhook_deliveries",
+  {
+    eventId: text("event_id").notNull(),
+    endpointId: text("endpoint_id").notNull(),
+    /** "retrying" until a 2xx ("delivered") or the dead-letter queue ("failed"). */
+    status: text("status", { enum: ["retrying", "delivered", "failed"] }).notNull(),
+    attempts: integer("attempts").notNull(),
+    /** The last HTTP status, or null when there was none (timeout, refused connection). */
+    lastStatus: integer("last_status"),
+    /** Why the last attempt failed, in a few words ("timeout", "redirect refused"). */
+    lastError: text("last_error"),
+    /** Unix ms of the last attempt. */
+    updatedAt: integer("updated_at").notNull(),
+  },
+  (t) => [primaryKey({ columns: [t.eventId, t.endpointId] }), index("webhook_deliveries_endpoint").on(t.endpointId, t.updatedAt)],
+);
+
+export type WebhookEndpointRow = typeof webhookEndpoints.$inferSelect;
+export type WebhookDeliveryRow = typeof webhookDeliveries.$inferSelect;

@@ -2,7 +2,7 @@ import { and, asc, count, eq, getTableColumns, gt, isNotNull, lte, ne, sql, type
 import type { SQLiteColumn, SQLiteTable } from "drizzle-orm/sqlite-core";
 import type { Sealed } from "../crypto/secret-box";
 import type { Db } from "./client";
-import { admins, hardwareTokens, users } from "./schema";
+import { admins, hardwareTokens, users, webhookEndpoints } from "./schema";
 
 /**
  * A column of secrets sealed under SECRET_ENCRYPTION_KEYS (AES-GCM, src/crypto/secret-box.ts),
@@ -56,6 +56,25 @@ export const SEALED_COLUMNS: readonly SealedColumn[] = [
     // src/domain/hardware-tokens.ts, inventoryContext.
     context: hardwareTokens.serial,
     contextPrefix: "token:",
+  },
+  {
+    label: "webhook signing secrets",
+    table: webhookEndpoints,
+    id: webhookEndpoints.seq,
+    ciphertext: webhookEndpoints.secretCiphertext,
+    keyId: webhookEndpoints.secretKeyId,
+    // src/db/schema.ts, webhookEndpoints: sealed with "webhook:ID".
+    context: webhookEndpoints.id,
+    contextPrefix: "webhook:",
+  },
+  {
+    label: "webhook signing secrets in their rotation's grace period",
+    table: webhookEndpoints,
+    id: webhookEndpoints.seq,
+    ciphertext: webhookEndpoints.previousCiphertext,
+    keyId: webhookEndpoints.previousKeyId,
+    context: webhookEndpoints.id,
+    contextPrefix: "webhook:",
   },
 ];
 

@@ -2,6 +2,7 @@ import { getTableColumns, is, Placeholder, SQL, sql } from "drizzle-orm";
 import type { Sealed } from "../crypto/secret-box";
 import { selectActiveKey, touchKey } from "./api-keys";
 import { type Db, preparedBatch } from "./client";
+import { apiKeyActor, userEventStatement } from "./outbox";
 import { users } from "./schema";
 
 export interface NewUser {
@@ -41,12 +42,22 @@ const createUserBatch = preparedBatch((db) => {
       .onConflictDoNothing({ target: users.usernameKey })
       .returning({ id: users.id }),
     touchKey(db, keyHash),
+    // user.created: the new row is the one with this request's ciphertext (a random IV makes it unique).
+    userEventStatement(
+      db,
+      { id: sql`${sql.placeholder("eventId")}`, type: "user.created", at: sql`${sql.placeholder("eventAt")}` },
+      apiKeyActor(keyHash),
+      sql`${users.usernameKey} = ${sql.placeholder("usernameKey")} and ${users.secretCiphertext} = ${sql.placeholder("secretCiphertext")}`,
+    ),
   ];
 });
 
-export async function insertUserUnderKey(db: Db, keyHash: string, user: NewUser): Promise<KeyedInsert> {
-  const values: Record<(typeof INSERTED)[number] | "keyHash", string | number | null> = {
+/** `event` is user.created's id and time (Unix ms), written with the user. */
+export async function insertUserUnderKey(db: Db, keyHash: string, user: NewUser, event: { id: string; at: number }): Promise<KeyedInsert> {
+  const values: Record<(typeof INSERTED)[number] | "keyHash" | "eventId" | "eventAt", string | number | null> = {
     keyHash,
+    eventId: event.id,
+    eventAt: event.at,
     username: user.username,
     usernameKey: user.usernameKey,
     phone: user.phone,

@@ -23,6 +23,13 @@ const AUDIT_ACTIONS = [
   "admin.disable",
   "admin.reset",
   "admin.unlock",
+  // Webhook endpoints (docs/events.md).
+  "webhook.add",
+  "webhook.disable",
+  "webhook.remove",
+  "webhook.rotate",
+  "webhook.test",
+  "webhook.redeliver",
 ] as const;
 export type AuditAction = (typeof AUDIT_ACTIONS)[number];
 

@@ -10,8 +10,10 @@ import {
   revokeKeyStatement,
   selectKey,
 } from "../db/console-keys";
+import { actorJson, keyEventStatement } from "../db/outbox";
 import type { AuditAction } from "./audit";
 import type { Deps } from "./deps";
+import { actorOf, newEvent, written } from "./events";
 
 export type { KeyListing };
 
@@ -61,11 +63,14 @@ export async function createKey(deps: Deps, actor: string, label: string): Promi
   const key = generateApiKey();
   const keyHash = await hashApiKey(key);
   const { db } = deps;
+  const event = newEvent(deps, "api_key.created");
   const [, , [listing]] = await db.batch([
     insertKey(db, { label, keyHash, createdAt: unixSeconds(deps) }),
     auditKeyStatement(db, auditEntry(deps, actor, "key.create"), keyWithHash(keyHash)),
     selectKey(db, keyWithHash(keyHash)),
+    keyEventStatement(db, event, actorJson(actorOf(actor)), keyWithHash(keyHash)),
   ]);
+  written(deps, event);
   return { key, listing: listing! };
 }
 
@@ -80,11 +85,14 @@ export type RevokeResult =
  */
 export async function revokeKey(deps: Deps, actor: string, id: number): Promise<RevokeResult> {
   const { db } = deps;
-  const [, revoked, [key]] = await db.batch([
+  const event = newEvent(deps, "api_key.revoked");
+  const [, , revoked, [key]] = await db.batch([
     auditKeyStatement(db, auditEntry(deps, actor, "key.revoke"), activeKeyWithId(id)),
+    keyEventStatement(db, event, actorJson(actorOf(actor)), activeKeyWithId(id)),
     revokeKeyStatement(db, id, unixSeconds(deps)),
     selectKey(db, keyWithId(id)),
   ]);
   if (!key) return { outcome: "not-found" };
+  if (revoked.length > 0) written(deps, event);
   return { outcome: revoked.length > 0 ? "revoked" : "already-revoked", key };
 }

@@ -7,6 +7,7 @@ import {
   type ConsoleUserRow,
   deleteUserStatement,
   findConsoleUser,
+  holds,
   type KeyRange,
   type LockCursor,
   listUsers,
@@ -16,12 +17,14 @@ import {
   type UserListRow,
   unlockStatement,
 } from "../db/console-users";
+import { actorJson, userEventStatement } from "../db/outbox";
 import { deleteRecoveryCodesStatement } from "../db/recovery-codes";
 import { forgetClients, unlockClients } from "../db/login-clients";
 import { deleteSessionsOf } from "../db/sessions";
 import { base32Encode } from "../otp/base32";
 import { type AuditAction, recordAudit } from "./audit";
 import type { Deps } from "./deps";
+import { actorOf, type EventType, newEvent, written } from "./events";
 import { otpauthUri } from "./enrollment-qr";
 import { MIN_PASSWORD_CHARS } from "./local-users";
 
@@ -126,6 +129,14 @@ interface Act {
   user: ConsoleUserRow;
 }
 
+/** The event each action reports to webhooks (docs/events.md). */
+const EVENT_OF: Partial<Record<AuditAction, EventType>> = {
+  "user.unlock": "user.unlocked",
+  "user.reset-secret": "user.secret_reset",
+  "user.set-password": "user.password_changed",
+  "user.delete": "user.deleted",
+};
+
 const target = (user: ConsoleUserRow) => `user ${user.id} ${user.username}`;
 
 /**
@@ -135,8 +146,14 @@ const target = (user: ConsoleUserRow) => `user ${user.id} ${user.username}`;
  */
 export async function commit(deps: Deps, act: Act, guard: UserGuard, write: Statement, alongside: Statement[] = []): Promise<boolean> {
   const entry = { at: deps.now(), actor: act.actor, action: act.action, target: target(act.user) };
-  const [, written] = await deps.db.batch([auditActionStatement(deps.db, entry, guard), write, ...alongside]);
-  return (written as unknown[]).length > 0;
+  const type = EVENT_OF[act.action];
+  const event = type && newEvent(deps, type);
+  // The event, like the audit entry, comes before the write and under its guard: written exactly when the write happens.
+  const announce = event ? [userEventStatement(deps.db, event, actorJson(actorOf(act.actor)), holds(guard))] : [];
+  const results = await deps.db.batch([auditActionStatement(deps.db, entry, guard), ...announce, write, ...alongside]);
+  const happened = (results[1 + announce.length] as unknown[]).length > 0;
+  if (happened && event) written(deps, event);
+  return happened;
 }
 
 /** A confirmation of a secret that is no longer the user's: recorded as refused, nothing done. */

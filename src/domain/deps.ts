@@ -2,6 +2,7 @@ import type { Config } from "../config";
 import type { Db, RequestDatabases } from "../db/client";
 import type { Keyring } from "../crypto/secret-box";
 import type { UserCopies } from "../db/user-copies";
+import type { EventMessage, WebhookSettings } from "../events/settings";
 
 /**
  * What domain functions work with: storage, configuration, the keyring, and the clock (Unix ms).
@@ -20,6 +21,10 @@ export interface Deps extends RequestDatabases {
   copies: UserCopies;
   /** The LOGIN_ATTEMPTS rate limit binding: console and portal login posts per client address. */
   loginLimiter?: RateLimit;
+  /** Events this request wrote to the outbox: sent to the queue after the answer (docs/events.md). */
+  events: EventMessage[];
+  /** Webhook settings (WEBHOOK_* vars), for the console's and the CLI's endpoint management. */
+  webhooks: WebhookSettings;
 }
 
 /**

@@ -5,6 +5,7 @@ import { base32Encode } from "../otp/base32";
 import { DEFAULT_TOKEN } from "../otp/totp";
 import { acceptKeyId, type Caller, callerKeyHash } from "./api-key";
 import type { Deps } from "./deps";
+import { newEvent, written } from "./events";
 import { checkUsername, normalizeEmail, normalizePhone, usernameKey } from "./identity";
 
 export interface EnrollmentRequest {
@@ -37,17 +38,24 @@ export async function enrollUser(deps: Deps, caller: Caller, request: Enrollment
 
   const secretBytes = crypto.getRandomValues(new Uint8Array(SECRET_BYTES));
   const sealed = await seal(await deps.keyring(), secretBytes, key);
-  const inserted = await insertUserUnderKey(deps.db, keyHash, {
-    username,
-    usernameKey: key,
-    phone,
-    email,
-    secret: sealed,
-    createdAt: Math.floor(deps.now() / 1000),
-  });
+  const event = newEvent(deps, "user.created");
+  const inserted = await insertUserUnderKey(
+    deps.db,
+    keyHash,
+    {
+      username,
+      usernameKey: key,
+      phone,
+      email,
+      secret: sealed,
+      createdAt: Math.floor(deps.now() / 1000),
+    },
+    event,
+  );
   await acceptKeyId(deps, caller, inserted.keyId, keyHash);
   const userId = inserted.userId;
   if (userId === null) throw ApiError.userExists();
+  written(deps, event);
   // The user's first code will find this copy in the data center and go to the primary once.
   deps.copies.write(userId, { username, usernameKey: key, secret: sealed, token: DEFAULT_TOKEN, drift: 0 });
   return { userId, username, secret: base32Encode(secretBytes) };

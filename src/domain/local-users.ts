@@ -10,6 +10,7 @@ import {
 } from "../db/local-users";
 import { ApiError } from "../errors";
 import type { Deps } from "./deps";
+import { newEvent, written } from "./events";
 import { acceptKeyId, type Caller, callerKeyHash } from "./api-key";
 import { usernameKeys } from "./identity";
 
@@ -26,14 +27,19 @@ export async function changeLocalPassword(deps: Deps, caller: Caller, username: 
   if (found.user === null) throw ApiError.localUserMissing();
   // The slow hash runs only for a user that exists: unknown names cost the server nothing.
   const passwordHash = await hashPassword(password, deps.config.passwordIterations);
-  if (!(await setPasswordHash(deps.db, keyHash, found.user.id, found.user.usernameKey, passwordHash))) throw ApiError.localUserMissing();
+  const event = newEvent(deps, "user.password_changed");
+  if (!(await setPasswordHash(deps.db, keyHash, found.user.id, found.user.usernameKey, passwordHash, event)))
+    throw ApiError.localUserMissing();
+  written(deps, event);
 }
 
 export async function deleteLocalUser(deps: Deps, caller: Caller, username: string): Promise<void> {
   const keyHash = await callerKeyHash(deps, caller);
-  const result = await deleteUserByName(deps.db, keyHash, usernameKeys(username));
+  const event = newEvent(deps, "user.deleted");
+  const result = await deleteUserByName(deps.db, keyHash, usernameKeys(username), event);
   await acceptKeyId(deps, caller, result.keyId, keyHash);
   if (!result.deleted) throw ApiError.localUserMissing();
+  written(deps, event);
 }
 
 export interface ListWindow {

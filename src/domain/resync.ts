@@ -2,11 +2,13 @@ import type { Config } from "../config";
 import type { Acceptance } from "../db/attempts";
 import { insertAudit } from "../db/audit";
 import type { Db, Statement } from "../db/client";
-import { auditActionStatement, type ConsoleUserRow, findConsoleUser } from "../db/console-users";
+import { auditActionStatement, type ConsoleUserRow, findConsoleUser, holds } from "../db/console-users";
+import { actorJson, userEventStatement } from "../db/outbox";
 import { resyncFailureStatement, resyncStatement } from "../db/resync";
 import { otpKey } from "../otp/hmac";
 import { matchTotpPair, type TotpParams, timeStep } from "../otp/totp";
 import type { Deps } from "./deps";
+import { actorOf, type NewEvent, newEvent, newEventId, written } from "./events";
 import { openUserSecret } from "./user-keys";
 
 /**
@@ -56,6 +58,8 @@ interface ResyncAct {
   actor: string;
   user: Pick<ConsoleUserRow, "id" | "username" | "secret">;
   nowMs: number;
+  /** The user.resynced event's id and time; the CLI lets one be made here. */
+  event?: NewEvent;
 }
 
 /**
@@ -69,7 +73,9 @@ export function resyncBatch(db: Db, decision: ResyncDecision, act: ResyncAct, po
   switch (decision.kind) {
     case "accept": {
       const { guard, write } = resyncStatement(db, id, secret.ciphertext, decision.acceptance, act.nowMs);
-      return [auditActionStatement(db, entry, guard), write];
+      const event = act.event ?? { id: newEventId(), type: "user.resynced", at: act.nowMs };
+      const announce = userEventStatement(db, event, actorJson(actorOf(act.actor)), holds(guard));
+      return [auditActionStatement(db, entry, guard), announce, write];
     }
     case "wrong": {
       const { guard, write } = resyncFailureStatement(db, id, secret.ciphertext, act.nowMs, policy);
@@ -96,11 +102,14 @@ export async function resyncUser(deps: Deps, actor: string, id: number, typed: r
   const user = await findConsoleUser(deps.db, id);
   if (!user) return { kind: "missing" };
   const decision = await decideResync(user, () => openUserSecret(deps, user), typed, nowMs, deps.config);
-  const batch = resyncBatch(deps.db, decision, { actor, user, nowMs }, deps.config.lockout);
+  const event = newEvent(deps, "user.resynced");
+  const batch = resyncBatch(deps.db, decision, { actor, user, nowMs, event }, deps.config.lockout);
   if (batch.length === 0) return decision as ResyncOutcome;
   const results = await deps.db.batch(batch as [Statement, ...Statement[]]);
   const wrote = decision.kind === "accept" || decision.kind === "wrong";
   if (wrote && (results.at(-1) as unknown[]).length === 0)
     return (await findConsoleUser(deps.db, id)) ? { kind: "changed" } : { kind: "missing" };
-  return decision.kind === "accept" ? { kind: "done", drift: decision.acceptance.drift } : (decision as ResyncOutcome);
+  if (decision.kind !== "accept") return decision as ResyncOutcome;
+  written(deps, event);
+  return { kind: "done", drift: decision.acceptance.drift };
 }

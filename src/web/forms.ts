@@ -10,6 +10,8 @@ const MAX_FORM_BYTES = 16 * 1024;
 /** The fields of a posted page form: every value a string ("" when absent), the first of repeated names. */
 export interface FormFields {
   get(name: string): string;
+  /** Every value of a repeated name (checkboxes). */
+  getAll(name: string): string[];
 }
 
 /** The origin this site's own pages are served from: PUBLIC_ORIGIN when set, else the request's. */
@@ -55,5 +57,5 @@ export async function readForm(c: Context<AppEnv>, session?: Session): Promise<F
   if (session && !constantTimeEqual(utf8.encode(params.get("csrf") ?? ""), utf8.encode(session.csrfToken))) {
     throw HttpError.forgedForm();
   }
-  return { get: (name) => params.get(name) ?? "" };
+  return { get: (name) => params.get(name) ?? "", getAll: (name) => params.getAll(name) };
 }

@@ -3,6 +3,7 @@ import { beforeAll, describe, expect, it, vi } from "vitest";
 import { ConfigError, type Env, guessSuccessesPerDay, type LockoutPolicy, MAX_GUESS_SUCCESSES_PER_DAY, readConfig } from "../../src/config";
 import { hashApiKey } from "../../src/crypto/api-keys";
 import { recordFailure } from "../../src/db/attempts";
+import { newEventId } from "../../src/domain/events";
 import { getDb } from "../../src/db/client";
 import { guessesPerDay } from "../../src/db/lockout";
 import { createApp } from "../../src/index";
@@ -32,7 +33,7 @@ async function simulatedGuesses(policy: LockoutPolicy): Promise<number> {
   let now = start;
   let guesses = 0;
   while (now < start + DAY_MS) {
-    const write = await recordFailure(getDb(env.DB), userId, guard, now, policy);
+    const write = await recordFailure(getDb(env.DB), userId, guard, now, policy, newEventId());
     expect(write.written, `guess ${guesses + 1} is counted`).toBe(true);
     guesses++;
     now = Math.max(now, write.state!.lockedUntil);

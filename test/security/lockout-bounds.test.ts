@@ -1,3 +1,4 @@
+import { newEventId } from "../../src/domain/events";
 import { env } from "cloudflare:workers";
 import { beforeAll, describe, expect, it } from "vitest";
 import { INTEGER_SETTINGS, type LockoutPolicy } from "../../src/config";
@@ -31,7 +32,7 @@ async function lockLengths(policy: LockoutPolicy, failures: number): Promise<num
   let now = Date.UTC(2026, 0, 1);
   const lengths: number[] = [];
   for (let i = 1; i <= failures; i++) {
-    const write = await recordFailure(db, userId, guard, now, policy);
+    const write = await recordFailure(db, userId, guard, now, policy, newEventId());
     expect(write.written, `failure ${i} is counted`).toBe(true);
     if (i >= policy.threshold) {
       lengths.push(write.state!.lockedUntil - now);

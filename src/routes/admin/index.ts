@@ -6,6 +6,7 @@ import { authPages } from "./auth";
 import { keyPages } from "./keys";
 import { ADMIN_PATHS } from "./paths";
 import { userPages } from "./users";
+import { webhookPages } from "./webhooks";
 
 /**
  * The operator console, mounted at /admin. Login, logout and enrolment are reachable without a
@@ -18,3 +19,4 @@ adminPages.get("/", (c) => c.redirect(ADMIN_PATHS.users, 302));
 adminPages.route("/users", userPages);
 adminPages.route("/keys", keyPages);
 adminPages.route("/audit", auditPages);
+adminPages.route("/webhooks", webhookPages);

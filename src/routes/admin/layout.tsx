@@ -10,6 +10,7 @@ export function AdminPage({ title, session, children }: { title: string; session
       <nav aria-label="Console">
         <a href={ADMIN_PATHS.users}>Users</a>
         <a href={ADMIN_PATHS.keys}>API keys</a>
+        <a href={ADMIN_PATHS.webhooks}>Webhooks</a>
         <a href={ADMIN_PATHS.audit}>Audit trail</a>
       </nav>
       <form method="post" action={ADMIN_PATHS.logout} class="inline">

@@ -8,4 +8,6 @@ export const ADMIN_PATHS = {
   user: (id: number) => `/admin/users/${id}`,
   keys: "/admin/keys",
   audit: "/admin/audit",
+  webhooks: "/admin/webhooks",
+  webhook: (id: string) => `/admin/webhooks/${id}`,
 } as const;
