@@ -134,7 +134,7 @@ function logFailure(error: Error, event: string): void {
 }
 
 /** The cron of wrangler.toml's `[triggers]` that runs retention (hourly); every other one only sweeps. */
-export const RETENTION_CRON = "17 * * * *";
+const RETENTION_CRON = "17 * * * *";
 
 /**
  * The Cron Triggers (wrangler.toml `[triggers]`): every run sweeps the events outbox (events a

@@ -106,6 +106,13 @@ describe("copies of users' rows near the Worker", () => {
     expect((await row())!.secret_ciphertext).toBe(resealed);
   });
 
+  it("a copy sealed under a key the keyring no longer has (rotated, old key dropped) is read past: the primary answers", async () => {
+    const { clock, user, validate } = await staleCopyOf(async () => {});
+    const copy = JSON.parse((await readCopy(user.userId))!) as object;
+    await plantCopy(user.userId, JSON.stringify({ ...copy, secret: { keyId: "dropped", ciphertext: "x.y" } }));
+    expect(await validate(tokenFor(user.secret, clock.ms))).toEqual({ answer: expect.objectContaining({ validation: "true" }), trips: 2 });
+  });
+
   it("a deletion is not undone: the user stays unknown, nothing is written", async () => {
     const { clock, user, validate } = await staleCopyOf(async (user, clock) => {
       const deps = operatorDeps(clock);

@@ -63,10 +63,20 @@ export async function verifyToken(deps: Deps, request: VerificationRequest): Pro
   throw new Error("the user's secret changed under every attempt to check the token");
 }
 
-/** The key from the data center's copy of the user's row, when there is one: opened, and cached in the isolate. */
+/**
+ * The key from the data center's copy of the user's row, when there is one: opened, and cached in
+ * the isolate. A copy that cannot be opened (sealed under a key the keyring no longer has: the
+ * secret was re-sealed and the old key dropped since) is stale like any other: the primary is read.
+ */
 async function copiedUserKey(deps: Deps, userId: number): Promise<UserKey | undefined> {
   const copy = await deps.copies.read(userId);
-  return copy ? userHmacKey(deps, userId, copy) : undefined;
+  if (!copy) return undefined;
+  try {
+    return await userHmacKey(deps, userId, copy);
+  } catch {
+    deps.copies.forget(userId);
+    return undefined;
+  }
 }
 
 /**
