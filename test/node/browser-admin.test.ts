@@ -53,7 +53,11 @@ async function admin(...args: string[]): Promise<string> {
 }
 
 async function api(pathAndQuery: string): Promise<Record<string, unknown>> {
-  const res = await fetch(`${server.url}${pathAndQuery}${pathAndQuery.includes("?") ? "&" : "?"}format=1`);
+  // A new connection each time: the story runs wrangler for seconds between calls, and a kept-alive
+  // connection that the dev server closes meanwhile fails the next request ("other side closed").
+  const res = await fetch(`${server.url}${pathAndQuery}${pathAndQuery.includes("?") ? "&" : "?"}format=1`, {
+    headers: { Connection: "close" },
+  });
   return (await res.json()) as Record<string, unknown>;
 }
 
