@@ -26,7 +26,7 @@ const escapeHtml = (text: string) =>
 /** The rows of a trail page as [when, who, action, target, outcome], in page order. */
 function tableRows(html: string): string[][] {
   const row =
-    /<tr><td data-label="When"><time datetime="([^"]*)">\1<\/time><\/td><td data-label="Who">(.*?)<\/td><td data-label="Action">(.*?)<\/td><td data-label="Target">(.*?)<\/td><td data-label="Outcome">(.*?)<\/td><\/tr>/g;
+    /<tr><td data-label="When"><time datetime="([^"]*)">[^<]* UTC<\/time><\/td><td data-label="Who">(.*?)<\/td><td data-label="Action">(.*?)<\/td><td data-label="Target">(.*?)<\/td><td data-label="Outcome">(.*?)<\/td><\/tr>/g;
   return [...html.matchAll(row)].map((match) => match.slice(1));
 }
 const expectedRow = (entry: AuditDbRow) => [

@@ -126,7 +126,7 @@ describe("last used", () => {
     const usedAt = (await keyRow(row.id))!.last_used_at!;
     expect(usedAt).toBeGreaterThanOrEqual(start - 1);
     const iso = new Date(usedAt * 1000).toISOString();
-    expect(await cell()).toBe(`within 5 min of <time datetime="${iso}">${iso.slice(0, 10)} ${iso.slice(11, 16)} UTC</time>`);
+    expect(await cell()).toBe(`within 5 min of <time datetime="${iso}">${iso.slice(0, 10)} ${iso.slice(11, 19)} UTC</time>`);
   });
 });
 

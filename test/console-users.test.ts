@@ -156,8 +156,8 @@ describe("the users list", () => {
     expect(nextLink(page2.html)).toBeNull();
     // The full list shows both kinds of lock; an expired lock is no lock.
     const lockColumn = async (q: string) => /<td data-label="Locked">([^<]*)<\/td>/.exec((await get(`/admin/users?q=${q}`)).html)?.[1];
-    expect(await lockColumn(`${t}soon`)).toBe("codes until 2026-01-01 12:01 UTC");
-    expect(await lockColumn(`${t}portal`)).toBe("portal until 2026-01-01 12:01 UTC");
+    expect(await lockColumn(`${t}soon`)).toBe("codes until 2026-01-01 12:01:00 UTC");
+    expect(await lockColumn(`${t}portal`)).toBe("portal until 2026-01-01 12:01:00 UTC");
     expect(await lockColumn(`${t}expired`)).toBe("no");
   });
 
@@ -201,12 +201,12 @@ describe("a user's page", () => {
     expect(status).toBe(200);
     const text = html.replace(/<[^>]+>/g, "|");
     expect(text).toContain(`|Email||${user.email}|`);
-    expect(text).toContain("|Created||2026-01-01 12:00 UTC|");
-    expect(text).toContain("|Confirmed||2026-01-01 12:00 UTC|");
-    expect(text).toContain("|Last success||2026-01-01 12:00 UTC|");
+    expect(text).toContain("|Created||2026-01-01 12:00:00 UTC|");
+    expect(text).toContain("|Confirmed||2026-01-01 12:00:00 UTC|");
+    expect(text).toContain("|Last success||2026-01-01 12:00:00 UTC|");
     expect(text).toContain("|Consecutive failures||1 wrong codes, 0 wrong portal passwords|");
     expect(text).toContain("|Codes locked||not locked|");
-    expect(text).toContain("|Portal locked||until 2026-01-01 12:02 UTC|");
+    expect(text).toContain("|Portal locked||until 2026-01-01 12:02:00 UTC|");
     expect(text).toContain("|Local password||yes|");
     expect(text).toContain("|Token||SHA1, 6 digits, 30 s steps|");
     expect(text).toContain("|Clock drift||none (in step with the server)|");

@@ -102,7 +102,7 @@ describe("the portal in chromium", () => {
       // The recovery codes come first (test/node/browser-recovery.test.ts), then the user's page.
       await expect.poll(() => page.title()).toBe(`Save your recovery codes · ${ISSUER}`);
       await page.getByRole("link", { name: "I have saved them" }).click();
-      await expect.poll(() => page.locator(".notice").textContent()).toMatch(/confirmed on \d{4}-\d\d-\d\d \d\d:\d\d UTC/);
+      await expect.poll(() => page.locator(".notice").textContent()).toMatch(/confirmed on \d{4}-\d\d-\d\d \d\d:\d\d:\d\d UTC/);
       await checkLayout(page, "confirmed");
       // The code was spent: the API refuses it, and hashqr is gone (HIDE_QR_AFTER_CONFIRMATION=on).
       expect(await validate(user, token)).toMatchObject({ code: 8, error: "token already used" });

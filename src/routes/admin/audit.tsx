@@ -1,3 +1,5 @@
+import { When } from "../../web/when";
+import { parseRowId } from "../../http/row-id";
 import { Hono } from "hono";
 import type { AppEnv } from "../../app-env";
 import type { AuditRow } from "../../db/schema";
@@ -36,11 +38,10 @@ function AuditTable({ rows }: { rows: AuditRow[] }) {
       </thead>
       <tbody>
         {rows.map((row) => {
-          const iso = new Date(row.at).toISOString();
           return (
             <tr>
               <td data-label="When">
-                <time datetime={iso}>{iso}</time>
+                <When ms={row.at} />
               </td>
               <td data-label="Who">{row.actor}</td>
               <td data-label="Action">{row.action}</td>
@@ -82,7 +83,7 @@ function AuditTrailPage({ session, rows, olderBefore, paged }: TrailProps) {
 /** `before` from the query: absent (or empty) is the first page; anything but an entry number is refused. */
 function beforeParam(raw: string | undefined): number | undefined | null {
   if (raw === undefined || raw === "") return undefined;
-  return /^[1-9][0-9]{0,14}$/.test(raw) ? Number(raw) : null;
+  return parseRowId(raw);
 }
 
 auditPages.get("/", async (c) => {

@@ -1,3 +1,5 @@
+import { When } from "../../web/when";
+import { parseRowId } from "../../http/row-id";
 import { type Context, Hono } from "hono";
 import type { AppEnv } from "../../app-env";
 import { KEY_USE_RESOLUTION_S } from "../../db/api-keys";
@@ -35,18 +37,12 @@ const BackToKeys = () => (
   </p>
 );
 
-/** Unix seconds as "2026-11-26 09:10 UTC", in a <time> element. */
-function UtcMinute({ seconds }: { seconds: number }) {
-  const iso = new Date(seconds * 1000).toISOString();
-  return <time datetime={iso}>{`${iso.slice(0, 10)} ${iso.slice(11, 16)} UTC`}</time>;
-}
-
 /** The key check records a use only when the last record is older than KEY_USE_RESOLUTION_S, so this is as exact as it gets. */
 function LastUsed({ seconds }: { seconds: number | null }) {
   if (seconds === null) return <>{KEY_TEXTS.neverUsed}</>;
   return (
     <>
-      within {KEY_USE_RESOLUTION_S / 60} min of <UtcMinute seconds={seconds} />
+      within {KEY_USE_RESOLUTION_S / 60} min of <When ms={seconds * 1000} />
     </>
   );
 }
@@ -69,7 +65,7 @@ function KeyTable({ keys }: { keys: KeyListing[] }) {
             {/* Number and label in one cell: a column of short numbers is squeezed to one digit's width beside long labels. */}
             <td data-label="Key">{keyName(key)}</td>
             <td data-label="Created">
-              <UtcMinute seconds={key.createdAt} />
+              <When ms={key.createdAt * 1000} />
             </td>
             <td data-label="Last used">
               <LastUsed seconds={key.lastUsedAt} />
@@ -81,7 +77,7 @@ function KeyTable({ keys }: { keys: KeyListing[] }) {
                 </>
               ) : (
                 <>
-                  revoked <UtcMinute seconds={key.revokedAt} />
+                  revoked <When ms={key.revokedAt * 1000} />
                 </>
               )}
             </td>
@@ -181,10 +177,7 @@ function NotFoundPage({ session }: { session: Session }) {
 }
 
 /** A key id from the path, or null (a 404 page, never a 500). */
-function keyIdParam(c: Context<AppEnv>): number | null {
-  const raw = c.req.param("id") ?? "";
-  return /^[1-9][0-9]{0,14}$/.test(raw) ? Number(raw) : null;
-}
+const keyIdParam = (c: Context<AppEnv>) => parseRowId(c.req.param("id"));
 
 keyPages.get("/", async (c) => {
   return renderPage(c, <KeyListPage session={c.var.session!} keys={await keyListing(c.var.deps)} />);

@@ -1,3 +1,4 @@
+import { utcText } from "../../web/when";
 import type { UserDetails, UserListRow } from "../../domain/console-users";
 import type { Session } from "../../domain/sessions";
 import { Flash } from "../../web/page";
@@ -13,12 +14,6 @@ export interface Notice {
   text: string;
 }
 
-/** Unix ms as "2026-01-01 12:00 UTC": admins in different zones read the same time. */
-function when(ms: number): string {
-  const date = new Date(ms);
-  return Number.isFinite(date.getTime()) ? `${date.toISOString().slice(0, 16).replace("T", " ")} UTC` : String(ms);
-}
-
 /** The token's recorded drift: how far its clock was from ours at its last accepted code. */
 function driftText(steps: number, period: number): string {
   if (steps === 0) return "none (in step with the server)";
@@ -26,12 +21,12 @@ function driftText(steps: number, period: number): string {
   return `${steps > 0 ? "+" : "−"}${Math.abs(steps)} step${Math.abs(steps) === 1 ? "" : "s"} (about ${seconds} s ${steps > 0 ? "ahead" : "behind"})`;
 }
 
-const lockedText = (untilMs: number, nowMs: number) => (untilMs > nowMs ? `until ${when(untilMs)}` : "not locked");
+const lockedText = (untilMs: number, nowMs: number) => (untilMs > nowMs ? `until ${utcText(untilMs)}` : "not locked");
 
 function lockSummary(row: UserListRow, nowMs: number): string {
   const locks = [
-    row.lockedUntil > nowMs ? `codes until ${when(row.lockedUntil)}` : "",
-    row.portalLockedUntil > nowMs ? `portal until ${when(row.portalLockedUntil)}` : "",
+    row.lockedUntil > nowMs ? `codes until ${utcText(row.lockedUntil)}` : "",
+    row.portalLockedUntil > nowMs ? `portal until ${utcText(row.portalLockedUntil)}` : "",
   ].filter(Boolean);
   return locks.length ? locks.join("; ") : "no";
 }
@@ -98,8 +93,8 @@ export function UserListPage(view: ListView) {
                     <VisibleName name={row.username} />
                   </a>
                 </td>
-                <td data-label="Created">{when(row.createdAt * 1000)}</td>
-                <td data-label="Confirmed">{row.confirmedAt === null ? "not yet" : when(row.confirmedAt * 1000)}</td>
+                <td data-label="Created">{utcText(row.createdAt * 1000)}</td>
+                <td data-label="Confirmed">{row.confirmedAt === null ? "not yet" : utcText(row.confirmedAt * 1000)}</td>
                 <td data-label="Locked">{lockSummary(row, nowMs)}</td>
               </tr>
             ))}
@@ -131,11 +126,11 @@ export function UserDetailPage({ session, user, nowMs, notice }: { session: Sess
         <dt>Email</dt>
         <dd>{user.email === null ? "none" : <VisibleName name={user.email} />}</dd>
         <dt>Created</dt>
-        <dd>{when(user.createdAt * 1000)}</dd>
+        <dd>{utcText(user.createdAt * 1000)}</dd>
         <dt>Confirmed</dt>
-        <dd>{user.confirmedAt === null ? "not yet (no code accepted since the secret was issued)" : when(user.confirmedAt * 1000)}</dd>
+        <dd>{user.confirmedAt === null ? "not yet (no code accepted since the secret was issued)" : utcText(user.confirmedAt * 1000)}</dd>
         <dt>Last success</dt>
-        <dd>{user.lastSuccessAt === null ? "never" : when(user.lastSuccessAt * 1000)}</dd>
+        <dd>{user.lastSuccessAt === null ? "never" : utcText(user.lastSuccessAt * 1000)}</dd>
         <dt>Consecutive failures</dt>
         <dd>{`${user.failedAttempts} wrong codes, ${user.portalFailedAttempts} wrong portal passwords`}</dd>
         <dt>Codes locked</dt>

@@ -1,3 +1,4 @@
+import { parseRowId } from "../../http/row-id";
 import { type Context, Hono } from "hono";
 import type { AppEnv } from "../../app-env";
 import {
@@ -79,11 +80,6 @@ function noticeOf(code: string | undefined): Notice | undefined {
   return code !== undefined && Object.hasOwn(NOTICES, code) ? NOTICES[code as NoticeCode] : undefined;
 }
 
-/** A user id as the console writes it in links; anything else names no user. */
-function userIdParam(text: string): number | null {
-  return /^[1-9][0-9]{0,14}$/.test(text) ? Number(text) : null;
-}
-
 const redirectTo = (c: Context<AppEnv>, path: string, done: NoticeCode) => c.redirect(`${path}?done=${done}`, 303);
 
 export const userPages = new Hono<AppEnv>();
@@ -109,7 +105,7 @@ userPages.get("/", async (c) => {
 
 userPages.get("/:id", async (c) => {
   const session = c.var.session!;
-  const id = userIdParam(c.req.param("id"));
+  const id = parseRowId(c.req.param("id"));
   const user = id === null ? null : await userDetails(c.var.deps, id);
   if (!user) return renderPage(c, <UserNotFoundPage session={session} />, 404);
   const notice = noticeOf(c.req.query("done"));
@@ -118,7 +114,7 @@ userPages.get("/:id", async (c) => {
 
 userPages.get("/:id/confirm/:action", async (c) => {
   const session = c.var.session!;
-  const id = userIdParam(c.req.param("id"));
+  const id = parseRowId(c.req.param("id"));
   const slug = c.req.param("action");
   const user = id === null || !isUserAction(slug) ? null : await userDetails(c.var.deps, id);
   if (!user || !isUserAction(slug)) return renderPage(c, <UserNotFoundPage session={session} />, 404);
@@ -127,7 +123,7 @@ userPages.get("/:id/confirm/:action", async (c) => {
 
 userPages.post("/:id/:action", async (c) => {
   const session = c.var.session!;
-  const id = userIdParam(c.req.param("id"));
+  const id = parseRowId(c.req.param("id"));
   const slug = c.req.param("action");
   if (id === null || !isUserAction(slug)) return renderPage(c, <UserNotFoundPage session={session} />, 404);
   const form = await readForm(c, session);

@@ -1,3 +1,4 @@
+import { utcText } from "../../web/when";
 import { type Context, Hono } from "hono";
 import type { AppEnv } from "../../app-env";
 import { EVENT_CATALOGUE } from "../../domain/events";
@@ -22,8 +23,6 @@ export const WEBHOOK_TEXTS = {
   removed: "The endpoint was removed.",
   rotated: (hours: number) => `New secret. For ${hours} hours deliveries carry a signature with the old secret too.`,
 } as const;
-
-const utc = (ms: number) => `${new Date(ms).toISOString().slice(0, 16).replace("T", " ")} UTC`;
 
 function ListPage({
   session,
@@ -58,7 +57,7 @@ function ListPage({
                   <a href={ADMIN_PATHS.webhook(endpoint.id)}>{endpoint.id}</a> {endpoint.url}
                 </td>
                 <td data-label="Events">{endpoint.events.join(", ")}</td>
-                <td data-label="State">{endpoint.disabledAt === null ? "active" : `disabled ${utc(endpoint.disabledAt)}`}</td>
+                <td data-label="State">{endpoint.disabledAt === null ? "active" : `disabled ${utcText(endpoint.disabledAt)}`}</td>
               </tr>
             ))}
           </tbody>
@@ -127,7 +126,7 @@ function EndpointPage({ session, endpoint, rows, notice }: EndpointProps) {
       <p>
         {endpoint.url} · {endpoint.events.join(", ")} · {endpoint.disabledAt === null ? "active" : "disabled"}
         {endpoint.previousUntil !== null && endpoint.previousUntil > Date.now()
-          ? ` · old secret signs until ${utc(endpoint.previousUntil)}`
+          ? ` · old secret signs until ${utcText(endpoint.previousUntil)}`
           : ""}
       </p>
       <p>
@@ -160,7 +159,7 @@ function EndpointPage({ session, endpoint, rows, notice }: EndpointProps) {
                 <td data-label="Attempts">{row.attempts}</td>
                 <td data-label="Last answer">{row.lastStatus === null ? (row.lastError ?? "") : `HTTP ${row.lastStatus}`}</td>
                 <td data-label="Last attempt">
-                  {utc(row.updatedAt)}{" "}
+                  {utcText(row.updatedAt)}{" "}
                   <form method="post" action={`${ADMIN_PATHS.webhook(id)}/redeliver`} class="inline">
                     <CsrfField token={session.csrfToken} />
                     <input type="hidden" name="event" value={row.eventId} />

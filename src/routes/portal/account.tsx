@@ -1,3 +1,4 @@
+import { When } from "../../web/when";
 import type { Context } from "hono";
 import type { AppEnv } from "../../app-env";
 import { type CodeRefusal, confirmFirstCode, type PortalAccount, portalAccount } from "../../domain/portal";
@@ -12,11 +13,6 @@ import { PortalPage } from "./layout";
 import { PORTAL_TEXT } from "./messages";
 import { PORTAL_PATHS } from "./paths";
 import { confirmedWithCodes, RecoveryCodesSection } from "./recovery";
-
-/** Unix seconds as "2026-01-01 12:00 UTC": the server does not know the reader's time zone. */
-function utcMinute(seconds: number): string {
-  return `${new Date(seconds * 1000).toISOString().slice(0, 16).replace("T", " ")} UTC`;
-}
 
 type Unconfirmed = Extract<PortalAccount, { state: "unconfirmed" }>;
 
@@ -70,8 +66,7 @@ export async function accountPage(c: Context<AppEnv>, session: Session, error?: 
       c,
       <PortalPage title="Two-factor authentication is set up" issuer={issuer} session={session}>
         <p class="notice" role="status">
-          Your authenticator app for {issuer} was confirmed on{" "}
-          <time datetime={new Date(account.confirmedAt * 1000).toISOString()}>{utcMinute(account.confirmedAt)}</time>.
+          Your authenticator app for {issuer} was confirmed on <When ms={account.confirmedAt * 1000} />.
         </p>
         <p>
           The key is shown only until it is confirmed. If you lost the app or moved to a new phone, ask your administrator to reset your
