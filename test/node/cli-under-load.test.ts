@@ -1,4 +1,4 @@
-// Every CLI that touches a local D1, run 10 times on the D1 of a `wrangler dev` that answers a
+// Every CLI that touches a local D1, run 3 times on the D1 of a `wrangler dev` that answers a
 // steady stream of validates meanwhile, as an operator would beside `npm run dev`. Each run must
 // succeed: a lock held by the server is waited out (one line, no stack trace) in every step.
 import { execFile } from "node:child_process";
@@ -12,7 +12,7 @@ import { newEncryptionKey } from "../../scripts/d1";
 import { type LocalServer, startLocalServer } from "../../scripts/local-server";
 
 const ROOT = path.resolve(import.meta.dirname, "../..");
-const RUNS = 10;
+const RUNS = 3;
 const KEY = `load${randomBytes(16).toString("hex")}`;
 const KEYRING = newEncryptionKey("load");
 const LOCK_LINE = "local D1 is locked by another process (npm run dev?), retrying";
