@@ -3,6 +3,7 @@ import { randomBytes } from "node:crypto";
 import { drizzle } from "drizzle-orm/d1";
 import type { Db } from "../src/db/client";
 import * as schema from "../src/db/schema";
+import { copyMigrated, isFreshState } from "./fresh-d1";
 import { wrangler } from "./wrangler";
 
 /** Where wrangler should act: the local D1 (optionally in another state folder) or the deployed one. */
@@ -29,8 +30,14 @@ export function targetArgs({ remote = false, persistTo, env }: D1Target = {}): s
  * together with its row in d1_migrations as one batch, so a migration that met the lock is still
  * pending and the next attempt applies it (and none twice).
  */
-export function applyMigrations(target: D1Target): string {
-  return d1Command(["migrations", "apply", "DB"], target);
+export function applyMigrations(target: D1Target): void {
+  const apply = (to: D1Target) => void d1Command(["migrations", "apply", "DB"], to);
+  // A new state folder gets a copy of a migrated D1 (scripts/fresh-d1.ts).
+  if (!target.remote && target.persistTo && isFreshState(target.persistTo)) {
+    copyMigrated(target.persistTo, (folder) => apply({ ...target, persistTo: folder }));
+  } else {
+    apply(target);
+  }
 }
 
 /**
