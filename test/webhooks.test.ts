@@ -5,7 +5,7 @@ import { env } from "cloudflare:workers";
 import { Webhook } from "standardwebhooks";
 import { beforeAll, describe, expect, it } from "vitest";
 import eventsDoc from "../docs/events.md?raw";
-import { EVENT_CATALOGUE } from "../src/domain/events";
+import { EVENT_CATALOGUE, EVENT_TYPES } from "../src/domain/events";
 import { eventBody, handleEventBatch } from "../src/events/deliver";
 import { signatureHeader } from "../src/events/sign";
 import { WEBHOOK_TEXTS } from "../src/routes/admin/webhooks";
@@ -59,6 +59,7 @@ describe("events and the webhooks console", () => {
   });
 
   it("writes an event with each change, in its batch, and none for a change that did not happen", async () => {
+    await addEndpoint("http://localhost:9/everything", [...EVENT_TYPES]);
     const clock = new TestClock();
     const app = testApp({ now: clock.now });
     const user = await enroll(app, key);
@@ -78,6 +79,26 @@ describe("events and the webhooks console", () => {
     await post(`/admin/keys/${keyId}/revoke`, []);
     await post(`/admin/keys/${keyId}/revoke`, []);
     expect((await events("api_key.revoked")).filter((e) => JSON.parse(e.data).key_id === keyId)).toHaveLength(1);
+  });
+
+  it("writes no event that no active endpoint subscribes to", async () => {
+    // The endpoints of the tests before (this file shares one D1) are disabled first.
+    await env.DB.prepare("UPDATE webhook_endpoints SET disabled_at = ? WHERE disabled_at IS NULL").bind(Date.now()).run();
+    const only = await addEndpoint("http://localhost:9/deletions", ["user.deleted"]);
+    const clock = new TestClock();
+    const app = testApp({ now: clock.now });
+    const user = await enroll(app, key);
+    const wrong = tokenFor(user.secret, clock.ms, 5);
+    for (let i = 0; i < 7; i++) await app(`/validate?api_key=${key}&userid=${user.userId}&token=${wrong}`);
+    const mine = async (type: string) => (await events(type)).filter((e) => JSON.parse(e.data).userid === user.userId);
+    expect(await mine("user.created")).toEqual([]);
+    expect(await mine("user.locked")).toEqual([]);
+    // Disabled, the one subscriber of user.deleted hears nothing either.
+    await post(`/admin/webhooks/${only.id}/disable`, []);
+    expect(await env.DB.prepare("SELECT disabled_at FROM webhook_endpoints WHERE id = ?").bind(only.id).first("disabled_at")).not.toBeNull();
+    await app(`/api.php?action=deletelocaluser&api_key=${key}&user=${encodeURIComponent(user.email)}`);
+    expect(await env.DB.prepare("SELECT count(*) AS n FROM users WHERE id = ?").bind(user.userId).first("n")).toBe(0);
+    expect(await mine("user.deleted")).toEqual([]);
   });
 
   it("signs as Standard Webhooks: the standardwebhooks package verifies both signatures of a rotation", async () => {

@@ -87,6 +87,8 @@ export async function readAttemptState(db: Db, keyHash: string, userId: number):
 export interface AttemptWrite {
   keyId: number | null;
   written: boolean;
+  /** What the event's outbox statement returned: a row when the write locked (failure) or confirmed (success) the user and someone subscribes. */
+  eventRows: readonly unknown[] | undefined;
   state: { lockedUntil: number; lastStep: number; ciphertext: string; drift: number; confirmedAt: number | null } | null;
 }
 
@@ -120,7 +122,7 @@ export async function recordFailure(
   policy: LockoutPolicy,
   eventId: string,
 ): Promise<AttemptWrite> {
-  const [keyRows, , updated, state] = await failureBatch<Record<string, number | string | null>>(db, {
+  const [keyRows, event, updated, state] = await failureBatch<Record<string, number | string | null>>(db, {
     ...guard,
     userId,
     nowMs,
@@ -134,6 +136,7 @@ export async function recordFailure(
   return {
     keyId: (keyRows?.results[0]?.id as number | undefined) ?? null,
     written: (updated?.results.length ?? 0) > 0,
+    eventRows: event?.results,
     state: row
       ? {
           lockedUntil: row.locked_until as number,
@@ -218,8 +221,8 @@ async function guardedWrite(
   set: SQLiteUpdateSetSource<typeof users>,
   event: WriteEvent,
 ): Promise<AttemptWrite> {
-  const [keyRows, , updated, state] = await db.batch(guardedStatements(db, userId, guard, condition, set, event));
-  return { keyId: keyRows[0]?.id ?? null, written: updated.length > 0, state: state[0] ?? null };
+  const [keyRows, eventRows, updated, state] = await db.batch(guardedStatements(db, userId, guard, condition, set, event));
+  return { keyId: keyRows[0]?.id ?? null, written: updated.length > 0, eventRows, state: state[0] ?? null };
 }
 
 /**

@@ -45,10 +45,10 @@ export async function setPasswordHash(
   usernameKey: string,
   passwordHash: string,
   event: EventHead,
-): Promise<boolean> {
+): Promise<{ changed: boolean; eventRows: unknown[] }> {
   const where = and(eq(users.id, userId), eq(users.usernameKey, usernameKey), activeKeyExists(keyHash))!;
   // One batch is still one round trip: the event is written under the update's own condition.
-  const [, rows] = await db.batch([
+  const [eventRows, rows] = await db.batch([
     userEventStatement(db, event, apiKeyActor(keyHash), where),
     db.update(users).set({ passwordHash }).where(where).returning({ id: users.id }),
     deleteSessionsOf(
@@ -58,13 +58,15 @@ export async function setPasswordHash(
       sql`exists (select 1 from ${users} where ${and(eq(users.id, userId), eq(users.passwordHash, passwordHash))})`,
     ),
   ]);
-  return rows.length > 0;
+  return { changed: rows.length > 0, eventRows };
 }
 
 export interface KeyedDeletion {
   /** The active key's id, or null when the key is not valid (and nothing was deleted). */
   keyId: number | null;
   deleted: boolean;
+  /** What user.deleted's outbox statement returned. */
+  eventRows: unknown[];
 }
 
 /**
@@ -75,7 +77,7 @@ export async function deleteUserByName(db: Db, keyHash: string, keys: readonly s
   const named = userNamed(db, keys);
   const namedId = sql`(select ${sql.identifier("id")} from (${named}))`;
   const where = and(eq(users.id, namedId), activeKeyExists(keyHash))!;
-  const [keyRows, , , , deleted] = await db.batch([
+  const [keyRows, , , eventRows, deleted] = await db.batch([
     selectActiveKey(db, keyHash),
     // Before the row goes (the subquery finds it only until then): its portal sessions, login counts and the event.
     deleteSessionsOf(db, "portal", namedId, activeKeyExists(keyHash)),
@@ -84,7 +86,7 @@ export async function deleteUserByName(db: Db, keyHash: string, keys: readonly s
     db.delete(users).where(where).returning({ id: users.id }),
     touchKey(db, keyHash),
   ]);
-  return { keyId: keyRows[0]?.id ?? null, deleted: deleted.length > 0 };
+  return { keyId: keyRows[0]?.id ?? null, deleted: deleted.length > 0, eventRows };
 }
 
 export interface UsersJsonPage {

@@ -1,6 +1,6 @@
 import { and, asc, inArray, isNull, lt, type SQL, sql } from "drizzle-orm";
 import type { Db } from "./client";
-import { apiKeys, eventOutbox, users } from "./schema";
+import { apiKeys, eventOutbox, users, webhookEndpoints } from "./schema";
 
 /** The outbox row's id, type and time, as values or as placeholders of a batch built once. */
 export interface EventHead {
@@ -18,19 +18,31 @@ export const actorJson = (actor: object): ActorSql => sql`json(${JSON.stringify(
 export const apiKeyActor = (keyHash: string | SQL): ActorSql =>
   sql`json_object('type', 'api_key', 'id', (select ${apiKeys.id} from ${apiKeys} where ${apiKeys.keyHash} = ${keyHash}))`;
 
+/**
+ * Whether an active endpoint subscribes to `type`. An event nobody subscribes to is not written:
+ * the outbox, the queue and the consumer cost nothing on a deployment without webhooks, and an
+ * endpoint gets the events from its subscription on (docs/events.md).
+ */
+const subscribed = (type: string) =>
+  sql`exists (select 1 from ${webhookEndpoints}, json_each(${webhookEndpoints.events}) where ${webhookEndpoints.disabledAt} is null and json_each.value = ${type})`;
+
+/** The row is written when `where` holds and someone subscribes; RETURNING says whether it was (see written() in src/domain/events.ts). */
 function outboxInsert(db: Db, head: EventHead, data: SQL, from: typeof users | typeof apiKeys, where: SQL | undefined) {
-  return db.insert(eventOutbox).select(
-    db
-      .select({
-        id: sql<string>`${head.id}`.as("id"),
-        type: sql<string>`${head.type}`.as("type"),
-        at: sql<number>`${head.at}`.as("at"),
-        data: data.as("data"),
-        dispatchedAt: sql<null>`null`.as("dispatched_at"),
-      })
-      .from(from)
-      .where(where),
-  );
+  return db
+    .insert(eventOutbox)
+    .select(
+      db
+        .select({
+          id: sql<string>`${head.id}`.as("id"),
+          type: sql<string>`${head.type}`.as("type"),
+          at: sql<number>`${head.at}`.as("at"),
+          data: data.as("data"),
+          dispatchedAt: sql<null>`null`.as("dispatched_at"),
+        })
+        .from(from)
+        .where(and(subscribed(head.type), where)),
+    )
+    .returning({ id: eventOutbox.id });
 }
 
 /**

@@ -18,6 +18,8 @@ export interface NewUser {
 export interface KeyedInsert {
   keyId: number | null;
   userId: number | null;
+  /** What user.created's outbox statement returned (a row if it was written). */
+  eventRows: readonly unknown[] | undefined;
 }
 
 /** The columns createuser sets; the others get their defaults. */
@@ -66,8 +68,8 @@ export async function insertUserUnderKey(db: Db, keyHash: string, user: NewUser,
     secretKeyId: user.secret.keyId,
     createdAt: user.createdAt,
   };
-  const [keyRows, inserted] = await createUserBatch<{ id: number }>(db, values);
-  return { keyId: keyRows?.results[0]?.id ?? null, userId: inserted?.results[0]?.id ?? null };
+  const [keyRows, inserted, , announced] = await createUserBatch<{ id: number }>(db, values);
+  return { keyId: keyRows?.results[0]?.id ?? null, userId: inserted?.results[0]?.id ?? null, eventRows: announced?.results };
 }
 
 /**

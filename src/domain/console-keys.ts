@@ -64,13 +64,13 @@ export async function createKey(deps: Deps, actor: string, label: string): Promi
   const keyHash = await hashApiKey(key);
   const { db } = deps;
   const event = newEvent(deps, "api_key.created");
-  const [, , [listing]] = await db.batch([
+  const [, , [listing], eventRows] = await db.batch([
     insertKey(db, { label, keyHash, createdAt: unixSeconds(deps) }),
     auditKeyStatement(db, auditEntry(deps, actor, "key.create"), keyWithHash(keyHash)),
     selectKey(db, keyWithHash(keyHash)),
     keyEventStatement(db, event, actorJson(actorOf(actor)), keyWithHash(keyHash)),
   ]);
-  written(deps, event);
+  written(deps, event, eventRows);
   return { key, listing: listing! };
 }
 
@@ -86,13 +86,13 @@ export type RevokeResult =
 export async function revokeKey(deps: Deps, actor: string, id: number): Promise<RevokeResult> {
   const { db } = deps;
   const event = newEvent(deps, "api_key.revoked");
-  const [, , revoked, [key]] = await db.batch([
+  const [, eventRows, revoked, [key]] = await db.batch([
     auditKeyStatement(db, auditEntry(deps, actor, "key.revoke"), activeKeyWithId(id)),
     keyEventStatement(db, event, actorJson(actorOf(actor)), activeKeyWithId(id)),
     revokeKeyStatement(db, id, unixSeconds(deps)),
     selectKey(db, keyWithId(id)),
   ]);
   if (!key) return { outcome: "not-found" };
-  if (revoked.length > 0) written(deps, event);
+  written(deps, event, eventRows);
   return { outcome: revoked.length > 0 ? "revoked" : "already-revoked", key };
 }

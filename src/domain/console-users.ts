@@ -152,7 +152,7 @@ export async function commit(deps: Deps, act: Act, guard: UserGuard, write: Stat
   const announce = event ? [userEventStatement(deps.db, event, actorJson(actorOf(act.actor)), holds(guard))] : [];
   const results = await deps.db.batch([auditActionStatement(deps.db, entry, guard), ...announce, write, ...alongside]);
   const happened = (results[1 + announce.length] as unknown[]).length > 0;
-  if (happened && event) written(deps, event);
+  if (event) written(deps, event, results[1] as unknown[]);
   return happened;
 }
 

@@ -55,7 +55,7 @@ export async function enrollUser(deps: Deps, caller: Caller, request: Enrollment
   await acceptKeyId(deps, caller, inserted.keyId, keyHash);
   const userId = inserted.userId;
   if (userId === null) throw ApiError.userExists();
-  written(deps, event);
+  written(deps, event, inserted.eventRows);
   // The user's first code will find this copy in the data center and go to the primary once.
   deps.copies.write(userId, { username, usernameKey: key, secret: sealed, token: DEFAULT_TOKEN, drift: 0 });
   return { userId, username, secret: base32Encode(secretBytes) };

@@ -55,10 +55,10 @@ export function newEvent(deps: Pick<Deps, "now">, type: EventType): NewEvent {
 }
 
 /**
- * Notes an event whose write happened, so that it goes to the queue once the answer is sent
- * (src/events/dispatch.ts). Only after the batch: a guard that did not hold wrote no row, and
- * costs no queue message.
+ * Queues the event once the answer is sent (src/events/dispatch.ts) if its batch wrote its outbox
+ * row (`rows`: what the outbox statement returned). A guard that did not hold, or an event nobody
+ * subscribes to, wrote no row and costs no queue message.
  */
-export function written(deps: Pick<Deps, "events">, event: NewEvent): void {
-  deps.events.push({ event: event.id });
+export function written(deps: Pick<Deps, "events">, event: NewEvent, rows: readonly unknown[] | undefined): void {
+  if (rows !== undefined && rows.length > 0) deps.events.push({ event: event.id });
 }

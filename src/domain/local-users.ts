@@ -28,9 +28,9 @@ export async function changeLocalPassword(deps: Deps, caller: Caller, username: 
   // The slow hash runs only for a user that exists: unknown names cost the server nothing.
   const passwordHash = await hashPassword(password, deps.config.passwordIterations);
   const event = newEvent(deps, "user.password_changed");
-  if (!(await setPasswordHash(deps.db, keyHash, found.user.id, found.user.usernameKey, passwordHash, event)))
-    throw ApiError.localUserMissing();
-  written(deps, event);
+  const set = await setPasswordHash(deps.db, keyHash, found.user.id, found.user.usernameKey, passwordHash, event);
+  if (!set.changed) throw ApiError.localUserMissing();
+  written(deps, event, set.eventRows);
 }
 
 export async function deleteLocalUser(deps: Deps, caller: Caller, username: string): Promise<void> {
@@ -39,7 +39,7 @@ export async function deleteLocalUser(deps: Deps, caller: Caller, username: stri
   const result = await deleteUserByName(deps.db, keyHash, usernameKeys(username), event);
   await acceptKeyId(deps, caller, result.keyId, keyHash);
   if (!result.deleted) throw ApiError.localUserMissing();
-  written(deps, event);
+  written(deps, event, result.eventRows);
 }
 
 export interface ListWindow {

@@ -110,6 +110,7 @@ export async function resyncUser(deps: Deps, actor: string, id: number, typed: r
   if (wrote && (results.at(-1) as unknown[]).length === 0)
     return (await findConsoleUser(deps.db, id)) ? { kind: "changed" } : { kind: "missing" };
   if (decision.kind !== "accept") return decision as ResyncOutcome;
-  written(deps, event);
+  // The accepted batch is [audit, event, write].
+  written(deps, event, results[1] as unknown[]);
   return { kind: "done", drift: decision.acceptance.drift };
 }

@@ -105,7 +105,7 @@ async function checkAndWrite(
       ? await recordFailure(deps.db, request.userId, guard, now, deps.config.lockout, event.id)
       : await acceptStep(deps.db, request.userId, guard, { step, drift }, now, event.id);
   await acceptKeyId(deps, request.caller, write.keyId, keyHash);
-  if (write.written && eventHappened(write, step === null, now)) written(deps, event);
+  written(deps, event, write.eventRows);
   if (write.written) {
     // The data center's copy is guarded by the drift too: keep it current, or the next isolate pays a read.
     if (drift !== row.drift) deps.copies.write(request.userId, { ...row, drift });
@@ -116,12 +116,6 @@ async function checkAndWrite(
   if (write.state!.ciphertext !== row.secret.ciphertext || write.state!.drift !== row.drift) return "stale";
   // Not deleted, not locked, same secret: the acceptance lost to one of this step or a later one.
   throw ApiError.tokenUsed();
-}
-
-/** Whether the write just locked the user (a failure) or confirmed them (a success): only then is its event queued. */
-function eventHappened(write: AttemptWrite, failure: boolean, now: number): boolean {
-  if (!write.state) return false;
-  return failure ? write.state.lockedUntil > now : write.state.confirmedAt === Math.floor(now / 1000);
 }
 
 /** A conditional write that did not happen because the user was deleted or is locked. */

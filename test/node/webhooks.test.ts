@@ -56,7 +56,7 @@ beforeAll(async () => {
   [good, dead] = await Promise.all([startReceiver("down"), startReceiver("broken")]);
   server = await startLocalServer({
     apiKeys: { hooks: KEY },
-    vars: { SECRET_ENCRYPTION_KEYS: KEYRING, WEBHOOK_RETRY_BASE_SECONDS: "1", WEBHOOK_RETRY_MAX_SECONDS: "1", WEBHOOK_TIMEOUT_MS: "2000" },
+    vars: { SECRET_ENCRYPTION_KEYS: KEYRING, WEBHOOK_RETRY_BASE_SECONDS: "1", WEBHOOK_RETRY_MAX_SECONDS: "1", WEBHOOK_TIMEOUT_MS: "10000" },
   });
 });
 
