@@ -243,7 +243,7 @@ describe("confirming the first code", () => {
     expect(await p.validate(user.userId, code)).toMatchObject({ code: 8, error: "token already used" });
 
     const html = await page(p, s.cookie);
-    expect(html).toContain("2026-01-01 12:00 UTC");
+    expect(html).toContain("2026-01-01 12:00:00 UTC");
     for (const absent of [user.secret, "otpauth", "data:image"]) expect(html.replaceAll(" ", "")).not.toContain(absent);
     expect(html).not.toContain('name="code"');
     // A fresh login finds no secret either.
