@@ -1,8 +1,9 @@
-import { API_PHP_ANSWERS, ERROR_CATALOGUE, FORMATS, apiPhpErrorBody, renderExample, type FieldsAnswer } from "../openapi/answers";
+import { ERROR_CATALOGUE, FORMATS, apiPhpErrorBody, renderExample, type FieldsAnswer } from "../openapi/answers";
+import { UNKNOWN_ACTION_ERRORS } from "../openapi/api-php";
 import { CURL_KEY_VARIABLE, CURL_URL_VARIABLE, curlCommand } from "../openapi/curl";
 import { API_VERSION } from "../openapi/document";
 import { API_KEY_SCHEMES, type ParamSpec } from "../openapi/parameters";
-import { openApiPath, pathParams, type RouteSpec } from "../openapi/spec";
+import { type ApiPhpActionSpec, openApiPath, pathParams, type RouteSpec } from "../openapi/spec";
 import { DOCS_PATH } from "./root";
 import type { Route } from "./route";
 
@@ -93,19 +94,19 @@ function fieldsAnswer(answer: FieldsAnswer): string {
   ].join("\n");
 }
 
-function apiPhpAnswer(): string {
-  const { listusers, changelocaluserpassword, deletelocaluser } = API_PHP_ANSWERS;
-  return [
-    `<p>Success: ${code(changelocaluserpassword.success)} (changelocaluserpassword),`,
-    `${code(deletelocaluser.success)} (deletelocaluser); listusers:</p>`,
-    `<pre>${escapeHtml(JSON.stringify(listusers.success))}</pre>`,
-    `<p>Errors: see <a href="#errors-api-php">api.php errors</a>.</p>`,
-  ].join("\n");
+function apiPhpAnswer(actions: readonly ApiPhpActionSpec[]): string {
+  const texts = actions.flatMap(({ name, answers }) => (answers.format === "text" ? [`${code(answers.success)} (${name})`] : []));
+  const json = actions.flatMap(({ name, answers }) =>
+    answers.format === "json" ? [`${name}:</p>`, `<pre>${escapeHtml(JSON.stringify(answers.success.value))}</pre>`] : [],
+  );
+  return [`<p>Success: ${texts.join(",\n")}; ${json.join("\n")}`, `<p>Errors: see <a href="#errors-api-php">api.php errors</a>.</p>`].join(
+    "\n",
+  );
 }
 
 function routeSection(route: RouteSpec): string {
   const answer = route.answer;
-  const answers = answer.kind === "fields" ? fieldsAnswer(answer.answer) : answer.kind === "api.php" ? apiPhpAnswer() : "";
+  const answers = answer.kind === "fields" ? fieldsAnswer(answer.answer) : answer.kind === "api.php" ? apiPhpAnswer(answer.actions) : "";
   return [
     `<section id="${escapeHtml(route.id)}">`,
     `<h2>${route.methods.join(", ")} ${code(openApiPath(route))}</h2>`,
@@ -119,19 +120,19 @@ function routeSection(route: RouteSpec): string {
 }
 
 /** api.php's error texts, each with the actions that answer it (listusers in JSON). */
-function apiPhpErrorRows(): Row[] {
-  const actions = new Map<string, string[]>();
-  const add = (text: string, action: string) => actions.set(text, [...(actions.get(text) ?? []), action]);
-  for (const [action, { errors }] of Object.entries(API_PHP_ANSWERS)) {
-    for (const error of errors) {
-      if (action === "listusers") add(JSON.stringify({ error: error.text }), action);
-      else add(apiPhpErrorBody(error), action === "unknown" ? "any other or no action" : action);
-    }
+function apiPhpErrorRows(actions: readonly ApiPhpActionSpec[]): Row[] {
+  const names = new Map<string, string[]>();
+  const add = (text: string, action: string) => names.set(text, [...(names.get(text) ?? []), action]);
+  for (const { name, answers } of actions) {
+    for (const error of answers.errors)
+      add(answers.format === "json" ? JSON.stringify({ error: error.text }) : apiPhpErrorBody(error), name);
   }
-  return [...actions].map(([text, names]) => [code(text), names.join(", ")]);
+  for (const error of UNKNOWN_ACTION_ERRORS) add(apiPhpErrorBody(error), "any other or no action");
+  return [...names].map(([text, actions]) => [code(text), actions.join(", ")]);
 }
 
-function errorsSection(): string {
+function errorsSection(routes: readonly RouteSpec[]): string {
+  const actions = routes.flatMap(({ answer }) => (answer.kind === "api.php" ? answer.actions : []));
   const codeRows = Object.values(ERROR_CATALOGUE).map(({ meaning, examples }) => [
     String(examples[0]!.code),
     prose(meaning),
@@ -146,7 +147,7 @@ function errorsSection(): string {
     table(["code", "meaning", "response text"], codeRows),
     `<h3 id="errors-api-php">api.php errors</h3>`,
     `<p>Plain text with HTTP 200, no code; listusers always answers JSON.</p>`,
-    table(["answer", "action"], apiPhpErrorRows()),
+    table(["answer", "action"], apiPhpErrorRows(actions)),
     `</section>`,
   ].join("\n");
 }
@@ -165,7 +166,7 @@ function body(routes: readonly RouteSpec[]): string {
     `<li><a href="#errors">Errors</a></li>`,
     `</ul>`,
     ...routes.map(routeSection),
-    errorsSection(),
+    errorsSection(routes),
   ].join("\n");
 }
 
