@@ -2,7 +2,7 @@ import type { Context } from "hono";
 import type { AppEnv } from "../../app-env";
 import { ApiError } from "../../errors";
 import { Params } from "../../http/params";
-import { errorOutcome } from "../../http/request-log";
+import { errorOutcome } from "../../http/outcome";
 import { textResponse } from "../../http/respond";
 import { apiPhpErrorText } from "../../messages";
 import { apiPhpDescription, apiPhpParams } from "../../openapi/api-php";
