@@ -16,6 +16,9 @@ export interface ApiPhpAction extends ApiPhpActionSpec {
   run: (c: Context<AppEnv>, params: Params, caller: Caller) => Promise<Response>;
 }
 
+/** listusers's answers, errors included (the seed: JSON only). */
+export const JSON_TYPE = "application/json; charset=utf-8";
+
 /** The user an action names, by createuser's uniqueness key (src/domain/identity.ts). */
 export const USER_PARAM: ParamSpec = {
   name: "user",
@@ -31,5 +34,3 @@ export function userParam(params: Params): string {
   if (!value) throw ApiError.missing("user");
   return refuseInvisible(value, "user");
 }
-
-export const JSON_TYPE = "application/json; charset=utf-8";
