@@ -1,25 +1,21 @@
-import { type Context, Hono } from "hono";
+import { Hono } from "hono";
 import { getPath } from "hono/utils/url";
 import type { AppEnv } from "./app-env";
-import { ConfigError, type Env, readConfig } from "./config";
-import { KeyringError, loadKeyring } from "./crypto/secret-box";
-import { getDb, requestDatabases } from "./db/client";
-import { RoundTrips } from "./db/timed-d1";
-import { userCopies } from "./db/user-copies";
+import { type Env, readConfig } from "./config";
+import { getDb } from "./db/client";
 import { pruneExpired } from "./domain/retention";
-import { HttpError } from "./errors";
-import { clientAddressKey } from "./http/client-address";
 import { handleEventBatch } from "./events/deliver";
-import { sendEvents, sweepOutbox } from "./events/dispatch";
-import { type EventMessage, webhookSettings } from "./events/settings";
+import { sweepOutbox } from "./events/dispatch";
+import type { EventMessage } from "./events/settings";
 import { requestLog } from "./http/request-log";
-import { serverTiming } from "./http/server-timing";
-import { refuseCrossSite } from "./web/forms";
-import { textResponse } from "./http/respond";
-import { allowHeader, answersHead } from "./openapi/spec";
+import { requestDeps } from "./middleware/deps";
+import { logFailure, notFound, renderError } from "./middleware/errors";
+import { defaultHeaders } from "./middleware/headers";
+import { mountRoute } from "./middleware/methods";
 import { ROUTES } from "./routes";
 import { adminPages } from "./routes/admin";
 import { portalPages } from "./routes/portal";
+import { refuseCrossSite } from "./web/forms";
 
 export interface AppOptions {
   /** The clock in Unix milliseconds; tests inject one to cross lock expiries without sleeping. */
@@ -36,101 +32,28 @@ function routingPath(request: Request): string {
   return path.length > 1 && path.endsWith("/") ? path.slice(0, -1) : path;
 }
 
-/**
- * Work that may wait until the answer is sent (storing a copy): the Worker keeps it alive with
- * waitUntil. Called without an execution context (app.fetch in tests), the app finishes it before
- * answering, so what a test sees next does not depend on timing.
- */
-async function afterAnswer(c: Context<AppEnv>, work: Promise<unknown>): Promise<void> {
-  let ctx: ExecutionContext | undefined;
-  try {
-    ctx = c.executionCtx;
-  } catch {
-    // Hono throws when the app was called without one.
-  }
-  if (ctx) ctx.waitUntil(work);
-  else await work;
-}
-
 /** Builds the app; the Worker and the tests both use this. */
 export function createApp(options: AppOptions = {}): Hono<AppEnv> {
   const now = options.now ?? Date.now;
   const app = new Hono<AppEnv>({ getPath: routingPath });
 
+  // Outermost first: the log sees every answer, errors included; the deps' after-work (events,
+  // copies, Server-Timing) wraps the headers every answer gets.
   app.use(requestLog());
-  app.use(async (c, next) => {
-    const trips = new RoundTrips();
-    const deferred: Promise<unknown>[] = [];
-    c.set("deps", {
-      ...requestDatabases(c.env.DB, trips),
-      config: readConfig(c.env),
-      keyring: () => loadKeyring(c.env.SECRET_ENCRYPTION_KEYS),
-      now,
-      // Every per-address limit counts by this key (an IPv6 client by its /64).
-      client: { address: clientAddressKey(c.req.header("cf-connecting-ip")) },
-      refusalLimiter: c.env.KEY_REFUSALS,
-      copies: userCopies(new URL(c.req.url).hostname, trips, (work) => deferred.push(work)),
-      loginLimiter: c.env.LOGIN_ATTEMPTS,
-      events: [],
-      webhooks: webhookSettings(c.env),
-    });
-    await next();
-    const events = c.var.deps.events;
-    if (events.length > 0) deferred.push(sendEvents(c.env.EVENTS, events));
-    if (deferred.length > 0) await afterAnswer(c, Promise.allSettled(deferred));
-    // Set after the handler (and onError) ran: a streamed list's later pages come after it.
-    c.res.headers.set("Server-Timing", serverTiming(trips));
-    c.res.headers.set("X-Content-Type-Options", "nosniff");
-    if (!c.res.headers.has("Cache-Control")) c.res.headers.set("Cache-Control", "no-store");
-  });
+  app.use(requestDeps(now));
+  app.use(defaultHeaders());
 
   // The route list is also what /openapi.json and /docs describe: a route exists in both or in neither.
-  for (const route of ROUTES) {
-    const handler = route.handler;
-    const notAllowed = () => HttpError.methodNotAllowed(allowHeader(route));
-    app.on(
-      [...route.methods],
-      route.honoPath,
-      answersHead(route)
-        ? handler
-        : (c) => {
-            if (c.req.method === "HEAD") throw notAllowed();
-            return handler(c);
-          },
-    );
-    app.all(route.honoPath, () => {
-      throw notAllowed();
-    });
-  }
+  for (const route of ROUTES) mountRoute(app, route);
 
   // The console's and the portal's pages are not part of the API: /openapi.json and /docs do not list them.
   for (const pages of ["/admin", "/portal"]) app.use(pages, refuseCrossSite).use(`${pages}/*`, refuseCrossSite);
   app.route("/admin", adminPages);
   app.route("/portal", portalPages);
 
-  app.notFound(() => textResponse(HttpError.NOT_FOUND, 404));
-  app.onError((error) => {
-    if (error instanceof HttpError) return textResponse(error.text, error.status, error.headers);
-    logFailure(error, "unhandled");
-    return textResponse(HttpError.SERVER_ERROR, 500);
-  });
+  app.notFound(notFound());
+  app.onError(renderError());
   return app;
-}
-
-/**
- * Configuration errors name the bad setting and are safe to log; other messages (crypto, SQL)
- * could quote inputs, so only their kind is logged.
- */
-function logFailure(error: Error, event: string): void {
-  const misconfigured = error instanceof ConfigError || error instanceof KeyringError;
-  console.error(
-    JSON.stringify({
-      level: "error",
-      event: misconfigured ? "misconfigured" : event,
-      kind: error.name,
-      ...(misconfigured && { message: error.message }),
-    }),
-  );
 }
 
 /** The cron of wrangler.toml's `[triggers]` that runs retention (hourly); every other one only sweeps. */

@@ -2,7 +2,13 @@ import { afterEach, beforeAll, describe, expect, it, vi } from "vitest";
 import { ErrorCode } from "../src/errors";
 import { Params } from "../src/http/params";
 import { createApp } from "../src/index";
-import { API_PHP_ANSWERS, CREATEUSER_ANSWER, ERROR_CATALOGUE, VALIDATE_ANSWER, apiPhpErrorBody } from "../src/openapi/answers";
+import { ERROR_CATALOGUE, apiPhpErrorBody } from "../src/openapi/answers";
+import { UNKNOWN_ACTION_ERRORS } from "../src/openapi/api-php";
+import type { ApiPhpAnswers } from "../src/openapi/spec";
+import { changeLocalUserPasswordAction } from "../src/routes/api-php/changelocaluserpassword";
+import { deleteLocalUserAction } from "../src/routes/api-php/deletelocaluser";
+import { CREATEUSER_ANSWER } from "../src/routes/createuser";
+import { VALIDATE_ANSWER } from "../src/routes/validate";
 import { openApiPath } from "../src/openapi/spec";
 import { ROUTES } from "../src/routes";
 import { enroll, newApiKey, testApp, uniqueEmail } from "./helpers";
@@ -174,12 +180,14 @@ describe("documented answers are the real ones", () => {
       await (await call(`/api.php?api_key=${key}&action=nope`)).text(),
       await (await call(`/api.php?api_key=wrong&action=listusers`)).text(),
     ];
+    const change = changeLocalUserPasswordAction.answers as Extract<ApiPhpAnswers, { format: "text" }>;
+    const remove = deleteLocalUserAction.answers as Extract<ApiPhpAnswers, { format: "text" }>;
     expect(answers.slice(0, 5)).toEqual([
-      API_PHP_ANSWERS.changelocaluserpassword.success,
-      apiPhpErrorBody(API_PHP_ANSWERS.changelocaluserpassword.errors[3]),
-      API_PHP_ANSWERS.deletelocaluser.success,
-      apiPhpErrorBody(API_PHP_ANSWERS.deletelocaluser.errors[2]),
-      apiPhpErrorBody(API_PHP_ANSWERS.unknown.errors[0]),
+      change.success,
+      apiPhpErrorBody(change.errors[3]!),
+      remove.success,
+      apiPhpErrorBody(remove.errors[2]!),
+      apiPhpErrorBody(UNKNOWN_ACTION_ERRORS[0]!),
     ]);
     // Text answers appear as JSON strings in the document, the listusers error as a JSON object.
     for (const answer of answers) expect(documented, answer).toContain(answer.startsWith("{") ? answer : JSON.stringify(answer));

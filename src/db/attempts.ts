@@ -1,13 +1,17 @@
 import { and, eq, isNull, lt, lte, sql, type SQL } from "drizzle-orm";
 import type { SQLiteUpdateSetSource } from "drizzle-orm/sqlite-core";
 import type { LockoutPolicy } from "../config";
-import { OTP_ALGORITHMS } from "../otp/hmac";
-import { TOKEN_DIGITS, TOKEN_PERIODS, type TokenParams } from "../otp/totp";
+import type { TokenParams } from "../otp/totp";
 import { type Db, preparedBatch } from "./client";
 import { countFailure, maxDoublings } from "./lockout";
 import { activeKeyExists, selectActiveKey, touchKey } from "./api-keys";
 import { apiKeyActor, userEventStatement } from "./outbox";
 import { users } from "./schema";
+import { tokenColumns, tokenOf } from "./token-params";
+
+// For src/db/console-users.ts and scripts/resync.ts, which other branches rewrite at the same time:
+// the rename of tokenOf (issue 23, item 3) points them at ./token-params and removes this line.
+export { tokenColumns, tokenOf } from "./token-params";
 import type { UserSecret } from "./users";
 
 /** What validate needs to know before it checks a token, read in one round trip with the key check. */
@@ -16,30 +20,6 @@ export interface AttemptState {
   keyId: number | null;
   /** The user, when the key is valid and the user exists. */
   user: (UserSecret & { token: TokenParams; drift: number; lastStep: number; lockedUntil: number }) | null;
-}
-
-/** The user's token parameters and drift, as every read of validate and the portal selects them. */
-export const tokenColumns = {
-  algorithm: users.totpAlgorithm,
-  digits: users.totpDigits,
-  period: users.totpPeriod,
-  drift: users.totpDrift,
-};
-
-/**
- * The parameters out of a row read with tokenColumns. Only createuser and the import write them,
- * with allowed values: anything else is a damaged row, and a fault rather than a guess.
- */
-export function tokenOf(row: { algorithm: TokenParams["algorithm"]; digits: number; period: number }): TokenParams {
-  const { algorithm, digits, period } = row;
-  if (!isOneOf(TOKEN_DIGITS, digits) || !isOneOf(TOKEN_PERIODS, period) || !isOneOf(OTP_ALGORITHMS, algorithm)) {
-    throw new Error(`a user's TOTP parameters are not ones a token has: ${algorithm}, ${digits} digits, ${period} s`);
-  }
-  return { algorithm, digits, period };
-}
-
-function isOneOf<T>(allowed: readonly T[], value: unknown): value is T {
-  return allowed.includes(value as T);
 }
 
 export async function readAttemptState(db: Db, keyHash: string, userId: number): Promise<AttemptState> {

@@ -1,7 +1,7 @@
 import { and, eq, exists } from "drizzle-orm";
 import type { Sealed } from "../crypto/secret-box";
 import type { TokenParams } from "../otp/totp";
-import { tokenOf } from "./attempts";
+import { tokenOf } from "./token-params";
 import type { Db } from "./client";
 import { holds, idOnly, type UserGuard } from "./console-users";
 import { hardwareTokens, users } from "./schema";

@@ -1,6 +1,6 @@
 import type { Sealed } from "../crypto/secret-box";
 import type { TokenParams } from "../otp/totp";
-import { tokenOf } from "./attempts";
+import { tokenOf } from "./token-params";
 import type { RoundTrips } from "./timed-d1";
 
 /**

@@ -1,8 +1,8 @@
 import { verifyLoginPassword } from "../crypto/passwords";
 import { acceptFirstCode, acceptPortalLogin, countCodeFailure, countPortalFailure, findPortalLogin, findUserEnrolment } from "../db/portal";
 import { base32Encode } from "../otp/base32";
-import { otpKey } from "../otp/hmac";
-import { matchTotpStep, TOKEN_DIGITS, type TotpParams, timeStep } from "../otp/totp";
+import { TOKEN_DIGITS } from "../otp/totp";
+import { checkCode, codeAsTyped, type CodeLock, isCode, lockAnswer } from "./code-check";
 import type { Deps } from "./deps";
 import { loginClient, loginFailureStatements, loginLocked, loginSuccessStatements } from "./login-limits";
 import { otpauthUri } from "./enrollment-qr";
@@ -107,14 +107,14 @@ export async function portalAccount(deps: Deps, userId: number): Promise<PortalA
     secret,
     uri: otpauthUri(deps, user.username, secret, user.token),
     digits: user.token.digits,
-    lockedSeconds: user.lockedUntil > now ? retrySeconds(user.lockedUntil, now) : null,
+    lockedSeconds: lockAnswer(user.lockedUntil, now)?.retrySeconds ?? null,
   };
 }
 
 /** Why a code typed in the portal was not accepted. */
 export type CodeRefusal =
   /** `digits`: how many the user's codes have. */
-  { kind: "malformed"; digits: number } | { kind: "wrong" } | { kind: "used" } | { kind: "locked"; retrySeconds: number };
+  { kind: "malformed"; digits: number } | { kind: "wrong" } | { kind: "used" } | CodeLock;
 
 type ConfirmOutcome =
   | { kind: "confirmed" }
@@ -130,26 +130,20 @@ type ConfirmOutcome =
  */
 export async function confirmFirstCode(deps: Deps, userId: number, typed: string): Promise<ConfirmOutcome> {
   const now = deps.now();
-  // People copy codes as "123 456".
-  const code = typed.replace(/\s+/g, "");
-  const digits = /^[0-9]+$/.test(code) && (TOKEN_DIGITS as readonly number[]).includes(code.length);
-  if (!digits) return { kind: "malformed", digits: deps.config.totp.digits };
+  const code = codeAsTyped(typed);
+  if (!isCode(code, TOKEN_DIGITS)) return { kind: "malformed", digits: deps.config.totp.digits };
   const user = await findUserEnrolment(deps.db, userId);
   if (!user || user.confirmedAt !== null) return { kind: "stale" };
   if (code.length !== user.token.digits) return { kind: "malformed", digits: user.token.digits };
-  if (user.lockedUntil > now) return { kind: "locked", retrySeconds: retrySeconds(user.lockedUntil, now) };
   const ciphertext = user.secret.ciphertext;
-  const params: TotpParams = { ...deps.config.totp, digits: user.token.digits, period: user.token.period };
-  const key = otpKey(await openUserSecret(deps, user), user.token.algorithm);
-  const step = matchTotpStep(key, code, now, params, user.drift);
-  if (step === null) {
+  const check = await checkCode({ user, key: () => openUserSecret(deps, user), nowMs: now, totp: deps.config.totp }, code);
+  if (check.kind === "wrong") {
     // "Not right" only for a code that was counted: concurrent wrong codes past the lock are told the lock.
     if (await countCodeFailure(deps.db, userId, ciphertext, now, deps.config.lockout)) return { kind: "wrong" };
     return (await whyNotWritten(deps, userId, ciphertext, now)) ?? { kind: "locked", retrySeconds: 1 };
   }
-  if (step <= user.lastStep) return { kind: "used" };
-  const accepted = { step, drift: step - timeStep(now, params) };
-  if (await acceptFirstCode(deps.db, userId, ciphertext, accepted, now)) return { kind: "confirmed" };
+  if (check.kind !== "accept") return check;
+  if (await acceptFirstCode(deps.db, userId, ciphertext, check.acceptance, now)) return { kind: "confirmed" };
   return (await whyNotWritten(deps, userId, ciphertext, now)) ?? { kind: "used" };
 }
 
@@ -157,10 +151,5 @@ export async function confirmFirstCode(deps: Deps, userId: number, typed: string
 async function whyNotWritten(deps: Deps, userId: number, ciphertext: string, now: number): Promise<ConfirmOutcome | null> {
   const after = await findUserEnrolment(deps.db, userId);
   if (!after || after.confirmedAt !== null || after.secret.ciphertext !== ciphertext) return { kind: "stale" };
-  if (after.lockedUntil > now) return { kind: "locked", retrySeconds: retrySeconds(after.lockedUntil, now) };
-  return null;
-}
-
-export function retrySeconds(lockedUntil: number, now: number): number {
-  return Math.max(1, Math.ceil((lockedUntil - now) / 1000));
+  return lockAnswer(after.lockedUntil, now);
 }

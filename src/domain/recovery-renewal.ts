@@ -1,10 +1,9 @@
 import { verifyPassword } from "../crypto/passwords";
 import { countCodeFailure, countPortalFailure, findUserEnrolment } from "../db/portal";
 import { acceptCurrentCode, findPortalPassword } from "../db/recovery-codes";
-import { otpKey } from "../otp/hmac";
-import { matchTotpStep, type TotpParams, timeStep } from "../otp/totp";
+import { checkCode, codeAsTyped, isCode, retrySeconds } from "./code-check";
 import type { Deps } from "./deps";
-import { type CodeRefusal, retrySeconds } from "./portal";
+import type { CodeRefusal } from "./portal";
 import { issueRecoveryCodes } from "./recovery-codes";
 import { openUserSecret } from "./user-keys";
 
@@ -33,19 +32,14 @@ export async function renewRecoveryCodes(deps: Deps, userId: number, form: { pas
     await countPortalFailure(deps.db, userId, now, deps.config.lockout);
     return { kind: "wrong-password" };
   }
-  // People copy codes as "123 456".
-  const code = form.code.replace(/\s+/g, "");
-  if (!/^[0-9]+$/.test(code) || code.length !== user.token.digits) return { kind: "malformed", digits: user.token.digits };
-  if (user.lockedUntil > now) return { kind: "locked", retrySeconds: retrySeconds(user.lockedUntil, now) };
-  const params: TotpParams = { ...deps.config.totp, digits: user.token.digits, period: user.token.period };
-  const key = otpKey(await openUserSecret(deps, user), user.token.algorithm);
-  const step = matchTotpStep(key, code, now, params, user.drift);
-  if (step === null) {
+  const code = codeAsTyped(form.code);
+  if (!isCode(code, user.token.digits)) return { kind: "malformed", digits: user.token.digits };
+  const check = await checkCode({ user, key: () => openUserSecret(deps, user), nowMs: now, totp: deps.config.totp }, code);
+  if (check.kind === "wrong") {
     await countCodeFailure(deps.db, userId, user.secret.ciphertext, now, deps.config.lockout);
     return { kind: "wrong" };
   }
-  if (step <= user.lastStep) return { kind: "used" };
-  const accepted = { step, drift: step - timeStep(now, params) };
-  if (!(await acceptCurrentCode(deps.db, userId, user.secret.ciphertext, accepted, now))) return { kind: "used" };
+  if (check.kind !== "accept") return check;
+  if (!(await acceptCurrentCode(deps.db, userId, user.secret.ciphertext, check.acceptance, now))) return { kind: "used" };
   return { kind: "renewed", codes: await issueRecoveryCodes(deps, { id: userId, username: user.username }) };
 }

@@ -1,12 +1,10 @@
 import type { Config } from "../config";
-import type { Acceptance } from "../db/attempts";
 import { insertAudit } from "../db/audit";
 import type { Db, Statement } from "../db/client";
 import { auditActionStatement, type ConsoleUserRow, findConsoleUser, holds } from "../db/console-users";
 import { actorJson, userEventStatement } from "../db/outbox";
 import { resyncFailureStatement, resyncStatement } from "../db/resync";
-import { otpKey } from "../otp/hmac";
-import { matchTotpPair, type TotpParams, timeStep } from "../otp/totp";
+import { checkCodePair, type CodeCheck, codeAsTyped, isCode } from "./code-check";
 import type { Deps } from "./deps";
 import { actorOf, type NewEvent, newEvent, newEventId, written } from "./events";
 import { openUserSecret } from "./user-keys";
@@ -19,18 +17,10 @@ import { openUserSecret } from "./user-keys";
  * then on. Wrong codes count as one failed attempt; a locked user's codes are not checked. The
  * console (src/routes/admin/users.tsx) and `npm run resync` (scripts/resync.ts) both decide here.
  */
-export type ResyncDecision =
-  | { kind: "accept"; acceptance: Acceptance }
-  | { kind: "wrong" }
-  | { kind: "used" }
-  | { kind: "malformed"; digits: number }
-  | { kind: "locked"; retrySeconds: number };
+export type ResyncDecision = CodeCheck | { kind: "malformed"; digits: number };
 
 type ResyncUser = Pick<ConsoleUserRow, "token" | "lastStep" | "lockedUntil">;
 type ResyncConfig = Pick<Config, "totp" | "resyncWindow">;
-
-/** People copy codes as "123 456". */
-const codeAsTyped = (typed: string) => typed.replace(/\s+/g, "");
 
 /** What to do with two typed codes; the secret is opened only when they look like this user's codes and the user is not locked. */
 export async function decideResync(
@@ -40,17 +30,9 @@ export async function decideResync(
   nowMs: number,
   config: ResyncConfig,
 ): Promise<ResyncDecision> {
-  const codes = typed.map(codeAsTyped);
-  if (!codes.every((code) => code.length === user.token.digits && /^[0-9]+$/.test(code)))
-    return { kind: "malformed", digits: user.token.digits };
-  if (user.lockedUntil > nowMs) return { kind: "locked", retrySeconds: Math.max(1, Math.ceil((user.lockedUntil - nowMs) / 1000)) };
-  const params: TotpParams = { ...config.totp, digits: user.token.digits, period: user.token.period };
-  const key = otpKey(await openSecret(), user.token.algorithm);
-  const step = matchTotpPair(key, codes[0]!, codes[1]!, nowMs, params, config.resyncWindow);
-  if (step === null) return { kind: "wrong" };
-  // Never back: a step at or before one already accepted would let a recorded code be replayed.
-  if (step <= user.lastStep) return { kind: "used" };
-  return { kind: "accept", acceptance: { step, drift: step - timeStep(nowMs, params) } };
+  const codes = [codeAsTyped(typed[0]), codeAsTyped(typed[1])] as const;
+  if (!codes.every((code) => isCode(code, user.token.digits))) return { kind: "malformed", digits: user.token.digits };
+  return checkCodePair({ user, key: openSecret, nowMs, totp: config.totp }, codes, config.resyncWindow);
 }
 
 /** Who resyncs whom, for the audit trail. */

@@ -1,7 +1,8 @@
 import { acceptStep, readAttemptState, recordFailure, type AttemptWrite } from "../db/attempts";
 import { ApiError } from "../errors";
-import { DEFAULT_TOKEN, matchTotpStep, type TotpParams, timeStep } from "../otp/totp";
+import { DEFAULT_TOKEN } from "../otp/totp";
 import { acceptKeyId, type Caller, callerKeyHash } from "./api-key";
+import { checkCode, lockAnswer } from "./code-check";
 import type { Deps } from "./deps";
 import { newEvent, written } from "./events";
 import { cachedUserKey, forgetUserKey, userHmacKey, type UserKey } from "./user-keys";
@@ -55,7 +56,7 @@ export async function verifyToken(deps: Deps, request: VerificationRequest): Pro
     const row = { username: user.username, usernameKey: user.usernameKey, secret: user.secret, token: user.token, drift: user.drift };
     deps.copies.write(request.userId, row);
     if (request.token.length !== user.token.digits) throw ApiError.invalid("token");
-    if (user.lockedUntil > now) throw lockedError(user.lockedUntil, now);
+    refuseLocked(user.lockedUntil, now);
     const key = await userHmacKey(deps, request.userId, row);
     const outcome = await checkAndWrite(deps, request, keyHash, key, now, user.lastStep);
     if (outcome !== "stale") return outcome;
@@ -94,23 +95,24 @@ async function checkAndWrite(
   lastStep?: number,
 ): Promise<boolean | "stale"> {
   const { row } = key;
-  const params: TotpParams = { ...deps.config.totp, digits: row.token.digits, period: row.token.period };
-  const step = matchTotpStep(key.key, request.token, now, params, row.drift);
-  if (step !== null && lastStep !== undefined && step <= lastStep) throw ApiError.tokenUsed();
+  const user = { token: row.token, drift: row.drift, lastStep };
+  const check = await checkCode({ user, key: key.key, nowMs: now, totp: deps.config.totp }, request.token);
+  if (check.kind === "used") throw ApiError.tokenUsed();
+  if (check.kind === "locked") throw ApiError.tooManyAttempts(check.retrySeconds);
+  const accepted = check.kind === "accept" ? check.acceptance : null;
   const guard = { keyHash, ciphertext: row.secret.ciphertext, drift: row.drift };
-  const drift = step === null ? row.drift : step - timeStep(now, params);
-  const event = newEvent(deps, step === null ? "user.locked" : "user.confirmed");
-  const write =
-    step === null
-      ? await recordFailure(deps.db, request.userId, guard, now, deps.config.lockout, event.id)
-      : await acceptStep(deps.db, request.userId, guard, { step, drift }, now, event.id);
+  const drift = accepted ? accepted.drift : row.drift;
+  const event = newEvent(deps, accepted ? "user.confirmed" : "user.locked");
+  const write = accepted
+    ? await acceptStep(deps.db, request.userId, guard, accepted, now, event.id)
+    : await recordFailure(deps.db, request.userId, guard, now, deps.config.lockout, event.id);
   await acceptKeyId(deps, request.caller, write.keyId, keyHash);
   written(deps, event, write.eventRows);
   if (write.written) {
     // The data center's copy is guarded by the drift too: keep it current, or the next isolate pays a read.
     if (drift !== row.drift) deps.copies.write(request.userId, { ...row, drift });
     row.drift = drift;
-    return step !== null;
+    return accepted !== null;
   }
   refuseLost(write, now);
   if (write.state!.ciphertext !== row.secret.ciphertext || write.state!.drift !== row.drift) return "stale";
@@ -121,9 +123,10 @@ async function checkAndWrite(
 /** A conditional write that did not happen because the user was deleted or is locked. */
 function refuseLost(write: AttemptWrite, now: number): void {
   if (write.state === null) throw ApiError.userNotFound();
-  if (write.state.lockedUntil > now) throw lockedError(write.state.lockedUntil, now);
+  refuseLocked(write.state.lockedUntil, now);
 }
 
-function lockedError(lockedUntil: number, now: number): ApiError {
-  return ApiError.tooManyAttempts(Math.max(1, Math.ceil((lockedUntil - now) / 1000)));
+function refuseLocked(lockedUntil: number, now: number): void {
+  const locked = lockAnswer(lockedUntil, now);
+  if (locked) throw ApiError.tooManyAttempts(locked.retrySeconds);
 }

@@ -1,9 +1,10 @@
 import { HttpError } from "../errors";
 import { MAX_INPUT_BYTES } from "../http/params";
-import { API_PHP_ANSWERS, ERROR_CATALOGUE, FORMATS, apiPhpErrorBody, renderExample, type FieldSpec, type FieldsAnswer } from "./answers";
+import { ERROR_CATALOGUE, FORMATS, renderExample, type FieldSpec, type FieldsAnswer } from "./answers";
+import { apiPhpResponses } from "./api-php";
 import type { JsonObject } from "./json";
 import { API_KEY_SCHEMES, type ParamSpec } from "./parameters";
-import { allowHeader, openApiPath, pathParams, type AnswerSpec, type Method, type RouteSpec } from "./spec";
+import { allowHeader, NOT_ALLOWED, openApiPath, pathParams, type AnswerSpec, type Method, type RouteSpec } from "./spec";
 
 /** Bumped with the API's behaviour, not with every commit. */
 export const API_VERSION = "1.0.0";
@@ -59,93 +60,24 @@ function fieldsResponses(answer: FieldsAnswer): JsonObject {
   };
 }
 
-function apiPhpResponses(): JsonObject {
-  const { listusers, changelocaluserpassword, deletelocaluser, unknown } = API_PHP_ANSWERS;
-  const texts = [
-    changelocaluserpassword.success,
-    deletelocaluser.success,
-    ...[...changelocaluserpassword.errors, ...deletelocaluser.errors, ...unknown.errors].map(apiPhpErrorBody),
-  ];
-  const user = {
-    type: "object",
-    properties: {
-      userid: { type: "integer" },
-      username: { type: "string" },
-      timestamp: { type: "integer", description: "Registration time, Unix seconds." },
-    },
-    required: ["userid", "username", "timestamp"],
-  };
-  return {
-    "200": {
-      description: "listusers: JSON. The other actions: one line of plain text.",
-      content: {
-        "application/json; charset=utf-8": {
-          schema: {
-            oneOf: [
-              { type: "array", items: user },
-              { type: "object", properties: { error: { type: "string" } }, required: ["error"] },
-            ],
-          },
-          examples: {
-            users: { value: listusers.success },
-            ...Object.fromEntries(listusers.errors.map((error, i) => [`error${i + 1}`, { value: { error: error.text } }])),
-          },
-        },
-        [TEXT]: {
-          schema: { type: "string" },
-          examples: Object.fromEntries([...new Set(texts)].map((text, i) => [`text${i + 1}`, { value: text }])),
-        },
-      },
-    },
-    "405": { $ref: "#/components/responses/MethodNotAllowed" },
-    "413": { $ref: "#/components/responses/PayloadTooLarge" },
-    "500": { $ref: "#/components/responses/ServerError" },
-  };
-}
-
 function responsesOf(answer: AnswerSpec): JsonObject {
-  const notAllowed = { "405": { $ref: "#/components/responses/MethodNotAllowed" } };
   switch (answer.kind) {
     case "fields":
       return fieldsResponses(answer.answer);
     case "api.php":
-      return apiPhpResponses();
+      return apiPhpResponses(answer.actions);
     case "svg":
       return {
         "200": { description: "The QR code.", content: { "image/svg+xml": { schema: { type: "string" } } } },
         "404": { $ref: "#/components/responses/NotFound" },
-        ...notAllowed,
+        ...NOT_ALLOWED,
       };
-    case "health": {
-      const keyring = {
-        keyIds: {
-          type: "array",
-          items: { type: "string" },
-          minItems: 1,
-          description: "The ids (never the keys) of SECRET_ENCRYPTION_KEYS, the sealing one first; `npm run rotate-keys` checks them.",
-        },
-        keyring: {
-          const: "invalid",
-          description: "Instead of `keyIds` when SECRET_ENCRYPTION_KEYS is missing or malformed (the log says why).",
-        },
-      };
-      const health = (ok: boolean) => ({
-        type: "object",
-        properties: { status: { const: ok ? "ok" : "unavailable" }, database: { const: ok }, ...keyring },
-        required: ["status", "database"],
-      });
-      return {
-        "200": { description: "D1 answered.", content: { "application/json": { schema: health(true) } } },
-        "503": { description: "D1 did not answer.", content: { "application/json": { schema: health(false) } } },
-        ...notAllowed,
-      };
-    }
-    case "openapi":
-      return { "200": { description: "This document.", content: { "application/json": { schema: { type: "object" } } } }, ...notAllowed };
+    case "responses":
+      return answer.responses;
     case "html":
       return {
         "200": { description: "An HTML page.", content: { "text/html; charset=utf-8": { schema: { type: "string" } } } },
-        ...notAllowed,
+        ...NOT_ALLOWED,
       };
     case "redirect":
       return {
@@ -153,7 +85,7 @@ function responsesOf(answer: AnswerSpec): JsonObject {
           description: `Redirect to \`${answer.location}\`.`,
           headers: { Location: { description: "Where to go.", schema: { const: answer.location } } },
         },
-        ...notAllowed,
+        ...NOT_ALLOWED,
       };
   }
 }

@@ -1,4 +1,6 @@
+import type { ApiError } from "../errors";
 import type { FieldsAnswer } from "./answers";
+import type { Json, JsonObject } from "./json";
 import type { ParamSpec } from "./parameters";
 
 export type Method = "GET" | "POST";
@@ -6,12 +8,34 @@ export type Method = "GET" | "POST";
 /** How a route answers; src/openapi/document.ts turns each kind into OpenAPI responses. */
 export type AnswerSpec =
   | { kind: "fields"; answer: FieldsAnswer }
-  | { kind: "api.php" }
+  | { kind: "api.php"; actions: readonly ApiPhpActionSpec[] }
   | { kind: "svg" }
-  | { kind: "health" }
-  | { kind: "openapi" }
   | { kind: "html" }
+  /** Responses the route spells out itself, beside its handler. */
+  | { kind: "responses"; responses: JsonObject }
   | { kind: "redirect"; location: string };
+
+/** The 405 every route may answer, for a route's responses (src/openapi/document.ts defines it once). */
+export const NOT_ALLOWED = { "405": { $ref: "#/components/responses/MethodNotAllowed" } } as const;
+
+/**
+ * One api.php action as /openapi.json and /docs describe it, declared beside its handler
+ * (src/routes/api-php/*.ts): its parameters besides `action` and the key, and its answers.
+ */
+export interface ApiPhpActionSpec {
+  name: string;
+  /** What the route's description says of it; by default its own (not extension) parameters. */
+  gist?: string;
+  params: readonly ParamSpec[];
+  answers: ApiPhpAnswers;
+  /** The parameters of the docs page's example, besides `action`. */
+  example: Readonly<Record<string, string>>;
+}
+
+/** An action answers one line of text ("Success: …" / "Error: …"), or JSON whatever happens (listusers). */
+export type ApiPhpAnswers =
+  | { format: "text"; success: string; errors: readonly ApiError[] }
+  | { format: "json"; success: { name: string; value: Json }; schema: JsonObject; errors: readonly ApiError[] };
 
 /**
  * A request for the docs page's curl examples: parameter values, and a concrete path when the

@@ -4,7 +4,7 @@ import { type Caller, requireApiKey } from "../domain/api-key";
 import { ApiError, ErrorCode } from "../errors";
 import type { Fields, Format } from "../formats/fields";
 import { Params } from "../http/params";
-import { errorOutcome } from "../http/request-log";
+import { errorOutcome } from "../http/outcome";
 import { fieldsResponse } from "../http/respond";
 
 export interface EndpointSpec {

@@ -1,8 +1,8 @@
 import { enrollUser } from "../domain/enrollment";
 import { ApiError } from "../errors";
 import { USER_CREATED } from "../messages";
-import { CREATEUSER_ANSWER } from "../openapi/answers";
-import { CREATEUSER_PARAMS } from "../openapi/parameters";
+import { ERROR_CODE_FIELD, ERROR_TEXT_FIELD, type FieldsAnswer } from "../openapi/answers";
+import { FORMAT_PARAM, type ParamSpec, textSchema } from "../openapi/parameters";
 import { apiEndpoint } from "./api-endpoint";
 import type { Route } from "./route";
 import { qrPath } from "./qr";
@@ -40,6 +40,69 @@ const createUser = apiEndpoint({
     ["code", error.code],
   ],
 });
+
+const CREATEUSER_PARAMS: readonly ParamSpec[] = [
+  {
+    name: "phone",
+    in: "query",
+    description:
+      "E.164 phone number; `+` optional, spaces, dashes, dots and parentheses are stripped. At least one of phone/email is required.",
+    schema: textSchema(),
+    example: "+41791234567",
+  },
+  {
+    name: "email",
+    in: "query",
+    description: "Email address. The username when `username` is absent (unique regardless of case).",
+    schema: textSchema({ format: "email" }),
+    example: "alice@example.com",
+  },
+  {
+    name: "username",
+    in: "query",
+    description: "Extension: the username to register; default: email, else the normalized phone.",
+    schema: textSchema(),
+    example: "alice",
+  },
+  {
+    name: "type",
+    in: "query",
+    description: "Token type: absent or 0 (mobile app). Anything else: `invalid parameter: type` (code 3).",
+    schema: textSchema({ enum: ["0"] }),
+    example: "0",
+  },
+  { name: "pin", in: "query", description: "Accepted for compatibility and ignored.", schema: textSchema(), example: "1234" },
+  FORMAT_PARAM,
+];
+
+export const CREATEUSER_ANSWER: FieldsAnswer = {
+  flag: "success",
+  success: [
+    { name: "response", schema: { const: USER_CREATED }, example: USER_CREATED },
+    { name: "userid", schema: { type: "integer", minimum: 1 }, example: 1 },
+    { name: "success", schema: { const: "true" }, example: "true" },
+    {
+      name: "hash",
+      schema: { type: "string", pattern: "^[A-Z2-7]{32}$", description: "The TOTP secret: 20 random bytes, base32 without padding." },
+      example: "JBSWY3DPEHPK3PXPJBSWY3DPEHPK3PXP",
+    },
+    {
+      name: "hashqr",
+      schema: {
+        type: "string",
+        format: "uri",
+        description: "SVG QR code of the otpauth:// URI, on this server; ends with ?secret=<hash>.",
+      },
+      example: "https://totp.example/qr/1.svg?secret=JBSWY3DPEHPK3PXPJBSWY3DPEHPK3PXP",
+    },
+  ],
+  error: [
+    { name: "response", schema: { type: "string", description: "Same text as `error`." }, example: "invalid api key" },
+    { name: "success", schema: { const: "false" }, example: "false" },
+    ERROR_TEXT_FIELD,
+    ERROR_CODE_FIELD,
+  ],
+};
 
 export const createUserRoute: Route = {
   id: "createuser",

@@ -2,6 +2,7 @@ import type { Context } from "hono";
 import type { AppEnv } from "../app-env";
 import { KeyringError, keyIds } from "../crypto/secret-box";
 import { pingDatabase } from "../db/health";
+import { NOT_ALLOWED } from "../openapi/spec";
 import type { Route } from "./route";
 
 /**
@@ -41,6 +42,25 @@ async function publishedKeyIds(c: Context<AppEnv>): Promise<{ keyIds: string[] }
   }
 }
 
+const KEYRING_SCHEMA = {
+  keyIds: {
+    type: "array",
+    items: { type: "string" },
+    minItems: 1,
+    description: "The ids (never the keys) of SECRET_ENCRYPTION_KEYS, the sealing one first; `npm run rotate-keys` checks them.",
+  },
+  keyring: {
+    const: "invalid",
+    description: "Instead of `keyIds` when SECRET_ENCRYPTION_KEYS is missing or malformed (the log says why).",
+  },
+};
+
+const healthSchema = (ok: boolean) => ({
+  type: "object",
+  properties: { status: { const: ok ? "ok" : "unavailable" }, database: { const: ok }, ...KEYRING_SCHEMA },
+  required: ["status", "database"],
+});
+
 export const healthzRoute: Route = {
   id: "healthz",
   honoPath: "/healthz",
@@ -50,7 +70,14 @@ export const healthzRoute: Route = {
     "One indexed D1 read: 200 when the database answers, 503 when it does not. `keyIds`: the ids (never the keys) of SECRET_ENCRYPTION_KEYS, the sealing one first.",
   apiKey: false,
   params: [],
-  answer: { kind: "health" },
+  answer: {
+    kind: "responses",
+    responses: {
+      "200": { description: "D1 answered.", content: { "application/json": { schema: healthSchema(true) } } },
+      "503": { description: "D1 did not answer.", content: { "application/json": { schema: healthSchema(false) } } },
+      ...NOT_ALLOWED,
+    },
+  },
   examples: [{ params: {} }],
   handler: healthz,
 };

@@ -1,5 +1,5 @@
 import { openApiDocument } from "../openapi/document";
-import type { RouteSpec } from "../openapi/spec";
+import { NOT_ALLOWED, type RouteSpec } from "../openapi/spec";
 import type { Route } from "./route";
 
 /** GET /openapi.json: the OpenAPI 3.1 document of `routes()`, the list the app is built from. */
@@ -13,7 +13,13 @@ export function openApiRoute(routes: () => readonly RouteSpec[]): Route {
     description: "The OpenAPI 3.1 description of every route, generated from the server's own route list.",
     apiKey: false,
     params: [],
-    answer: { kind: "openapi" },
+    answer: {
+      kind: "responses",
+      responses: {
+        "200": { description: "This document.", content: { "application/json": { schema: { type: "object" } } } },
+        ...NOT_ALLOWED,
+      },
+    },
     examples: [{ params: {} }],
     async handler() {
       // Origin-independent (servers: "/"), so built once per isolate.

@@ -3,7 +3,7 @@ import type { AppEnv } from "../app-env";
 import { enrollmentUri } from "../domain/enrollment-qr";
 import { HttpError } from "../errors";
 import { qrSvg } from "../formats/qr-svg";
-import { QR_PARAMS } from "../openapi/parameters";
+import type { ParamSpec } from "../openapi/parameters";
 import type { Route } from "./route";
 
 export const QR_ROUTE = "/qr/:file{[1-9][0-9]{0,15}\\.svg}";
@@ -29,6 +29,17 @@ async function qrImage(c: Context<AppEnv>): Promise<Response> {
     },
   });
 }
+
+const QR_PARAMS: readonly ParamSpec[] = [
+  {
+    name: "secret",
+    in: "query",
+    required: true,
+    description: "The user's `hash`, as in the `hashqr` URL. A wrong secret or an unknown user answers 404.",
+    schema: { type: "string", maxLength: 128 },
+    example: "JBSWY3DPEHPK3PXP",
+  },
+];
 
 export const qrRoute: Route = {
   id: "qr",

@@ -1,12 +1,13 @@
 import { requireApiKey } from "../domain/api-key";
+import { isCode } from "../domain/code-check";
 import { verifyToken } from "../domain/verification";
 import { ApiError } from "../errors";
 import type { Fields } from "../formats/fields";
 import type { Params } from "../http/params";
 import { CODE_REQUESTED, OTP_NOT_VALID, OTP_VALID } from "../messages";
-import { VALIDATE_ANSWER } from "../openapi/answers";
+import { ERROR_CODE_FIELD, ERROR_TEXT_FIELD, type FieldsAnswer } from "../openapi/answers";
 import { TOKEN_DIGITS } from "../otp/totp";
-import { VALIDATE_PARAMS } from "../openapi/parameters";
+import { FORMAT_PARAM, type ParamSpec, textSchema } from "../openapi/parameters";
 import { apiEndpoint } from "./api-endpoint";
 import type { Route } from "./route";
 
@@ -26,7 +27,7 @@ function userIdOf(params: Params): number {
 function tokenOf(params: Params): string {
   const token = params.get("token")?.trim();
   if (!token) throw ApiError.missing("token");
-  if (!(TOKEN_DIGITS as readonly number[]).includes(token.length) || !/^[0-9]+$/.test(token)) throw ApiError.invalid("token");
+  if (!isCode(token, TOKEN_DIGITS)) throw ApiError.invalid("token");
   return token;
 }
 
@@ -79,6 +80,55 @@ function answer(response: string, userId: number, valid: boolean): Fields {
     ["validation", valid ? "true" : "false"],
   ];
 }
+
+const VALIDATE_PARAMS: readonly ParamSpec[] = [
+  {
+    name: "userid",
+    in: "query",
+    required: true,
+    description: "The userid that createuser returned.",
+    schema: textSchema({ pattern: "^[1-9][0-9]{0,15}$" }),
+    example: "1",
+  },
+  {
+    name: "token",
+    in: "query",
+    required: true,
+    description:
+      "The 6-digit code from the authenticator app (8 digits for a user imported with 8-digit tokens); surrounding spaces are stripped. Each code is accepted once. Not needed with `send=1`.",
+    schema: textSchema({ pattern: "^\\s*[0-9]{6}([0-9]{2})?\\s*$" }),
+    example: "123456",
+  },
+  {
+    name: "send",
+    in: "query",
+    description:
+      '`1` without a token (the Token2 Cloud API\'s "send me a code"): answers `enter the code from your authenticator app`, `validation` `false`, no error, and counts nothing. Otherwise ignored.',
+    schema: textSchema(),
+    example: "0",
+  },
+  FORMAT_PARAM,
+];
+
+export const VALIDATE_ANSWER: FieldsAnswer = {
+  flag: "validation",
+  success: [
+    { name: "response", schema: { enum: [OTP_VALID, OTP_NOT_VALID, CODE_REQUESTED] }, example: OTP_VALID },
+    { name: "userid", schema: { type: "integer", minimum: 1 }, example: 1 },
+    { name: "validation", schema: { enum: ["true", "false"] }, example: "true" },
+  ],
+  error: [
+    { name: "response", schema: { type: "string", description: "Same text as `error`." }, example: "invalid api key" },
+    {
+      name: "userid",
+      schema: { oneOf: [{ type: "integer" }, { const: "" }], description: 'The requested userid, or "" when absent or not a number.' },
+      example: 1,
+    },
+    { name: "validation", schema: { const: "false" }, example: "false" },
+    ERROR_TEXT_FIELD,
+    ERROR_CODE_FIELD,
+  ],
+};
 
 export const validateRoute: Route = {
   id: "validate",

@@ -40,13 +40,12 @@ export const refuseCrossSite: MiddlewareHandler<AppEnv> = async (c, next) => {
 };
 
 /**
- * Reads a form POST of a console or portal page, refusing (403, nothing done) one sent from
- * another site, and, under a session, one without that session's CSRF token. SameSite=Strict
- * cookies already keep other sites' posts from carrying a session; these checks hold even where
- * a browser or proxy does not honour it.
+ * Reads a form POST of a console or portal page, refusing (403, nothing done), under a session, one
+ * without that session's CSRF token. One sent from another site never gets here: refuseCrossSite
+ * runs before every page (src/index.ts). SameSite=Strict cookies already keep other sites' posts
+ * from carrying a session; these checks hold even where a browser or proxy does not honour it.
  */
 export async function readForm(c: Context<AppEnv>, session?: Session): Promise<FormFields> {
-  if (crossSite(c)) throw HttpError.forgedForm();
   const type = c.req.header("content-type") ?? "";
   if (!type.toLowerCase().startsWith("application/x-www-form-urlencoded")) throw HttpError.badBody("send the page's form");
   if (Number(c.req.header("content-length") ?? 0) > MAX_FORM_BYTES) throw HttpError.tooLarge();
