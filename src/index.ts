@@ -73,6 +73,7 @@ export function createApp(options: AppOptions = {}): Hono<AppEnv> {
       loginLimiter: c.env.LOGIN_ATTEMPTS,
       events: [],
       webhooks: webhookSettings(c.env),
+      defer: (work) => deferred.push(work),
     });
     await next();
     const events = c.var.deps.events;

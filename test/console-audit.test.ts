@@ -18,15 +18,17 @@ interface AuditDbRow {
   action: string;
   target: string | null;
   outcome: string;
+  client: string | null;
+  reason: string | null;
 }
 const allEntries = async () => (await env.DB.prepare("SELECT * FROM audit_log ORDER BY id DESC").all<AuditDbRow>()).results;
 const escapeHtml = (text: string) =>
   text.replaceAll("&", "&amp;").replaceAll("<", "&lt;").replaceAll(">", "&gt;").replaceAll('"', "&quot;");
 
-/** The rows of a trail page as [when, who, action, target, outcome], in page order. */
+/** The rows of a trail page as [when, who, action, target, outcome, address, reason], in page order. */
 function tableRows(html: string): string[][] {
   const row =
-    /<tr><td data-label="When"><time datetime="([^"]*)">[^<]* UTC<\/time><\/td><td data-label="Who">(.*?)<\/td><td data-label="Action">(.*?)<\/td><td data-label="Target">(.*?)<\/td><td data-label="Outcome">(.*?)<\/td><\/tr>/g;
+    /<tr><td data-label="When"><time datetime="([^"]*)">[^<]* UTC<\/time><\/td><td data-label="Who">(.*?)<\/td><td data-label="Action">(.*?)<\/td><td data-label="Target">(.*?)<\/td><td data-label="Outcome">(.*?)<\/td><td data-label="Address">(.*?)<\/td><td data-label="Reason">(.*?)<\/td><\/tr>/g;
   return [...html.matchAll(row)].map((match) => match.slice(1));
 }
 const expectedRow = (entry: AuditDbRow) => [
@@ -35,6 +37,8 @@ const expectedRow = (entry: AuditDbRow) => [
   escapeHtml(entry.action),
   entry.target === null ? '<span class="muted">none</span>' : escapeHtml(entry.target),
   entry.outcome,
+  entry.client === null ? '<span class="muted">none</span>' : escapeHtml(entry.client),
+  entry.reason === null ? '<span class="muted">none</span>' : escapeHtml(entry.reason),
 ];
 const olderLink = (html: string) => /<a href="\/admin\/audit\?before=([0-9]+)">Older entries<\/a>/.exec(html)?.[1];
 
