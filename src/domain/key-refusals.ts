@@ -8,7 +8,7 @@ import type { Deps } from "./deps";
  * isolate counts refusals in memory and writes them after the answer (waitUntil): one batch per
  * FLUSH_DELAY_MS at most, one upsert per address and window in it.
  */
-export const KEY_REFUSAL_WINDOW_MS = 10 * 60_000;
+const KEY_REFUSAL_WINDOW_MS = 10 * 60_000;
 /** How long counts gather before they are written: a burst's refusals then share one write. */
 const FLUSH_DELAY_MS = 1_000;
 /** Addresses counted at once; past this, refusals from further addresses count under one row (bounded memory). */

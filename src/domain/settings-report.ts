@@ -3,7 +3,7 @@ import { keyIds } from "../crypto/secret-box";
 import type { Deps } from "./deps";
 
 /** One setting as the settings page shows it: what the Worker runs with, and what it would without the var. */
-export interface SettingLine {
+interface SettingLine {
   name: string;
   value: string;
   default: string;
@@ -13,7 +13,7 @@ export interface SettingLine {
 const onOff = (on: boolean) => (on ? "on" : "off");
 
 /** Every setting: the numeric ones from config.ts's table, then the others from the configuration read. */
-export function settingLines(env: Env, config: Config): SettingLine[] {
+function settingLines(env: Env, config: Config): SettingLine[] {
   const numeric = INTEGER_SETTINGS.map((setting) => {
     const raw = env[setting.name];
     return {

@@ -3,7 +3,7 @@ import { AUDIT_ACTIONS } from "../../domain/audit";
 import { parseRowId } from "../../http/row-id";
 
 /** The trail's GET form: field names, as the form, the links and the CSV export use them. */
-export const AUDIT_FIELDS = ["actor", "action", "target", "outcome", "from", "until"] as const;
+const AUDIT_FIELDS = ["actor", "action", "target", "outcome", "from", "until"] as const;
 type AuditField = (typeof AUDIT_FIELDS)[number];
 /** The fields as sent (the form shows them back), empty ones left out. */
 export type AuditQuery = Partial<Record<AuditField, string>>;

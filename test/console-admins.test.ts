@@ -1,0 +1,149 @@
+import { env } from "cloudflare:workers";
+import { describe, expect, it } from "vitest";
+import { SETTINGS_WARNINGS } from "../src/domain/settings-report";
+import { ADMIN_ACCOUNT_PATHS, ADMIN_ACCOUNT_TEXTS } from "../src/routes/admin/admins";
+import { TestClock, testApp } from "./helpers";
+import { adminRow, enrol, enrolledAdmin } from "./support/admins";
+import { adminSession, formPost, type PageSession, pageGet } from "./support/pages";
+
+const escapeHtml = (text: string) => text.replaceAll("&", "&amp;").replaceAll("'", "&#39;").replaceAll("“", "“");
+const auditOf = (target: string) =>
+  env.DB.prepare("SELECT actor, action, outcome, reason, client FROM audit_log WHERE target = ? ORDER BY id").bind(target).all();
+
+/** A console session for an enrolled admin (the rules count enrolled, enabled admins). */
+async function activeSession(): Promise<PageSession & { name: string }> {
+  const session = await adminSession();
+  await env.DB.prepare("UPDATE admins SET totp_ciphertext = 'x.x', totp_key_id = 't1' WHERE id = ?").bind(session.subjectId).run();
+  return session;
+}
+
+describe("the admins page", () => {
+  const call = testApp();
+
+  it("lists admins with their state, and never a hash or a secret", async () => {
+    const session = await activeSession();
+    const { name } = await enrolledAdmin();
+    const row = (await adminRow(name))!;
+    const html = await (await call("/admin/admins", pageGet(session))).text();
+    expect(html).toContain(`<td data-label="Name">${name}</td>`);
+    expect(html).toContain(`<td data-label="Second factor">set up</td>`);
+    for (const secret of [row.password_hash, row.totp_ciphertext]) expect(html).not.toContain(String(secret));
+  });
+
+  it("invites an admin: the link is shown once, works once, and the invite is audited", async () => {
+    const session = await activeSession();
+    const name = `new-${Date.now().toString(36)}`;
+    const res = await call(ADMIN_ACCOUNT_PATHS.invite, formPost(session, { name }));
+    expect(res.status).toBe(200);
+    const link = /id="enrolment-link">https:\/\/totp\.test\/admin\/enrol\/([A-Za-z0-9_-]{43})</.exec(await res.text())![1]!;
+    const clock = new TestClock(Date.now());
+    await enrol(testApp({ now: clock.now }), clock, link);
+    expect((await adminRow(name))!.totp_ciphertext).not.toBeNull();
+    expect((await call(`/admin/enrol/${link}`)).status).not.toBe(200);
+    expect((await auditOf(`admin ${name}`)).results).toEqual([
+      { actor: session.name, action: "admin.create", outcome: "ok", reason: null, client: null },
+    ]);
+    expect(await env.DB.prepare("SELECT action FROM audit_log WHERE actor = ?").bind(name).first("action")).toBe("enrol");
+    // The same name again is refused, and nothing is written.
+    const again = await call(ADMIN_ACCOUNT_PATHS.invite, formPost(session, { name }));
+    expect(again.status).toBe(409);
+    expect(await again.text()).toContain(escapeHtml(ADMIN_ACCOUNT_TEXTS.exists));
+    expect((await auditOf(`admin ${name}`)).results).toHaveLength(1);
+  });
+
+  it("refuses a bad name and a post without the CSRF token", async () => {
+    const session = await activeSession();
+    expect((await call(ADMIN_ACCOUNT_PATHS.invite, formPost(session, { name: "Not A Name!" }))).status).toBe(400);
+    const forged = formPost(session, { name: "forged" });
+    forged.body = new URLSearchParams({ name: "forged" }).toString();
+    expect((await call(ADMIN_ACCOUNT_PATHS.invite, forged)).status).toBe(403);
+    expect(await adminRow("forged")).toBeNull();
+  });
+
+  it("resets an admin after a confirmation: new link, password and second factor dropped, sessions ended", async () => {
+    const session = await activeSession();
+    const other = await activeSession();
+    const confirm = await call(ADMIN_ACCOUNT_PATHS.confirm(other.subjectId, "reset"), pageGet(session));
+    expect(await confirm.text()).toContain(`action="${ADMIN_ACCOUNT_PATHS.act(other.subjectId, "reset")}"`);
+    const res = await call(ADMIN_ACCOUNT_PATHS.act(other.subjectId, "reset"), formPost(session, {}));
+    expect(await res.text()).toMatch(/id="enrolment-link">https:\/\/totp\.test\/admin\/enrol\/[A-Za-z0-9_-]{43}</);
+    const row = (await adminRow(other.name))!;
+    expect([row.password_hash, row.totp_ciphertext, row.disabled_at]).toEqual([null, null, null]);
+    expect((await call("/admin/admins", pageGet(other))).status).toBe(303);
+    expect((await auditOf(`admin ${other.name}`)).results).toEqual([
+      { actor: session.name, action: "admin.reset", outcome: "ok", reason: null, client: null },
+    ]);
+  });
+
+  it("disables an admin: their sessions end; themselves and the last active admin are refused", async () => {
+    const session = await activeSession();
+    const other = await activeSession();
+    const disabled = await call(ADMIN_ACCOUNT_PATHS.act(other.subjectId, "disable"), formPost(session, {}));
+    expect(await disabled.text()).toContain(ADMIN_ACCOUNT_TEXTS.disabled(other.name));
+    expect((await adminRow(other.name))!.disabled_at).not.toBeNull();
+    expect((await call("/admin/admins", pageGet(other))).status).toBe(303);
+
+    const self = await call(ADMIN_ACCOUNT_PATHS.act(session.subjectId, "disable"), formPost(session, {}));
+    expect(self.status).toBe(409);
+    expect(await self.text()).toContain(escapeHtml(ADMIN_ACCOUNT_TEXTS.refused.self));
+    expect((await adminRow(session.name))!.disabled_at).toBeNull();
+    expect((await auditOf(`admin ${session.name}`)).results).toEqual([
+      { actor: session.name, action: "admin.disable", outcome: "refused", reason: "an admin cannot disable themselves", client: null },
+    ]);
+  });
+
+  it("of two admins disabling each other at once, with no third, exactly one succeeds", async () => {
+    const a = await activeSession();
+    const b = await activeSession();
+    // Every other admin of this file is disabled: a and b are the last two who can log in.
+    await env.DB.prepare("UPDATE admins SET disabled_at = 1 WHERE id NOT IN (?, ?)").bind(a.subjectId, b.subjectId).run();
+    const answers = await Promise.all([
+      call(ADMIN_ACCOUNT_PATHS.act(b.subjectId, "disable"), formPost(a, {})),
+      call(ADMIN_ACCOUNT_PATHS.act(a.subjectId, "disable"), formPost(b, {})),
+    ]);
+    const statuses = answers.map((res) => res.status);
+    // The loser's session may already be gone (303 to the login) or its disable refused (409): never both 200.
+    expect(statuses.filter((status) => status === 200)).toHaveLength(1);
+    const active = await env.DB.prepare("SELECT count(*) AS n FROM admins WHERE disabled_at IS NULL AND totp_ciphertext IS NOT NULL").first(
+      "n",
+    );
+    expect(active).toBe(1);
+    // The survivor cannot disable themselves either: the console keeps one admin who can log in.
+    const survivor = (await adminRow(a.name))!.disabled_at === null ? a : b;
+    const last = await call(ADMIN_ACCOUNT_PATHS.act(survivor.subjectId, "disable"), formPost(survivor, {}));
+    expect(last.status).toBe(409);
+  });
+
+  it("refuses to disable the last active admin, whoever asks", async () => {
+    const a = await activeSession();
+    const invited = await adminSession();
+    await env.DB.prepare("UPDATE admins SET disabled_at = 1 WHERE id NOT IN (?, ?)").bind(a.subjectId, invited.subjectId).run();
+    // An admin who has not enrolled cannot log in: a is the last active one.
+    const res = await call(ADMIN_ACCOUNT_PATHS.act(a.subjectId, "disable"), formPost(invited, {}));
+    expect(res.status).toBe(409);
+    expect(await res.text()).toContain(escapeHtml(ADMIN_ACCOUNT_TEXTS.refused.last));
+    expect((await adminRow(a.name))!.disabled_at).toBeNull();
+    const [entry] = (await auditOf(`admin ${a.name}`)).results.slice(-1);
+    expect(entry).toMatchObject({ outcome: "refused", reason: "the last active admin cannot be disabled" });
+  });
+
+  it("answers an unknown admin with a 404 page", async () => {
+    const session = await activeSession();
+    expect((await call(ADMIN_ACCOUNT_PATHS.confirm(999_999, "disable"), pageGet(session))).status).toBe(404);
+    expect((await call("/admin/admins/abc/disable", formPost(session, {}))).status).toBe(404);
+  });
+});
+
+describe("the settings page", () => {
+  it("shows every setting's value and default and the key ids, never a key", async () => {
+    const session = await activeSession();
+    const html = await (await testApp()("/admin/settings", pageGet(session))).text();
+    expect(html).toContain('<td data-label="Setting">LOCKOUT_THRESHOLD</td>');
+    expect(html).toContain('<td data-label="Setting">PUBLIC_ORIGIN</td>');
+    const keyIds = env.SECRET_ENCRYPTION_KEYS!.split(",").map((entry) => entry.split(":")[0]!);
+    expect(html).toContain(`<span id="key-ids">${keyIds.join(", ")}</span>`);
+    for (const entry of env.SECRET_ENCRYPTION_KEYS!.split(",")) expect(html).not.toContain(entry.split(":")[1]!);
+    // Served from a deployment's address without PUBLIC_ORIGIN: warned.
+    expect(html).toContain(SETTINGS_WARNINGS.noOrigin);
+  });
+});
