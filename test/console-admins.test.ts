@@ -83,6 +83,13 @@ describe("the admins page", () => {
     expect((await adminRow(other.name))!.disabled_at).not.toBeNull();
     expect((await call("/admin/admins", pageGet(other))).status).toBe(303);
 
+    const events = await env.DB.prepare("SELECT data FROM event_outbox WHERE type = 'admin.changed' AND data LIKE ?")
+      .bind(`%"${other.name}"%`)
+      .all<{ data: string }>();
+    expect(events.results.map((row) => JSON.parse(row.data))).toEqual([
+      { admin: other.name, change: "disabled", actor: { type: "admin", name: session.name }, outcome: "ok" },
+    ]);
+
     const self = await call(ADMIN_ACCOUNT_PATHS.act(session.subjectId, "disable"), formPost(session, {}));
     expect(self.status).toBe(409);
     expect(await self.text()).toContain(escapeHtml(ADMIN_ACCOUNT_TEXTS.refused.self));
@@ -108,6 +115,15 @@ describe("the admins page", () => {
       "n",
     );
     expect(active).toBe(1);
+    // One admin.changed event, for the one change that happened.
+    const names = `%"admin":"${a.name}"%`;
+    const other = `%"admin":"${b.name}"%`;
+    const events = await env.DB.prepare(
+      "SELECT count(*) AS n FROM event_outbox WHERE type = 'admin.changed' AND (data LIKE ? OR data LIKE ?)",
+    )
+      .bind(names, other)
+      .first("n");
+    expect(events).toBe(1);
     // The survivor cannot disable themselves either: the console keeps one admin who can log in.
     const survivor = (await adminRow(a.name))!.disabled_at === null ? a : b;
     const last = await call(ADMIN_ACCOUNT_PATHS.act(survivor.subjectId, "disable"), formPost(survivor, {}));

@@ -2,6 +2,7 @@ import { and, asc, eq, isNotNull, isNull, ne, type SQL, sql } from "drizzle-orm"
 import { AUDIT_REASONS, auditFromRow } from "./audit";
 import type { Db } from "./client";
 import { forgetClients } from "./login-clients";
+import { actorJson, adminEventStatement, type EventHead } from "./outbox";
 import { admins, auditLog } from "./schema";
 import { deleteSessionsOf } from "./sessions";
 
@@ -49,7 +50,12 @@ export interface AdminChange {
   at: number;
   actor: string;
   client: string | null;
+  /** The admin.changed event written with the change (docs/events.md). */
+  event: EventHead;
 }
+
+const announce = (db: Db, change: AdminChange, what: string, where: SQL) =>
+  adminEventStatement(db, change.event, actorJson({ type: "admin", name: change.actor }), what, where);
 
 const adminLabel = sql`'admin ' || ${admins.name}`;
 
@@ -63,6 +69,7 @@ export function inviteStatements(db: Db, change: AdminChange, name: string, link
       .returning({ id: admins.id }),
     // The link's hash is new, so this row exists only if the insert just happened.
     auditFromRow(db, { ...change, action: "admin.create", target: adminLabel, outcome: "ok" }, admins, eq(admins.enrolTokenHash, linkHash)),
+    announce(db, change, "invited", eq(admins.enrolTokenHash, linkHash)),
   ] as const;
 }
 
@@ -89,6 +96,7 @@ export function resetStatements(db: Db, change: AdminChange, id: number, linkHas
       .where(eq(admins.id, id))
       .returning({ id: admins.id }),
     auditFromRow(db, { ...change, action: "admin.reset", target: adminLabel, outcome: "ok" }, admins, eq(admins.enrolTokenHash, linkHash)),
+    announce(db, change, "reset", eq(admins.enrolTokenHash, linkHash)),
     deleteSessionsOf(db, "admin", id, happened),
     forgetClients(db, "admin", id, happened),
   ] as const;
@@ -114,6 +122,7 @@ export function disableStatements(db: Db, change: AdminChange & { actorId: numbe
   const outcome = sql`case when ${allowed} then 'ok' else 'refused' end`;
   return [
     auditFromRow(db, { ...change, action: "admin.disable", target: adminLabel, outcome, reason }, admins, eq(admins.id, id)),
+    announce(db, change, "disabled", allowed),
     db
       .update(admins)
       .set({ disabledAt: Math.floor(change.at / 1000), enrolTokenHash: null, enrolExpiresAt: null })

@@ -10,6 +10,7 @@ import {
 } from "../db/admin-accounts";
 import { ENROLMENT_LINK_MS, parseAdminName } from "./admins";
 import type { Deps } from "./deps";
+import { type NewEvent, newEvent, written } from "./events";
 import { tokenHash } from "./sessions";
 
 /**
@@ -32,7 +33,12 @@ export interface EnrolmentLink {
   expiresAt: number;
 }
 
-const changeBy = (deps: Deps, actor: string): AdminChange => ({ at: deps.now(), actor, client: deps.client.address ?? null });
+const changeBy = (deps: Deps, actor: string): AdminChange & { event: NewEvent } => ({
+  at: deps.now(),
+  actor,
+  client: deps.client.address ?? null,
+  event: newEvent(deps, "admin.changed"),
+});
 
 export function adminAccounts(deps: Deps): Promise<AdminAccount[]> {
   return listAdminAccounts(deps.db);
@@ -50,8 +56,11 @@ export async function inviteAdmin(deps: Deps, actor: string, rawName: string): P
   if (name === null) return { ok: false, refusal: "name" };
   const token = newLinkToken();
   const expiresAt = deps.now() + ENROLMENT_LINK_MS;
-  const [created] = await deps.db.batch(inviteStatements(deps.db, changeBy(deps, actor), name, await tokenHash(token), expiresAt));
-  return created.length === 0 ? { ok: false, refusal: "exists" } : { ok: true, link: { name, token, expiresAt } };
+  const change = changeBy(deps, actor);
+  const [created] = await deps.db.batch(inviteStatements(deps.db, change, name, await tokenHash(token), expiresAt));
+  if (created.length === 0) return { ok: false, refusal: "exists" };
+  written(deps, change.event);
+  return { ok: true, link: { name, token, expiresAt } };
 }
 
 /** A new enrolment link for the admin (null: no such admin); their password, second factor and sessions are gone. */
@@ -60,8 +69,11 @@ export async function resetAdmin(deps: Deps, actor: string, id: number): Promise
   if (!account) return null;
   const token = newLinkToken();
   const expiresAt = deps.now() + ENROLMENT_LINK_MS;
-  const [reset] = await deps.db.batch(resetStatements(deps.db, changeBy(deps, actor), id, await tokenHash(token), expiresAt));
-  return reset.length === 0 ? null : { name: account.name, token, expiresAt };
+  const change = changeBy(deps, actor);
+  const [reset] = await deps.db.batch(resetStatements(deps.db, change, id, await tokenHash(token), expiresAt));
+  if (reset.length === 0) return null;
+  written(deps, change.event);
+  return { name: account.name, token, expiresAt };
 }
 
 export type DisableOutcome = "disabled" | "missing" | "self" | "last" | "already";
@@ -70,8 +82,12 @@ export type DisableOutcome = "disabled" | "missing" | "self" | "last" | "already
 export async function disableAdmin(deps: Deps, actor: { id: number; name: string }, id: number): Promise<DisableOutcome> {
   const account = await findAdminAccount(deps.db, id);
   if (!account) return "missing";
-  const [, disabled] = await deps.db.batch(disableStatements(deps.db, { ...changeBy(deps, actor.name), actorId: actor.id }, id));
-  if (disabled.length > 0) return "disabled";
+  const change = { ...changeBy(deps, actor.name), actorId: actor.id };
+  const [, , disabled] = await deps.db.batch(disableStatements(deps.db, change, id));
+  if (disabled.length > 0) {
+    written(deps, change.event);
+    return "disabled";
+  }
   // Refused inside the batch; say why from what was there (the audit entry recorded the same).
   if (id === actor.id) return "self";
   const now = await findAdminAccount(deps.db, id);
