@@ -1,7 +1,7 @@
 import { env } from "cloudflare:workers";
 import { describe, expect, it } from "vitest";
 import { SETTINGS_WARNINGS } from "../src/domain/settings-report";
-import { ADMIN_ACCOUNT_PATHS, ADMIN_ACCOUNT_TEXTS } from "../src/routes/admin/admins";
+import { ADMIN_ACCOUNT_PATHS, ADMIN_ACCOUNT_TEXTS } from "../src/routes/admin/admins-views";
 import { TestClock, testApp } from "./helpers";
 import { adminRow, enrol, enrolledAdmin } from "./support/admins";
 import { adminSession, formPost, type PageSession, pageGet } from "./support/pages";
@@ -33,6 +33,11 @@ describe("the admins page", () => {
   it("invites an admin: the link is shown once, works once, and the invite is audited", async () => {
     const session = await activeSession();
     const name = `new-${Date.now().toString(36)}`;
+    // The list's form asks first (a GET that changes nothing); the confirmation page posts.
+    const confirm = await (await call(`${ADMIN_ACCOUNT_PATHS.confirmInvite}?name=${name.toUpperCase()}`, pageGet(session))).text();
+    expect(confirm).toContain(`<input type="hidden" name="name" value="${name}"/>`);
+    expect(confirm).toContain(`action="${ADMIN_ACCOUNT_PATHS.invite}"`);
+    expect(await adminRow(name)).toBeNull();
     const res = await call(ADMIN_ACCOUNT_PATHS.invite, formPost(session, { name }));
     expect(res.status).toBe(200);
     const link = /id="enrolment-link">https:\/\/totp\.test\/admin\/enrol\/([A-Za-z0-9_-]{43})</.exec(await res.text())![1]!;
@@ -54,6 +59,7 @@ describe("the admins page", () => {
   it("refuses a bad name and a post without the CSRF token", async () => {
     const session = await activeSession();
     expect((await call(ADMIN_ACCOUNT_PATHS.invite, formPost(session, { name: "Not A Name!" }))).status).toBe(400);
+    expect((await call(`${ADMIN_ACCOUNT_PATHS.confirmInvite}?name=-bad`, pageGet(session))).status).toBe(400);
     const forged = formPost(session, { name: "forged" });
     forged.body = new URLSearchParams({ name: "forged" }).toString();
     expect((await call(ADMIN_ACCOUNT_PATHS.invite, forged)).status).toBe(403);
