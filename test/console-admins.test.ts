@@ -161,7 +161,15 @@ describe("the settings page", () => {
     const session = await activeSession();
     const html = await (await testApp()("/admin/settings", pageGet(session))).text();
     expect(html).toContain('<td data-label="Setting">LOCKOUT_THRESHOLD</td>');
-    expect(html).toContain('<td data-label="Setting">PUBLIC_ORIGIN</td>');
+    const row = (name: string) =>
+      new RegExp(`<td data-label="Setting">${name}</td><td data-label="Value">([^<]*)</td><td data-label="Default">([^<]*)</td>`)
+        .exec(html)
+        ?.slice(1);
+    const raw = (name: string) => (env as unknown as Record<string, string | undefined>)[name];
+    expect(row("LOCKOUT_THRESHOLD")).toEqual([`${raw("LOCKOUT_THRESHOLD") ?? 5} failures`, "5 failures"]);
+    expect(row("PUBLIC_ORIGIN")).toEqual([raw("PUBLIC_ORIGIN") ?? "not set (the request&#39;s own)", "not set (the request&#39;s own)"]);
+    expect(row("PORTAL")?.[1]).toBe("on");
+    expect(row("WEBHOOK_TIMEOUT_MS")?.[1]).toBe("5000 ms");
     const keyIds = env.SECRET_ENCRYPTION_KEYS!.split(",").map((entry) => entry.split(":")[0]!);
     expect(html).toContain(`<span id="key-ids">${keyIds.join(", ")}</span>`);
     for (const entry of env.SECRET_ENCRYPTION_KEYS!.split(",")) expect(html).not.toContain(entry.split(":")[1]!);

@@ -1,4 +1,5 @@
-import { type Config, DEFAULT_ISSUER, type Env, guessSuccessesPerDay, INTEGER_SETTINGS, MAX_GUESS_SUCCESSES_PER_DAY } from "../config";
+import { type Config, type Env, guessSuccessesPerDay, INTEGER_SETTINGS, MAX_GUESS_SUCCESSES_PER_DAY, readConfig } from "../config";
+import { type WebhookSettings, webhookSettings } from "../events/settings";
 import { keyIds } from "../crypto/secret-box";
 import type { Deps } from "./deps";
 
@@ -12,8 +13,28 @@ interface SettingLine {
 
 const onOff = (on: boolean) => (on ? "on" : "off");
 
-/** Every setting: the numeric ones from config.ts's table, then the others from the configuration read. */
-function settingLines(env: Env, config: Config): SettingLine[] {
+/**
+ * The settings that are not numbers, as shown, read from a configuration. Their defaults are the
+ * same function applied to the configuration of an empty environment: no second list of defaults.
+ */
+function otherSettings(config: Config, webhooks: WebhookSettings): [name: string, value: string, meaning: string][] {
+  return [
+    ["ISSUER", config.issuer, "the name authenticator apps show"],
+    ["PUBLIC_ORIGIN", config.publicOrigin ?? "not set (the request's own)", "origin of hashqr and enrolment links"],
+    ["PORTAL", onOff(config.portal), "the self-service portal at /portal"],
+    ["RECOVERY_CODES", onOff(config.recoveryCodes), "recovery codes in the portal"],
+    ["HIDE_QR_AFTER_CONFIRMATION", onOff(config.hideQrAfterConfirmation), "hashqr answers 404 once the user is confirmed"],
+    ["REQUEST_LOG", onOff(config.requestLog), "one JSON line per request"],
+    ["WEBHOOK_TIMEOUT_MS", `${webhooks.timeoutMs} ms`, "each webhook delivery's time limit"],
+    ["WEBHOOK_RETRY_BASE_SECONDS", `${webhooks.retryBaseSeconds} seconds`, "first retry of a failed delivery; doubles"],
+    ["WEBHOOK_RETRY_MAX_SECONDS", `${webhooks.retryMaxSeconds} seconds`, "longest delay between retries"],
+    ["WEBHOOK_ROTATION_GRACE_HOURS", `${webhooks.rotationGraceMs / 3_600_000} hours`, "how long a rotated-out signing secret still signs"],
+    ["WEBHOOK_LOCAL_HTTP", onOff(webhooks.localHttp), "webhooks to plain-http local addresses"],
+  ];
+}
+
+/** Every setting: the numeric ones from config.ts's table, then the others. */
+function settingLines(env: Env, config: Config, webhooks: WebhookSettings): SettingLine[] {
   const numeric = INTEGER_SETTINGS.map((setting) => {
     const raw = env[setting.name];
     return {
@@ -23,25 +44,9 @@ function settingLines(env: Env, config: Config): SettingLine[] {
       meaning: setting.meaning,
     };
   });
-  return [
-    ...numeric,
-    { name: "ISSUER", value: config.issuer, default: DEFAULT_ISSUER, meaning: "the name authenticator apps show" },
-    {
-      name: "PUBLIC_ORIGIN",
-      value: config.publicOrigin ?? "not set",
-      default: "not set (the request's own)",
-      meaning: "origin of hashqr and enrolment links",
-    },
-    { name: "PORTAL", value: onOff(config.portal), default: "on", meaning: "the self-service portal at /portal" },
-    { name: "RECOVERY_CODES", value: onOff(config.recoveryCodes), default: "as PORTAL", meaning: "recovery codes in the portal" },
-    {
-      name: "HIDE_QR_AFTER_CONFIRMATION",
-      value: onOff(config.hideQrAfterConfirmation),
-      default: "off",
-      meaning: "hashqr answers 404 once confirmed",
-    },
-    { name: "REQUEST_LOG", value: onOff(config.requestLog), default: "on", meaning: "one JSON line per request" },
-  ];
+  const defaults = otherSettings(readConfig({ DB: env.DB }), webhookSettings({}));
+  const others = otherSettings(config, webhooks).map(([name, value, meaning], i) => ({ name, value, default: defaults[i]![1], meaning }));
+  return [...numeric, ...others];
 }
 
 export const SETTINGS_WARNINGS = {
@@ -75,5 +80,9 @@ export async function settingsReport(deps: Deps, env: Env, local: boolean): Prom
     [deps.webhooks.localHttp, SETTINGS_WARNINGS.localHttp],
     [config.passwordIterations < INTEGER_SETTINGS.find((s) => s.name === "PBKDF2_ITERATIONS")!.default, SETTINGS_WARNINGS.weakHash],
   ];
-  return { lines: settingLines(env, config), keyIds: ids, warnings: local ? [] : risks.filter(([risky]) => risky).map(([, text]) => text) };
+  return {
+    lines: settingLines(env, config, deps.webhooks),
+    keyIds: ids,
+    warnings: local ? [] : risks.filter(([risky]) => risky).map(([, text]) => text),
+  };
 }
