@@ -1,6 +1,8 @@
 import { env } from "cloudflare:workers";
 import { describe, expect, it } from "vitest";
+import { guessSuccessesPerDay, MAX_GUESS_SUCCESSES_PER_DAY, readConfig } from "../src/config";
 import { SETTINGS_WARNINGS } from "../src/domain/settings-report";
+import { createApp } from "../src/index";
 import { ADMIN_ACCOUNT_PATHS, ADMIN_ACCOUNT_TEXTS } from "../src/routes/admin/admins-views";
 import { TestClock, testApp } from "./helpers";
 import { adminRow, enrol, enrolledAdmin } from "./support/admins";
@@ -175,5 +177,42 @@ describe("the settings page", () => {
     for (const entry of env.SECRET_ENCRYPTION_KEYS!.split(",")) expect(html).not.toContain(entry.split(":")[1]!);
     // Served from a deployment's address without PUBLIC_ORIGIN: warned.
     expect(html).toContain(SETTINGS_WARNINGS.noOrigin);
+  });
+});
+
+describe("the settings page's warnings", () => {
+  const devKey = `dev:${btoa(String.fromCharCode(...new Uint8Array(32).fill(7)))}`;
+  const page = async (origin: string, vars: Record<string, string>) => {
+    const session = await activeSession();
+    const res = await createApp().fetch(new Request(`${origin}/admin/settings`, pageGet(session)), { ...env, ...vars });
+    expect(res.status).toBe(200);
+    return res.text();
+  };
+
+  it("warns of the local key and of lockout settings near the guessing bound on a deployment", async () => {
+    // The highest threshold the Worker accepts with the other settings at their defaults: at the bound.
+    const accepted = (threshold: number) => {
+      try {
+        return guessSuccessesPerDay(readConfig({ ...env, LOCKOUT_THRESHOLD: String(threshold) }));
+      } catch {
+        return null;
+      }
+    };
+    let threshold = 5;
+    while (accepted(threshold + 1) !== null) threshold++;
+    const vars = { SECRET_ENCRYPTION_KEYS: devKey, LOCKOUT_THRESHOLD: String(threshold) };
+    const figure = accepted(threshold)!;
+    expect(figure).toBeGreaterThan(0.8 * MAX_GUESS_SUCCESSES_PER_DAY);
+    const html = await page("https://totp.example.com", vars);
+    expect(html).toContain(SETTINGS_WARNINGS.devKey.replaceAll("“", "“"));
+    expect(html).toContain(SETTINGS_WARNINGS.nearBound(figure));
+    expect(html).toContain('<span id="key-ids">dev</span>');
+    expect(html).not.toContain(devKey.slice(4));
+  });
+
+  it("raises none for the local server, and none for a deployment with safe values", async () => {
+    expect(await page("http://localhost:8787", { SECRET_ENCRYPTION_KEYS: devKey })).not.toContain('class="warning"');
+    const safe = await page("https://totp.example.com", { PUBLIC_ORIGIN: "https://totp.example.com", WEBHOOK_LOCAL_HTTP: "off" });
+    expect(safe).not.toContain('class="warning"');
   });
 });

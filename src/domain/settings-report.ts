@@ -49,11 +49,14 @@ function settingLines(env: Env, config: Config, webhooks: WebhookSettings): Sett
   return [...numeric, ...others];
 }
 
+/** Lockout settings past this share of the guessing bound are warned of (the defaults give about 0.62). */
+const NEAR_BOUND = 0.8;
+
 export const SETTINGS_WARNINGS = {
   noOrigin: "PUBLIC_ORIGIN is not set: hashqr and enrolment links follow the Host header of each request.",
   devKey: "The keyring has a single key named “dev”: the local development key, not a production secret.",
   nearBound: (figure: number) =>
-    `The lockout settings allow ${figure.toPrecision(2)} expected successful guesses per user per day, more than half the bound of ${MAX_GUESS_SUCCESSES_PER_DAY}.`,
+    `The lockout settings allow ${figure.toPrecision(2)} expected successful guesses per user per day, near the bound of ${MAX_GUESS_SUCCESSES_PER_DAY}.`,
   localHttp: "WEBHOOK_LOCAL_HTTP is on: webhooks may be sent to plain-http local addresses.",
   weakHash: "PBKDF2_ITERATIONS is below its default: local passwords are cheaper to guess.",
 } as const;
@@ -76,7 +79,7 @@ export async function settingsReport(deps: Deps, env: Env, local: boolean): Prom
   const risks: [boolean, string][] = [
     [config.publicOrigin === undefined, SETTINGS_WARNINGS.noOrigin],
     [ids.length === 1 && ids[0] === "dev", SETTINGS_WARNINGS.devKey],
-    [figure > MAX_GUESS_SUCCESSES_PER_DAY / 2, SETTINGS_WARNINGS.nearBound(figure)],
+    [figure > NEAR_BOUND * MAX_GUESS_SUCCESSES_PER_DAY, SETTINGS_WARNINGS.nearBound(figure)],
     [deps.webhooks.localHttp, SETTINGS_WARNINGS.localHttp],
     [config.passwordIterations < INTEGER_SETTINGS.find((s) => s.name === "PBKDF2_ITERATIONS")!.default, SETTINGS_WARNINGS.weakHash],
   ];
