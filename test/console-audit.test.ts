@@ -1,9 +1,14 @@
 import { env } from "cloudflare:workers";
 import { beforeAll, describe, expect, it } from "vitest";
 import { hashApiKey } from "../src/crypto/api-keys";
-import { AUDIT_PAGE_SIZE, AUDIT_TEXTS, auditPagePath } from "../src/routes/admin/audit";
+import { AUDIT_CSV_HEADER } from "../src/domain/audit";
+import { createApp } from "../src/index";
+import { AUDIT_EXPORT_PATH, AUDIT_PAGE_SIZE, AUDIT_TEXTS, auditPagePath } from "../src/routes/admin/audit";
+import { AUDIT_FILTER_TEXTS } from "../src/routes/admin/audit-filter";
 import { KEY_PATHS } from "../src/routes/admin/keys";
-import { testApp } from "./helpers";
+import { countingD1 } from "./counting-d1";
+import { enroll, newApiKey, testApp } from "./helpers";
+import { enrolledAdmin, login } from "./support/admins";
 import { adminSession, formPost, type PageSession, pageGet } from "./support/pages";
 
 const call = testApp();
@@ -18,15 +23,17 @@ interface AuditDbRow {
   action: string;
   target: string | null;
   outcome: string;
+  client: string | null;
+  reason: string | null;
 }
 const allEntries = async () => (await env.DB.prepare("SELECT * FROM audit_log ORDER BY id DESC").all<AuditDbRow>()).results;
 const escapeHtml = (text: string) =>
   text.replaceAll("&", "&amp;").replaceAll("<", "&lt;").replaceAll(">", "&gt;").replaceAll('"', "&quot;");
 
-/** The rows of a trail page as [when, who, action, target, outcome], in page order. */
+/** The rows of a trail page as [when, who, action, target, outcome, address, reason], in page order. */
 function tableRows(html: string): string[][] {
   const row =
-    /<tr><td data-label="When"><time datetime="([^"]*)">[^<]* UTC<\/time><\/td><td data-label="Who">(.*?)<\/td><td data-label="Action">(.*?)<\/td><td data-label="Target">(.*?)<\/td><td data-label="Outcome">(.*?)<\/td><\/tr>/g;
+    /<tr><td data-label="When"><time datetime="([^"]*)">[^<]* UTC<\/time><\/td><td data-label="Who">(.*?)<\/td><td data-label="Action">(.*?)<\/td><td data-label="Target">(.*?)<\/td><td data-label="Outcome">(.*?)<\/td><td data-label="Address">(.*?)<\/td><td data-label="Reason">(.*?)<\/td><\/tr>/g;
   return [...html.matchAll(row)].map((match) => match.slice(1));
 }
 const expectedRow = (entry: AuditDbRow) => [
@@ -35,6 +42,8 @@ const expectedRow = (entry: AuditDbRow) => [
   escapeHtml(entry.action),
   entry.target === null ? '<span class="muted">none</span>' : escapeHtml(entry.target),
   entry.outcome,
+  entry.client === null ? '<span class="muted">none</span>' : escapeHtml(entry.client),
+  entry.reason === null ? '<span class="muted">none</span>' : escapeHtml(entry.reason),
 ];
 const olderLink = (html: string) => /<a href="\/admin\/audit\?before=([0-9]+)">Older entries<\/a>/.exec(html)?.[1];
 
@@ -125,5 +134,184 @@ describe("the audit trail page", () => {
     const anonymous = await call("/admin/audit");
     expect(anonymous.status).toBe(303);
     expect(anonymous.headers.get("location")).toBe("/admin/login");
+  });
+});
+
+/** Parses the CSV this Worker writes: every cell quoted, "" for a quote, CRLF line ends. */
+function parseCsv(text: string): string[][] {
+  return text
+    .split("\r\n")
+    .filter((line) => line !== "")
+    .map((line) => [...line.matchAll(/"((?:[^"]|"")*)"(?:,|$)/g)].map((match) => match[1]!.replaceAll('""', '"')));
+}
+
+const insertEntry = (fields: {
+  at: number;
+  actor: string;
+  action: string;
+  target: string;
+  outcome: string;
+  client?: string;
+  reason?: string;
+}) =>
+  env.DB.prepare("INSERT INTO audit_log (at, actor, action, target, outcome, client, reason) VALUES (?, ?, ?, ?, ?, ?, ?) RETURNING id")
+    .bind(fields.at, fields.actor, fields.action, fields.target, fields.outcome, fields.client ?? null, fields.reason ?? null)
+    .first<{ id: number }>();
+
+describe("filters and the CSV export", () => {
+  const day = Date.UTC(2021, 4, 3, 10);
+  beforeAll(async () => {
+    // An old day of its own, so that the time range filter has exact expectations.
+    for (let i = 0; i < 60; i++) {
+      await insertEntry({
+        at: day + i * 1000,
+        actor: i % 2 ? "ops-a" : "ops-b",
+        action: "user.unlock",
+        target: `user ${i} u${i}@x.test`,
+        outcome: i % 3 ? "ok" : "refused",
+      });
+    }
+    await insertEntry({ at: day + 86_400_000, actor: "ops-a", action: "user.delete", target: "user 99 next-day@x.test", outcome: "ok" });
+    await insertEntry({
+      at: day - 86_400_000,
+      actor: "=cmd|' /C calc'!A0",
+      action: "user.delete",
+      target: "+SUM(1)",
+      outcome: "refused",
+      reason: "wrong password or code",
+    });
+  });
+  const inDay = "from=2021-05-03&until=2021-05-03";
+
+  it("narrows by who, action, target, outcome and day; pages keep the filters", async () => {
+    const res = await call(`/admin/audit?actor=ops-a&action=user.unlock&outcome=ok&${inDay}`, pageGet(session));
+    const rows = tableRows(await res.text());
+    const expected = Array.from({ length: 60 }, (_, i) => i).filter((i) => i % 2 === 1 && i % 3 !== 0);
+    expect(rows.map((row) => row[3])).toEqual(expected.reverse().map((i) => `user ${i} u${i}@x.test`));
+    expect(rows.every((row) => row[1] === "ops-a" && row[4] === "ok")).toBe(true);
+    // 60 entries that day: a second page, whose link carries the filters.
+    const first = await (await call(`/admin/audit?${inDay}`, pageGet(session))).text();
+    expect(tableRows(first)).toHaveLength(AUDIT_PAGE_SIZE);
+    const next = /<a href="([^"]*)">Older entries<\/a>/.exec(first)![1]!.replaceAll("&amp;", "&");
+    expect(next).toContain("from=2021-05-03");
+    const second = tableRows(await (await call(next, pageGet(session))).text());
+    expect(second).toHaveLength(10);
+    expect(second.at(-1)![3]).toBe("user 0 u0@x.test");
+    expect(tableRows(await (await call("/admin/audit?target=u17%40x", pageGet(session))).text()).map((row) => row[3])).toEqual([
+      "user 17 u17@x.test",
+    ]);
+    // % and _ are literal in the target filter, not wildcards.
+    expect(tableRows(await (await call("/admin/audit?target=%25", pageGet(session))).text())).toEqual([]);
+  });
+
+  it.each([
+    ["action=nothing", AUDIT_FILTER_TEXTS.badAction],
+    ["outcome=maybe", AUDIT_FILTER_TEXTS.badOutcome],
+    ["from=2021-02-30", AUDIT_FILTER_TEXTS.badDate],
+    ["until=yesterday", AUDIT_FILTER_TEXTS.badDate],
+    ["from=2021-05-04&until=2021-05-03", AUDIT_FILTER_TEXTS.badRange],
+    [`target=${"x".repeat(201)}`, AUDIT_FILTER_TEXTS.tooLong],
+  ])("refuses %s with a 400 page naming the problem", async (query, text) => {
+    const res = await call(`/admin/audit?${query}`, pageGet(session));
+    expect(res.status).toBe(400);
+    expect(await res.text()).toContain(escapeHtml(text).replaceAll("“", "“"));
+    expect((await call(`${AUDIT_EXPORT_PATH}?${query}`, pageGet(session))).status).toBe(400);
+  });
+
+  it("exports the filtered trail as CSV, formula cells neutralised", async () => {
+    const res = await call(`${AUDIT_EXPORT_PATH}?from=2021-05-02&until=2021-05-03`, pageGet(session));
+    expect(res.headers.get("content-type")).toBe("text/csv; charset=utf-8");
+    expect(res.headers.get("content-disposition")).toContain("attachment");
+    const [header, ...rows] = parseCsv(await res.text());
+    expect(header).toEqual([...AUDIT_CSV_HEADER]);
+    expect(rows).toHaveLength(61);
+    // Newest first by entry number: the one inserted last comes first.
+    expect(rows[1]!.slice(2, 6)).toEqual(["ops-a", "user.unlock", "user 59 u59@x.test", "ok"]);
+    expect(rows[0]!.slice(1)).toEqual([
+      new Date(day - 86_400_000).toISOString(),
+      "'=cmd|' /C calc'!A0",
+      "user.delete",
+      "'+SUM(1)",
+      "refused",
+      "1",
+      "",
+      "wrong password or code",
+    ]);
+    expect((await call(AUDIT_EXPORT_PATH)).status).toBe(303);
+  });
+});
+
+describe("entries from the API and from refusals", () => {
+  let apiKey: string;
+  let keyId: number;
+  beforeAll(async () => {
+    apiKey = await newApiKey("audited");
+    keyId = (await env.DB.prepare("SELECT id FROM api_keys WHERE key_hash = ?")
+      .bind(await hashApiKey(apiKey))
+      .first<number>("id"))!;
+  });
+  const fromAddress = (address: string) => ({ headers: { "CF-Connecting-IP": address } });
+
+  it("records a user deleted or given a password through api.php, with the key and the address", async () => {
+    const user = await enroll(call, apiKey);
+    const q = encodeURIComponent;
+    const changed = await call(
+      `/api.php?action=changelocaluserpassword&user=${q(user.email)}&localpassword=long-enough&api_key=${apiKey}`,
+      fromAddress("198.51.100.7"),
+    );
+    expect(await changed.text()).toBe("Success: user password changed");
+    const deleted = await call(`/api.php?action=deletelocaluser&user=${q(user.email)}&api_key=${apiKey}`, fromAddress("198.51.100.7"));
+    expect(await deleted.text()).toBe("Success: user deleted");
+    // Deleting again writes nothing: the entry is under the deletion's own condition.
+    await call(`/api.php?action=deletelocaluser&user=${q(user.email)}&api_key=${apiKey}`, fromAddress("198.51.100.7"));
+    const entries = (await allEntries()).filter((entry) => entry.target === `user ${user.userId} ${user.email}`);
+    expect(entries.map(({ actor, action, outcome, client }) => ({ actor, action, outcome, client }))).toEqual([
+      { actor: `api key ${keyId}`, action: "user.delete", outcome: "ok", client: "198.51.100.7" },
+      { actor: `api key ${keyId}`, action: "user.set-password", outcome: "ok", client: "198.51.100.7" },
+    ]);
+  });
+
+  it("counts refused API keys per address and window in one row each, written after the answers in one batch", async () => {
+    // A fixed clock in the middle of a 10-minute window: the test never straddles two.
+    const app = createApp({ now: () => Date.UTC(2026, 0, 1, 12, 5) });
+    const counting = countingD1(env);
+    const waits: Promise<unknown>[] = [];
+    const ctx = {
+      waitUntil: (work: Promise<unknown>) => waits.push(work),
+      passThroughOnException() {},
+      props: {},
+    } as unknown as ExecutionContext;
+    const wrong = (address: string, key: string) =>
+      app.fetch(new Request(`https://totp.test/validate?api_key=${key}&userid=1&token=123456`, fromAddress(address)), counting.env, ctx);
+    const answers = await Promise.all([
+      ...Array.from({ length: 12 }, (_, i) => wrong("203.0.113.9", `wrong-v4-${i}`)),
+      ...Array.from({ length: 3 }, (_, i) => wrong("2001:db8:1:2::5", `wrong-v6-${i}`)),
+    ]);
+    for (const res of answers) expect(res.status).toBe(200);
+    const beforeWrites = counting.roundTrips();
+    await Promise.all(waits);
+    // 15 refusals from two addresses: one write after the answers, not one each.
+    expect(counting.roundTrips() - beforeWrites).toBe(1);
+    const rows = await env.DB.prepare(
+      "SELECT target, count, client, reason FROM audit_log WHERE action = 'api-key.refused' ORDER BY target",
+    ).all();
+    expect(rows.results).toEqual([
+      { target: "from 2001:db8:1:2::/64", count: 3, client: "2001:db8:1:2::/64", reason: "API key not valid" },
+      { target: "from 203.0.113.9", count: 12, client: "203.0.113.9", reason: "API key not valid" },
+    ]);
+    // More refusals in the same window add to the same row; a key refused moments ago (no query) counts too.
+    await wrong("203.0.113.9", "wrong-v4-0");
+    await Promise.all(waits);
+    expect(await env.DB.prepare("SELECT count FROM audit_log WHERE aggregate LIKE 'key-refused 203.0.113.9 %'").first("count")).toBe(13);
+  });
+
+  it("gives the client address and the reason of a refused console login", async () => {
+    const { call: app, name } = await enrolledAdmin();
+    await login(app, name, "wrong password!", "000000", "192.0.2.44");
+    await login(app, "nobody-here", "whatever", "000000", "192.0.2.44");
+    const mine = (await allEntries()).find((entry) => entry.actor === name && entry.action === "login");
+    expect(mine).toMatchObject({ outcome: "refused", client: "192.0.2.44", reason: "wrong password or code" });
+    const unknown = (await allEntries()).find((entry) => entry.target === "from 192.0.2.44");
+    expect(unknown).toMatchObject({ actor: "-", outcome: "refused", client: "192.0.2.44", reason: "no admin by that name" });
   });
 });

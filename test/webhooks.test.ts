@@ -95,7 +95,9 @@ describe("events and the webhooks console", () => {
     expect(await mine("user.locked")).toEqual([]);
     // Disabled, the one subscriber of user.deleted hears nothing either.
     await post(`/admin/webhooks/${only.id}/disable`, []);
-    expect(await env.DB.prepare("SELECT disabled_at FROM webhook_endpoints WHERE id = ?").bind(only.id).first("disabled_at")).not.toBeNull();
+    expect(
+      await env.DB.prepare("SELECT disabled_at FROM webhook_endpoints WHERE id = ?").bind(only.id).first("disabled_at"),
+    ).not.toBeNull();
     await app(`/api.php?action=deletelocaluser&api_key=${key}&user=${encodeURIComponent(user.email)}`);
     expect(await env.DB.prepare("SELECT count(*) AS n FROM users WHERE id = ?").bind(user.userId).first("n")).toBe(0);
     expect(await mine("user.deleted")).toEqual([]);

@@ -1,7 +1,7 @@
 import { and, asc, eq, isNull, type SQL, sql } from "drizzle-orm";
-import type { AuditEntry } from "./audit";
+import { type AuditEntry, auditFromRow } from "./audit";
 import type { Db } from "./client";
-import { apiKeys, auditLog } from "./schema";
+import { apiKeys } from "./schema";
 
 /** A key as the console shows it: never its hash. */
 export interface KeyListing {
@@ -55,20 +55,5 @@ const keyTarget = sql<string>`'key ' || ${apiKeys.id} || case when ${apiKeys.lab
  * same condition (two admins revoking one key at once leave one entry, not two).
  */
 export function auditKeyStatement(db: Db, entry: Omit<AuditEntry, "target">, where: SQL | undefined) {
-  return db.insert(auditLog).select(
-    db
-      .select({
-        // null makes SQLite assign the next id, as a plain insert does.
-        id: sql<number>`null`.as("id"),
-        at: sql<number>`${entry.at}`.as("at"),
-        actor: sql<string>`${entry.actor}`.as("actor"),
-        action: sql<string>`${entry.action}`.as("action"),
-        target: keyTarget.as("target"),
-        outcome: sql<AuditEntry["outcome"]>`${entry.outcome}`.as("outcome"),
-        count: sql<number>`1`.as("count"),
-        aggregate: sql<string | null>`null`.as("aggregate"),
-      })
-      .from(apiKeys)
-      .where(where),
-  );
+  return auditFromRow(db, { ...entry, client: entry.client ?? null, target: keyTarget }, apiKeys, where);
 }

@@ -3,7 +3,7 @@ import { union } from "drizzle-orm/sqlite-core";
 import type { Sealed } from "../crypto/secret-box";
 import { DEFAULT_TOKEN, type TokenParams } from "../otp/totp";
 import { tokenColumns, tokenOf } from "./attempts";
-import type { AuditEntry } from "./audit";
+import { AUDIT_REASONS, type AuditEntry } from "./audit";
 import type { Db } from "./client";
 import { type AuditRow, auditLog, recoveryCodes, users } from "./schema";
 
@@ -173,6 +173,8 @@ export function auditActionStatement(db: Db, entry: Omit<AuditEntry, "outcome">,
     outcome: sql`case when exists (select 1 from ${users} where ${holds(guard)}) then ${done} else 'refused' end`,
     count: sql`1`,
     aggregate: sql`null`,
+    client: sql`${entry.client ?? null}`,
+    reason: sql`case when exists (select 1 from ${users} where ${holds(guard)}) then null else ${AUDIT_REASONS.changedMeanwhile} end`,
   };
   // INSERT … SELECT lists every column in the table's order (a new column fails to compile above).
   const columns = Object.keys(getTableColumns(auditLog)) as (keyof AuditRow)[];

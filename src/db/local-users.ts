@@ -4,7 +4,18 @@ import { activeKeyExists, selectActiveKey, touchKey } from "./api-keys";
 import { forgetClients } from "./login-clients";
 import { deleteSessionsOf } from "./sessions";
 import { apiKeyActor, type EventHead, userEventStatement } from "./outbox";
-import { users } from "./schema";
+import { apiKeys, users } from "./schema";
+import { userAuditStatement } from "./audit";
+
+/** When and from where an api.php change came, for its audit entry. */
+export interface ApiChange {
+  at: number;
+  client: string | null;
+}
+
+/** The audit entry's actor for a request made with an API key ("api key 3"), read in the statement that writes it. */
+const apiKeyAuditActor = (keyHash: string) =>
+  sql`'api key ' || (select ${apiKeys.id} from ${apiKeys} where ${apiKeys.keyHash} = ${keyHash})`;
 
 export interface KeyedLookup {
   /** The active key's id, or null when the key is not valid. */
@@ -45,11 +56,13 @@ export async function setPasswordHash(
   usernameKey: string,
   passwordHash: string,
   event: EventHead,
+  change: ApiChange,
 ): Promise<{ changed: boolean; eventRows: unknown[] }> {
   const where = and(eq(users.id, userId), eq(users.usernameKey, usernameKey), activeKeyExists(keyHash))!;
-  // One batch is still one round trip: the event is written under the update's own condition.
-  const [eventRows, rows] = await db.batch([
+  // One batch is still one round trip: the event and the audit entry are written under the update's own condition.
+  const [eventRows, , rows] = await db.batch([
     userEventStatement(db, event, apiKeyActor(keyHash), where),
+    userAuditStatement(db, { ...change, actor: apiKeyAuditActor(keyHash), action: "user.set-password", outcome: "ok" }, where),
     db.update(users).set({ passwordHash }).where(where).returning({ id: users.id }),
     deleteSessionsOf(
       db,
@@ -73,16 +86,23 @@ export interface KeyedDeletion {
  * Deletes the user's one row (secret, password, replay and lock state go with it) in a single
  * statement that only runs under a valid key: there is no half-deleted user to be seen.
  */
-export async function deleteUserByName(db: Db, keyHash: string, keys: readonly string[], event: EventHead): Promise<KeyedDeletion> {
+export async function deleteUserByName(
+  db: Db,
+  keyHash: string,
+  keys: readonly string[],
+  event: EventHead,
+  change: ApiChange,
+): Promise<KeyedDeletion> {
   const named = userNamed(db, keys);
   const namedId = sql`(select ${sql.identifier("id")} from (${named}))`;
   const where = and(eq(users.id, namedId), activeKeyExists(keyHash))!;
-  const [keyRows, , , eventRows, deleted] = await db.batch([
+  const [keyRows, , , eventRows, , deleted] = await db.batch([
     selectActiveKey(db, keyHash),
-    // Before the row goes (the subquery finds it only until then): its portal sessions, login counts and the event.
+    // Before the row goes (the subquery finds it only until then): its portal sessions, login counts, the event and the audit entry.
     deleteSessionsOf(db, "portal", namedId, activeKeyExists(keyHash)),
     forgetClients(db, "portal", namedId, activeKeyExists(keyHash)),
     userEventStatement(db, event, apiKeyActor(keyHash), where),
+    userAuditStatement(db, { ...change, actor: apiKeyAuditActor(keyHash), action: "user.delete", outcome: "ok" }, where),
     db.delete(users).where(where).returning({ id: users.id }),
     touchKey(db, keyHash),
   ]);

@@ -1,6 +1,6 @@
 import { and, asc, inArray, isNull, lt, type SQL, sql } from "drizzle-orm";
 import type { Db } from "./client";
-import { apiKeys, eventOutbox, users, webhookEndpoints } from "./schema";
+import { admins, apiKeys, eventOutbox, users, webhookEndpoints } from "./schema";
 
 /** The outbox row's id, type and time, as values or as placeholders of a batch built once. */
 export interface EventHead {
@@ -27,7 +27,7 @@ const subscribed = (type: string) =>
   sql`exists (select 1 from ${webhookEndpoints}, json_each(${webhookEndpoints.events}) where ${webhookEndpoints.disabledAt} is null and json_each.value = ${type})`;
 
 /** The row is written when `where` holds and someone subscribes; RETURNING says whether it was (see written() in src/domain/events.ts). */
-function outboxInsert(db: Db, head: EventHead, data: SQL, from: typeof users | typeof apiKeys, where: SQL | undefined) {
+function outboxInsert(db: Db, head: EventHead, data: SQL, from: typeof users | typeof apiKeys | typeof admins, where: SQL | undefined) {
   return db
     .insert(eventOutbox)
     .select(
@@ -60,6 +60,12 @@ export function userEventStatement(db: Db, head: EventHead, actor: ActorSql, whe
 export function keyEventStatement(db: Db, head: EventHead, actor: ActorSql, where: SQL | undefined) {
   const data = sql<string>`json_object('key_id', ${apiKeys.id}, 'label', ${apiKeys.label}, 'actor', ${actor}, 'outcome', 'ok')`;
   return outboxInsert(db, head, data, apiKeys, where);
+}
+
+/** An event about the admin row matching `where` (see userEventStatement); `change` says what happened ("invited", "reset", "disabled"). */
+export function adminEventStatement(db: Db, head: EventHead, actor: ActorSql, change: string, where: SQL) {
+  const data = sql<string>`json_object('admin', ${admins.name}, 'change', ${change}, 'actor', ${actor}, 'outcome', 'ok')`;
+  return outboxInsert(db, head, data, admins, where);
 }
 
 /** An event with no row to guard it (a test event): written unconditionally. */

@@ -179,6 +179,10 @@ export const auditLog = sqliteTable(
     count: integer("count").notNull().default(1),
     /** The aggregate a counted row stands for ("login-unknown CLIENT HOUR"); null for an event of its own. */
     aggregate: text("aggregate"),
+    /** The client address the request came from (src/http/client-address.ts); null when unknown or from a CLI. */
+    client: text("client"),
+    /** Why a refusal was refused, one of AUDIT_REASONS (src/db/audit.ts); null for other outcomes. */
+    reason: text("reason"),
   },
   (t) => [uniqueIndex("audit_log_aggregate").on(t.aggregate)],
 );

@@ -4,6 +4,7 @@ import { acceptAdminLogin, completeEnrolment, countAdminFailure, findAdminLogin,
 import { base32Encode } from "../otp/base32";
 import { hmacSha1Key } from "../otp/hmac-sha1";
 import { matchTotpStep } from "../otp/totp";
+import { AUDIT_REASONS, type AuditReason } from "../db/audit";
 import { auditStatement, unknownLoginStatement } from "./audit";
 import type { Deps } from "./deps";
 import { loginClient, loginFailureStatements, loginLocked, loginSuccessStatements } from "./login-limits";
@@ -135,9 +136,10 @@ export async function loginAdmin(deps: Deps, form: LoginForm): Promise<string | 
     await unknownLoginStatement(deps, client);
     return null;
   }
-  const refused = auditStatement(deps, { actor: found.name, action: "login", outcome: "refused" });
+  const refused = (reason: AuditReason) => auditStatement(deps, { actor: found.name, action: "login", outcome: "refused", reason });
   if (!admin || locked) {
-    await refused;
+    const reason = found.disabled ? AUDIT_REASONS.disabled : admin === null ? AUDIT_REASONS.notEnrolled : AUDIT_REASONS.locked;
+    await refused(reason);
     return null;
   }
   const secret = passwordOk ? await openForLogin(await deps.keyring(), admin.totp!, adminContext(admin.name)) : null;
@@ -158,6 +160,6 @@ export async function loginAdmin(deps: Deps, form: LoginForm): Promise<string | 
   const failure = counted
     ? loginFailureStatements(deps, "admin", admin.id, admin, (policy, guard) => countAdminFailure(deps.db, admin.id, now, policy, guard))
     : [];
-  await deps.db.batch([refused, ...failure]);
+  await deps.db.batch([refused(counted ? AUDIT_REASONS.wrongCredentials : AUDIT_REASONS.secretUnreadable), ...failure]);
   return null;
 }

@@ -3,6 +3,7 @@ import { findActiveKeyId } from "../db/api-keys";
 import { ApiError } from "../errors";
 import type { Deps } from "./deps";
 import { noteKey, screenKey } from "./key-guard";
+import { countRefusedKey } from "./key-refusals";
 
 /**
  * Who is calling: the API key as sent, and its id once a D1 lookup accepted it. One per request,
@@ -25,7 +26,10 @@ export async function requireApiKey(deps: Deps, caller: Caller): Promise<number>
  * absent key, a key refused moments ago and a flooding address are refused before any query.
  */
 export async function callerKeyHash(deps: Deps, caller: Caller): Promise<string> {
-  if (!caller.apiKey) throw ApiError.invalidApiKey();
+  if (!caller.apiKey) {
+    countRefusedKey(deps);
+    throw ApiError.invalidApiKey();
+  }
   const keyHash = await hashApiKey(caller.apiKey);
   screenKey(deps, keyHash);
   return keyHash;

@@ -52,7 +52,13 @@ export async function findKey(deps: Deps, id: number): Promise<KeyListing | null
   return row ?? null;
 }
 
-const auditEntry = (deps: Deps, actor: string, action: AuditAction) => ({ at: deps.now(), actor, action, outcome: "ok" as const });
+const auditEntry = (deps: Deps, actor: string, action: AuditAction) => ({
+  at: deps.now(),
+  actor,
+  action,
+  outcome: "ok" as const,
+  client: deps.client.address ?? null,
+});
 const unixSeconds = (deps: Deps) => Math.floor(deps.now() / 1000);
 
 /**

@@ -22,6 +22,7 @@ import { deleteRecoveryCodesStatement } from "../db/recovery-codes";
 import { forgetClients, unlockClients } from "../db/login-clients";
 import { deleteSessionsOf } from "../db/sessions";
 import { base32Encode } from "../otp/base32";
+import { AUDIT_REASONS } from "../db/audit";
 import { type AuditAction, recordAudit } from "./audit";
 import type { Deps } from "./deps";
 import { actorOf, type EventType, newEvent, written } from "./events";
@@ -145,7 +146,7 @@ const target = (user: ConsoleUserRow) => `user ${user.id} ${user.username}`;
  * simultaneous submit or another admin changed the user between our read and this batch.
  */
 export async function commit(deps: Deps, act: Act, guard: UserGuard, write: Statement, alongside: Statement[] = []): Promise<boolean> {
-  const entry = { at: deps.now(), actor: act.actor, action: act.action, target: target(act.user) };
+  const entry = { at: deps.now(), actor: act.actor, action: act.action, target: target(act.user), client: deps.client.address ?? null };
   const type = EVENT_OF[act.action];
   const event = type && newEvent(deps, type);
   // The event, like the audit entry, comes before the write and under its guard: written exactly when the write happens.
@@ -158,7 +159,13 @@ export async function commit(deps: Deps, act: Act, guard: UserGuard, write: Stat
 
 /** A confirmation of a secret that is no longer the user's: recorded as refused, nothing done. */
 export async function refuseStale(deps: Deps, act: Act): Promise<"stale"> {
-  await recordAudit(deps, { actor: act.actor, action: act.action, target: target(act.user), outcome: "refused" });
+  await recordAudit(deps, {
+    actor: act.actor,
+    action: act.action,
+    target: target(act.user),
+    outcome: "refused",
+    reason: AUDIT_REASONS.changedMeanwhile,
+  });
   return "stale";
 }
 

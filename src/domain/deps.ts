@@ -25,6 +25,8 @@ export interface Deps extends RequestDatabases {
   events: EventMessage[];
   /** Webhook settings (WEBHOOK_* vars), for the console's and the CLI's endpoint management. */
   webhooks: WebhookSettings;
+  /** Work that may wait until the answer is sent (waitUntil); absent outside a request. */
+  defer?: (work: Promise<unknown>) => void;
 }
 
 /**

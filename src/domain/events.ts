@@ -18,6 +18,7 @@ export const EVENT_CATALOGUE = [
   { type: "api_key.created", when: "an API key was made in the console", data: ["key_id", "label"] },
   { type: "api_key.revoked", when: "an API key was revoked in the console", data: ["key_id", "label"] },
   { type: "webhook.test", when: "an operator sent a test event to one endpoint", data: ["endpoint_id"] },
+  { type: "admin.changed", when: "a console admin was invited, reset or disabled", data: ["admin", "change"] },
 ] as const;
 
 export type EventType = (typeof EVENT_CATALOGUE)[number]["type"];

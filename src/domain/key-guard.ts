@@ -1,5 +1,6 @@
 import { ApiError, HttpError } from "../errors";
 import type { Deps } from "./deps";
+import { countRefusedKey } from "./key-refusals";
 
 /**
  * Keeps anonymous floods off D1. Each key check is a D1 query, so a client sending wrong keys as
@@ -48,9 +49,13 @@ const blockedAddresses = new ExpiringSet(10_000);
 /** Refuses, before any query, a key that was just refused, and unknown keys from a blocked address. */
 export function screenKey(deps: Deps, keyHash: string): void {
   const now = deps.now();
-  if (refusedKeys.has(keyHash, now)) throw ApiError.invalidApiKey();
+  if (refusedKeys.has(keyHash, now)) {
+    countRefusedKey(deps);
+    throw ApiError.invalidApiKey();
+  }
   const address = deps.client.address;
   if (address !== undefined && blockedAddresses.has(address, now) && !acceptedKeys.has(keyHash, now)) {
+    countRefusedKey(deps);
     throw HttpError.tooManyRequests(BLOCK_MS / 1000);
   }
 }
@@ -64,6 +69,7 @@ export async function noteKey(deps: Deps, keyHash: string, accepted: boolean): P
     return;
   }
   refusedKeys.add(keyHash, now + REFUSED_TTL_MS);
+  countRefusedKey(deps);
   const { address } = deps.client;
   // Cloudflare always sets CF-Connecting-IP; only direct calls in tests come without one.
   if (address === undefined || !deps.refusalLimiter) return;

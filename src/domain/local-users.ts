@@ -14,6 +14,9 @@ import { newEvent, written } from "./events";
 import { acceptKeyId, type Caller, callerKeyHash } from "./api-key";
 import { usernameKeys } from "./identity";
 
+/** The audit entry's time and client address of an api.php change. */
+const apiChange = (deps: Deps) => ({ at: deps.now(), client: deps.client.address ?? null });
+
 /** The seed's own rule: "password too short (we expect at least 6 chars)". */
 export const MIN_PASSWORD_CHARS = 6;
 
@@ -28,7 +31,7 @@ export async function changeLocalPassword(deps: Deps, caller: Caller, username: 
   // The slow hash runs only for a user that exists: unknown names cost the server nothing.
   const passwordHash = await hashPassword(password, deps.config.passwordIterations);
   const event = newEvent(deps, "user.password_changed");
-  const set = await setPasswordHash(deps.db, keyHash, found.user.id, found.user.usernameKey, passwordHash, event);
+  const set = await setPasswordHash(deps.db, keyHash, found.user.id, found.user.usernameKey, passwordHash, event, apiChange(deps));
   if (!set.changed) throw ApiError.localUserMissing();
   written(deps, event, set.eventRows);
 }
@@ -36,7 +39,7 @@ export async function changeLocalPassword(deps: Deps, caller: Caller, username: 
 export async function deleteLocalUser(deps: Deps, caller: Caller, username: string): Promise<void> {
   const keyHash = await callerKeyHash(deps, caller);
   const event = newEvent(deps, "user.deleted");
-  const result = await deleteUserByName(deps.db, keyHash, usernameKeys(username), event);
+  const result = await deleteUserByName(deps.db, keyHash, usernameKeys(username), event, apiChange(deps));
   await acceptKeyId(deps, caller, result.keyId, keyHash);
   if (!result.deleted) throw ApiError.localUserMissing();
   written(deps, event, result.eventRows);

@@ -9,6 +9,7 @@ import {
   findRecoveryCandidate,
   portalLoginHolds,
 } from "../db/recovery-codes";
+import { AUDIT_REASONS } from "../db/audit";
 import { recordAudit } from "./audit";
 import type { Deps } from "./deps";
 import { checkPortalPassword, countRefusedPortalLogin } from "./portal";
@@ -47,7 +48,7 @@ export async function recoverWithCode(deps: Deps, form: RecoveryForm): Promise<R
   if (!counted || !passwordOk || candidate === null || codeId === null) {
     await countRefusedPortalLogin(deps, found, stored, now);
     const target = found && candidate ? holderLabel({ id: found.id, username: candidate.username }) : undefined;
-    await recordAudit(deps, { actor: "portal", action: "user.recover", target, outcome: "refused" });
+    await recordAudit(deps, { actor: "portal", action: "user.recover", target, outcome: "refused", reason: AUDIT_REASONS.recoveryRefused });
     return { ok: false };
   }
   const user = { id: found.id, username: candidate.username };

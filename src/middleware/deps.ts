@@ -31,6 +31,7 @@ export function requestDeps(now: () => number): MiddlewareHandler<AppEnv> {
       loginLimiter: c.env.LOGIN_ATTEMPTS,
       events: [],
       webhooks: webhookSettings(c.env),
+      defer: (work) => deferred.push(work),
     });
     await next();
     const events = c.var.deps.events;

@@ -25,6 +25,10 @@ button.danger { border-color: #a00; color: #a00 }
 .muted { color: #666 }
 .invisible-char { color: #a00; background: #fbeaea; font: .8em ui-monospace, monospace; unicode-bidi: isolate }
 .inline { display: inline }
+select, input[type=date] { font: inherit; padding: .35rem .4rem; border: 1px solid #999; border-radius: 4px; max-width: 100% }
+.filters { display: flex; flex-wrap: wrap; gap: 0 1rem; align-items: flex-end; margin-bottom: 1rem }
+.filters > div { max-width: 100% }
+.warning { padding: .5rem .75rem; border-radius: 4px; background: #fff6e0; border: 1px solid #d9b45a }
 .codes { font: 1.1rem/1.8 ui-monospace, monospace; letter-spacing: .05em; columns: 2 12rem; padding-left: 2.5rem }
 @media print { header form, .no-print { display: none } }
 table { border-collapse: collapse; width: 100%; margin: .5rem 0 }

@@ -1,11 +1,13 @@
 import { Hono } from "hono";
 import type { AppEnv } from "../../app-env";
 import { requireSession } from "../../web/session";
+import { adminAccountPages } from "./admins";
 import { auditPages } from "./audit";
 import { authPages } from "./auth";
 import { keyPages } from "./keys";
 import { ADMIN_PATHS } from "./paths";
 import { userPages } from "./users";
+import { settingsPages } from "./settings";
 import { webhookPages } from "./webhooks";
 
 /**
@@ -20,3 +22,5 @@ adminPages.route("/users", userPages);
 adminPages.route("/keys", keyPages);
 adminPages.route("/audit", auditPages);
 adminPages.route("/webhooks", webhookPages);
+adminPages.route("/admins", adminAccountPages);
+adminPages.route("/settings", settingsPages);

@@ -12,6 +12,8 @@ export function AdminPage({ title, session, children }: { title: string; session
         <a href={ADMIN_PATHS.keys}>API keys</a>
         <a href={ADMIN_PATHS.webhooks}>Webhooks</a>
         <a href={ADMIN_PATHS.audit}>Audit trail</a>
+        <a href={ADMIN_PATHS.admins}>Admins</a>
+        <a href={ADMIN_PATHS.settings}>Settings</a>
       </nav>
       <form method="post" action={ADMIN_PATHS.logout} class="inline">
         <CsrfField token={session.csrfToken} />

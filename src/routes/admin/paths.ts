@@ -10,4 +10,6 @@ export const ADMIN_PATHS = {
   audit: "/admin/audit",
   webhooks: "/admin/webhooks",
   webhook: (id: string) => `/admin/webhooks/${id}`,
+  admins: "/admin/admins",
+  settings: "/admin/settings",
 } as const;

@@ -1,0 +1,35 @@
+/**
+ * CSV (RFC 4180) that is safe to open in a spreadsheet: a cell a spreadsheet would read as a
+ * formula (starting with = + - @, a tab or a carriage return) gets a leading apostrophe (OWASP's
+ * advice on CSV injection), so it shows as text. Every cell is quoted; lines end with CRLF.
+ */
+const FORMULA_START = /^[=+\-@\t\r]/;
+
+function csvCell(value: string | number | null): string {
+  const text = value === null ? "" : String(value);
+  const safe = FORMULA_START.test(text) ? `'${text}` : text;
+  return `"${safe.replaceAll('"', '""')}"`;
+}
+
+export function csvLine(cells: readonly (string | number | null)[]): string {
+  return `${cells.map(csvCell).join(",")}\r\n`;
+}
+
+/** A streamed CSV download: `lines` is pulled as the client reads, so memory stays bounded. */
+export function csvResponse(filename: string, lines: AsyncIterable<string>): Response {
+  const encoder = new TextEncoder();
+  const iterator = lines[Symbol.asyncIterator]();
+  const body = new ReadableStream<Uint8Array>({
+    async pull(controller) {
+      const next = await iterator.next();
+      if (next.done) controller.close();
+      else controller.enqueue(encoder.encode(next.value));
+    },
+  });
+  return new Response(body, {
+    headers: {
+      "Content-Type": "text/csv; charset=utf-8",
+      "Content-Disposition": `attachment; filename="${filename}"`,
+    },
+  });
+}
