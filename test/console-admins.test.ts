@@ -1,5 +1,5 @@
 import { env } from "cloudflare:workers";
-import { describe, expect, it } from "vitest";
+import { beforeAll, describe, expect, it } from "vitest";
 import { guessSuccessesPerDay, MAX_GUESS_SUCCESSES_PER_DAY, readConfig } from "../src/config";
 import { SETTINGS_WARNINGS } from "../src/domain/settings-report";
 import { createApp } from "../src/index";
@@ -7,6 +7,7 @@ import { ADMIN_ACCOUNT_PATHS, ADMIN_ACCOUNT_TEXTS } from "../src/routes/admin/ad
 import { TestClock, testApp } from "./helpers";
 import { adminRow, enrol, enrolledAdmin } from "./support/admins";
 import { adminSession, formPost, type PageSession, pageGet } from "./support/pages";
+import { subscribeToEverything } from "./support/subscriber";
 
 const escapeHtml = (text: string) => text.replaceAll("&", "&amp;").replaceAll("'", "&#39;").replaceAll("“", "“");
 const auditOf = (target: string) =>
@@ -21,6 +22,7 @@ async function activeSession(): Promise<PageSession & { name: string }> {
 
 describe("the admins page", () => {
   const call = testApp();
+  beforeAll(subscribeToEverything);
 
   it("lists admins with their state, and never a hash or a secret", async () => {
     const session = await activeSession();

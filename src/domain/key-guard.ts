@@ -54,8 +54,8 @@ export function screenKey(deps: Deps, keyHash: string): void {
     throw ApiError.invalidApiKey();
   }
   const address = deps.client.address;
+  // Not counted in the audit trail: the flood limit answers these, and its block starts from counted refusals.
   if (address !== undefined && blockedAddresses.has(address, now) && !acceptedKeys.has(keyHash, now)) {
-    countRefusedKey(deps);
     throw HttpError.tooManyRequests(BLOCK_MS / 1000);
   }
 }
