@@ -26,6 +26,12 @@ button.danger { border-color: #a00; color: #a00 }
 .invisible-char { color: #a00; background: #fbeaea; font: .8em ui-monospace, monospace; unicode-bidi: isolate }
 .inline { display: inline }
 .codes { font: 1.1rem/1.8 ui-monospace, monospace; letter-spacing: .05em; columns: 2 12rem; padding-left: 2.5rem }
+.chart { margin: .5rem 0 }
+.chart-svg { display: block; width: 100%; height: auto }
+.legend { margin-right: 1rem; white-space: nowrap }
+.totals { display: grid; grid-template-columns: repeat(auto-fit, minmax(9rem, 1fr)); gap: .5rem; margin: 0; padding: 0; list-style: none }
+.totals li { border: 1px solid #ddd; border-radius: 4px; padding: .5rem }
+.totals strong { display: block; font-size: 1.4rem }
 @media print { header form, .no-print { display: none } }
 table { border-collapse: collapse; width: 100%; margin: .5rem 0 }
 th, td { border-bottom: 1px solid #ddd; padding: .35rem .5rem; text-align: left; vertical-align: top; overflow-wrap: anywhere }
