@@ -2,7 +2,6 @@ import { readOverview, type RecentLock, type UserTotals } from "../db/overview";
 import { HOUR_MS, type HourCount, VALIDATION_OUTCOMES, type ValidationOutcome } from "../db/validation-counts";
 import type { Deps } from "./deps";
 
-
 export type { ValidationOutcome };
 export { VALIDATION_OUTCOMES };
 

@@ -26,6 +26,9 @@ button.danger { border-color: #a00; color: #a00 }
 .invisible-char { color: #a00; background: #fbeaea; font: .8em ui-monospace, monospace; unicode-bidi: isolate }
 .inline { display: inline }
 .codes { font: 1.1rem/1.8 ui-monospace, monospace; letter-spacing: .05em; columns: 2 12rem; padding-left: 2.5rem }
+fieldset.filters { border: 0; padding: 0; margin: .5rem 0; display: flex; flex-wrap: wrap; gap: .25rem 1rem }
+fieldset.filters legend { font-weight: 600; padding: 0 }
+label.check { display: inline; margin: 0; font-weight: normal }
 .chart { margin: .5rem 0 }
 .chart-svg { display: block; width: 100%; height: auto }
 .legend { margin-right: 1rem; white-space: nowrap }
@@ -83,6 +86,12 @@ export function Page({ title, site, nav, children }: PageProps) {
       </body>
     </html>
   );
+}
+
+/** A message at the top of a page: the outcome of an action, or what was wrong with a request. */
+export interface Notice {
+  kind: "notice" | "error";
+  text: string;
 }
 
 /** A message after an action: `kind` "error" for refusals. */
