@@ -15,6 +15,7 @@ h2 { font-size: 1.1rem; margin: 1.5rem 0 .5rem }
 a { color: #0645ad }
 label { display: block; margin: .75rem 0 .25rem; font-weight: 600 }
 input[type=text], input[type=password], input[type=search], input:not([type]) { width: 100%; max-width: 24rem; font: inherit; padding: .4rem .5rem; border: 1px solid #999; border-radius: 4px }
+input[type=file] { max-width: 100%; font: inherit }
 button { font: inherit; padding: .4rem .9rem; border: 1px solid #555; border-radius: 4px; background: #f4f4f4; cursor: pointer; margin: .5rem .5rem .5rem 0 }
 button.danger { border-color: #a00; color: #a00 }
 .link-button { border: 0; background: none; color: #0645ad; text-decoration: underline; padding: 0; margin: 0 }

@@ -4,9 +4,11 @@ import { requireSession } from "../../web/session";
 import { auditPages } from "./audit";
 import { authPages } from "./auth";
 import { keyPages } from "./keys";
+import { onboardPages } from "./onboard";
 import { overviewPages } from "./overview";
 import { ADMIN_PATHS } from "./paths";
 import { userPages } from "./users";
+import { bulkPages } from "./users-bulk";
 import { webhookPages } from "./webhooks";
 
 /**
@@ -17,6 +19,9 @@ export const adminPages = new Hono<AppEnv>();
 adminPages.route("/", authPages);
 adminPages.use("*", requireSession("admin", ADMIN_PATHS.login));
 adminPages.route("/", overviewPages);
+// Before userPages, whose "/:id" would take "export.csv" and "bulk" for user ids.
+adminPages.route("/users", bulkPages);
+adminPages.route("/users", onboardPages);
 adminPages.route("/users", userPages);
 adminPages.route("/keys", keyPages);
 adminPages.route("/audit", auditPages);

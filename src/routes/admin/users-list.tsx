@@ -38,7 +38,8 @@ function listHref(state: ListState, after?: string): string {
   return query ? `${ADMIN_PATHS.users}?${query}` : ADMIN_PATHS.users;
 }
 
-function lockSummary(row: UserListRow, nowMs: number): string {
+/** Which locks hold now, with their ends: the list's and the CSV's "Locked". */
+export function lockSummary(row: Pick<UserListRow, "lockedUntil" | "portalLockedUntil">, nowMs: number): string {
   const locks = [
     row.lockedUntil > nowMs ? `codes until ${utcText(row.lockedUntil)}` : "",
     row.portalLockedUntil > nowMs ? `portal until ${utcText(row.portalLockedUntil)}` : "",
