@@ -3,7 +3,7 @@
 // `imported_at` and the console can tell them apart (its "imported" filter and total).
 
 /** The columns of an imported user, in the order each row's values are rendered; `imported_at` (Unix seconds) last. */
-export const IMPORTED_USER_COLUMNS = [
+const IMPORTED_USER_COLUMNS = [
   "id",
   "username",
   "username_key",
