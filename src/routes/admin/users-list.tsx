@@ -1,3 +1,5 @@
+import type { Context } from "hono";
+import type { AppEnv } from "../../app-env";
 import type { Session } from "../../domain/sessions";
 import { USER_ORDERS, type UserFilters, type UserListRow, type UserOrder } from "../../domain/user-search";
 import { CsrfField, Flash, type Notice } from "../../web/page";
@@ -14,7 +16,7 @@ export interface ListState {
 }
 
 /** The query parameter of each filter checkbox, and its label. */
-export const FILTER_PARAMS = {
+const FILTER_PARAMS = {
   unconfirmed: ["unconfirmed", "Not yet confirmed"],
   codesLocked: ["locked", "Codes locked"],
   portalLocked: ["portal-locked", "Portal locked"],
@@ -174,4 +176,22 @@ export function UserListPage(view: ListView) {
       ) : null}
     </AdminPage>
   );
+}
+
+/** The list's state from its query: unknown values of `sort` and `token` are ignored. */
+export function listState(c: Context<AppEnv>, q: string): ListState {
+  const flag = (param: string) => c.req.query(param) === "1";
+  const sort = c.req.query("sort") ?? "name";
+  const token = c.req.query("token");
+  return {
+    q,
+    filters: {
+      unconfirmed: flag(FILTER_PARAMS.unconfirmed[0]),
+      codesLocked: flag(FILTER_PARAMS.codesLocked[0]),
+      portalLocked: flag(FILTER_PARAMS.portalLocked[0]),
+      imported: flag(FILTER_PARAMS.imported[0]),
+      token: token === "app" || token === "hardware" ? token : undefined,
+    },
+    order: USER_ORDERS.includes(sort as UserOrder) ? (sort as UserOrder) : "name",
+  };
 }

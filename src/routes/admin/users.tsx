@@ -18,9 +18,9 @@ import { readForm } from "../../web/forms";
 import { renderPage } from "../../web/render";
 import { ADMIN_PATHS } from "./paths";
 import type { Notice } from "../../web/page";
-import { searchText, searchUsers, USER_ORDERS, type UserOrder } from "../../domain/user-search";
+import { searchText, searchUsers } from "../../domain/user-search";
 import { ConfirmActionPage, isUserAction, type UserActionSlug } from "./users-actions";
-import { FILTER_PARAMS, type ListState, UserListPage } from "./users-list";
+import { listState, UserListPage } from "./users-list";
 import { NewSecretPage, UserDetailPage, UserNotFoundPage } from "./users-views";
 
 /** Every message the users pages show after an action or for a bad request (`?done=` names one). */
@@ -84,24 +84,6 @@ function noticeOf(code: string | undefined): Notice | undefined {
 const redirectTo = (c: Context<AppEnv>, path: string, done: NoticeCode) => c.redirect(`${path}?done=${done}`, 303);
 
 export const userPages = new Hono<AppEnv>();
-
-/** The list's state from its query: unknown values of `sort` and `token` are ignored. */
-function listState(c: Context<AppEnv>, q: string): ListState {
-  const flag = (param: string) => c.req.query(param) === "1";
-  const sort = c.req.query("sort") ?? "name";
-  const token = c.req.query("token");
-  return {
-    q,
-    filters: {
-      unconfirmed: flag(FILTER_PARAMS.unconfirmed[0]),
-      codesLocked: flag(FILTER_PARAMS.codesLocked[0]),
-      portalLocked: flag(FILTER_PARAMS.portalLocked[0]),
-      imported: flag(FILTER_PARAMS.imported[0]),
-      token: token === "app" || token === "hardware" ? token : undefined,
-    },
-    order: USER_ORDERS.includes(sort as UserOrder) ? (sort as UserOrder) : "name",
-  };
-}
 
 userPages.get("/", async (c) => {
   const session = c.var.session!;
