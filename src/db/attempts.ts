@@ -12,6 +12,7 @@ import { tokenColumns, tokenOf } from "./token-params";
 // For src/db/console-users.ts and scripts/resync.ts, which other branches rewrite at the same time:
 // the rename of tokenOf (issue 23, item 3) points them at ./token-params and removes this line.
 export { tokenColumns, tokenOf } from "./token-params";
+import { countValidation, type ValidationOutcome } from "./validation-counts";
 import type { UserSecret } from "./users";
 
 /** What validate needs to know before it checks a token, read in one round trip with the key check. */
@@ -102,7 +103,7 @@ export async function recordFailure(
   policy: LockoutPolicy,
   eventId: string,
 ): Promise<AttemptWrite> {
-  const [keyRows, event, updated, state] = await failureBatch<Record<string, number | string | null>>(db, {
+  const [keyRows, event, , updated, state] = await failureBatch<Record<string, number | string | null>>(db, {
     ...guard,
     userId,
     nowMs,
@@ -149,7 +150,8 @@ const failureBatch = preparedBatch((db) => {
     extra: sql`, 'locked_until', strftime('%Y-%m-%dT%H:%M:%fZ', (${failure.lockedUntil}) / 1000.0, 'unixepoch')`,
   } as const;
   const set = { failedAttempts: failure.attempts, lockedUntil: failure.lockedUntil };
-  return [...guardedStatements(db, value("userId") as unknown as number, guard, lte(users.lockedUntil, nowMs), set, locked)];
+  const counted = { nowMs: sql`${nowMs}`, outcome: "invalid" } as const;
+  return [...guardedStatements(db, value("userId") as unknown as number, guard, lte(users.lockedUntil, nowMs), set, locked, counted)];
 });
 
 /**
@@ -185,7 +187,7 @@ export async function acceptStep(
 ): Promise<AttemptWrite> {
   const acceptance = stepAcceptance(accepted, nowMs);
   const event = { id: eventId, type: "user.confirmed", at: nowMs, when: isNull(users.confirmedAt) } as const;
-  return guardedWrite(db, userId, guard, acceptance.condition, acceptance.set, event);
+  return guardedWrite(db, userId, guard, acceptance.condition, acceptance.set, event, { nowMs, outcome: "valid", replay: true });
 }
 
 /**
@@ -200,8 +202,9 @@ async function guardedWrite(
   condition: SQL,
   set: SQLiteUpdateSetSource<typeof users>,
   event: WriteEvent,
+  counted: Counted,
 ): Promise<AttemptWrite> {
-  const [keyRows, eventRows, updated, state] = await db.batch(guardedStatements(db, userId, guard, condition, set, event));
+  const [keyRows, eventRows, , updated, state] = await db.batch(guardedStatements(db, userId, guard, condition, set, event, counted));
   return { keyId: keyRows[0]?.id ?? null, written: updated.length > 0, eventRows, state: state[0] ?? null };
 }
 
@@ -219,6 +222,13 @@ interface WriteEvent {
   extra?: SQL;
 }
 
+/** The validation count a guarded write adds to (the overview's chart): the outcome when written, and whether a refusal that is no lock is a replay. */
+interface Counted {
+  nowMs: SQL | number;
+  outcome: ValidationOutcome;
+  replay?: boolean;
+}
+
 /** The statements of guardedWrite, for db.batch or a batch built once (failureBatch). */
 function guardedStatements(
   db: Db,
@@ -227,17 +237,26 @@ function guardedStatements(
   condition: SQL,
   set: SQLiteUpdateSetSource<typeof users>,
   event: WriteEvent,
+  counted: Counted,
 ) {
-  const where = and(
+  const same = and(
     eq(users.id, userId),
     eq(users.secretCiphertext, guard.ciphertext),
     eq(users.totpDrift, guard.drift),
     activeKeyExists(guard.keyHash),
-    condition,
   )!;
+  const where = and(same, condition)!;
+  const outcomes = {
+    written: where,
+    same,
+    ifWritten: counted.outcome,
+    nowMs: counted.nowMs,
+    replayWhen: counted.replay ? sql`1` : undefined,
+  };
   return [
     selectActiveKey(db, guard.keyHash),
     userEventStatement(db, event, apiKeyActor(guard.keyHash), and(where, event.when)!, event.extra),
+    countValidation(db, userId, outcomes),
     db.update(users).set(set).where(where).returning({ id: users.id }),
     db
       .select({

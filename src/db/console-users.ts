@@ -1,83 +1,10 @@
-import { and, asc, desc, eq, getTableColumns, gt, or, type SQL, sql } from "drizzle-orm";
-import { union } from "drizzle-orm/sqlite-core";
+import { and, eq, getTableColumns, type SQL, sql } from "drizzle-orm";
 import type { Sealed } from "../crypto/secret-box";
 import { DEFAULT_TOKEN, type TokenParams } from "../otp/totp";
 import { tokenColumns, tokenOf } from "./attempts";
 import { AUDIT_REASONS, type AuditEntry } from "./audit";
 import type { Db } from "./client";
 import { type AuditRow, auditLog, recoveryCodes, users } from "./schema";
-
-/** Keys from `from` (inclusive) to `to` (exclusive; none: to the end), in SQLite's BINARY order. */
-export interface KeyRange {
-  from: string;
-  to?: string;
-}
-
-/** Where the locked list continues: after this lock end and id (it is ordered by both, newest lock first). */
-export interface LockCursor {
-  lockedUntil: number;
-  id: number;
-}
-
-/**
- * What the console's user list shows. "name": ordered by username_key, read as ranges of its
- * UNIQUE index (one per prefix form, merged by SQLite). "locked": users whose code lock (not the
- * portal lock, which has no index) runs past `nowMs`, read as a range of users_locked_until.
- */
-export type UserListQuery =
-  | { order: "name"; ranges: readonly KeyRange[]; after?: string; limit: number }
-  | { order: "locked"; nowMs: number; ranges: readonly KeyRange[]; after?: LockCursor; limit: number };
-
-const listFields = {
-  id: users.id,
-  username: users.username,
-  usernameKey: users.usernameKey,
-  createdAt: users.createdAt,
-  confirmedAt: users.confirmedAt,
-  lockedUntil: users.lockedUntil,
-  portalLockedUntil: users.portalLockedUntil,
-};
-
-export type UserListRow = { [K in keyof typeof listFields]: (typeof users.$inferSelect)[K] };
-
-/** `plain`: compared as `+username_key`, which SQLite does not look up in the key's index. */
-function inRange(range: KeyRange, plain = false): SQL {
-  const key = plain ? sql`+${users.usernameKey}` : sql`${users.usernameKey}`;
-  return range.to === undefined ? sql`${key} >= ${range.from}` : sql`(${key} >= ${range.from} and ${key} < ${range.to})`;
-}
-
-/**
- * The list's one query, at most `limit` rows (the caller asks one more than a page to know whether
- * there is a next one). Never OFFSET: a page starts after the previous page's last key.
- */
-export function userListQuery(db: Db, query: UserListQuery) {
-  if (query.order === "locked") {
-    // Names are only a filter here: the lock index gives the order, so SQLite must not pick the name index.
-    const after = query.after && sql`(${users.lockedUntil}, ${users.id}) < (${query.after.lockedUntil}, ${query.after.id})`;
-    return db
-      .select(listFields)
-      .from(users)
-      .where(and(gt(users.lockedUntil, query.nowMs), or(...query.ranges.map((r) => inRange(r, true))), after))
-      .orderBy(desc(users.lockedUntil), desc(users.id))
-      .limit(query.limit);
-  }
-  const after = query.after === undefined ? undefined : gt(users.usernameKey, query.after);
-  const side = (range: KeyRange | undefined) =>
-    db
-      .select(listFields)
-      .from(users)
-      .where(and(range && inRange(range), after));
-  const [first, second, ...more] = query.ranges;
-  if (second === undefined) return side(first).orderBy(asc(users.usernameKey)).limit(query.limit);
-  // UNION under ORDER BY … LIMIT: SQLite merges the ordered index ranges and stops at the limit.
-  return union(side(first), side(second), ...more.map(side))
-    .orderBy(asc(users.usernameKey))
-    .limit(query.limit);
-}
-
-export function listUsers(db: Db, query: UserListQuery): Promise<UserListRow[]> {
-  return userListQuery(db, query);
-}
 
 /** Everything the console shows of one user, and the sealed secret; never the password hash. */
 export interface ConsoleUserRow {

@@ -3,10 +3,13 @@ import type { SQLiteTable } from "drizzle-orm/sqlite-core";
 import type { Db } from "./client";
 import type { SessionTimes } from "./sessions";
 import { admins, auditLog, eventOutbox, loginClients, sessions, webhookDeliveries } from "./schema";
+import { HOUR_MS, pruneCountsStatement } from "./validation-counts";
 
 const DAY_MS = 86_400_000;
 /** Events and their delivery records are kept this long after they were sent or settled: the console's "recent deliveries". */
 const EVENT_DAYS = 30;
+/** The overview charts 90 days of validation counts (src/routes/admin/overview.tsx); a few more are kept so a day is never cut short. */
+const COUNT_DAYS = 100;
 
 export interface RetentionPolicy {
   /** Audit rows older than this are deleted. */
@@ -22,7 +25,7 @@ export interface RetentionPolicy {
  * expiry (cleared; the admin stays), audit rows older than the retention, and the login counts of
 clients that never signed in, failed nothing for a day and are not locked (a flood from many
 addresses leaves one such row per address and account), events sent and delivery records settled
-more than EVENT_DAYS ago. Each DELETE takes
+more than EVENT_DAYS ago, and validation counts of hours more than COUNT_DAYS ago. Each DELETE takes
  * at most `batch` rows, chosen by rowid in a subselect (D1's SQLite has no DELETE … LIMIT).
  */
 export function pruneStatements(db: Db, nowMs: number, policy: RetentionPolicy) {
@@ -59,5 +62,6 @@ export function pruneStatements(db: Db, nowMs: number, policy: RetentionPolicy) 
           oldest(webhookDeliveries, and(ne(webhookDeliveries.status, "retrying"), lt(webhookDeliveries.updatedAt, eventsBefore))),
         ),
       ),
+    pruneCountsStatement(db, Math.floor(nowMs / HOUR_MS) - COUNT_DAYS * 24, policy.batch),
   ] as const;
 }

@@ -53,6 +53,8 @@ export const users = sqliteTable(
     totpDrift: integer("totp_drift").notNull().default(0),
     /** The serial of the hardware token whose seed this user holds (a PSKC import); null: an app. */
     tokenSerial: text("token_serial"),
+    /** When `npm run import` wrote this user, Unix seconds (src/db/imported-users.ts); null: createuser made them. */
+    importedAt: integer("imported_at"),
   },
   // locked_until: the console's "who is locked" list reads a range of this index, not the table.
   (t) => [
@@ -278,3 +280,20 @@ export const webhookDeliveries = sqliteTable(
 
 export type WebhookEndpointRow = typeof webhookEndpoints.$inferSelect;
 export type WebhookDeliveryRow = typeof webhookDeliveries.$inferSelect;
+
+// --- Validation counts (issue 25: the console's overview) --------------------------------------
+
+/**
+ * How many validations ended each way per hour: validate's own batches add one here
+ * (src/db/validation-counts.ts), so the overview's chart costs no request anything but a statement.
+ */
+export const validationCounts = sqliteTable(
+  "validation_counts",
+  {
+    /** Unix milliseconds divided by 3,600,000 (whole hours since 1970, UTC). */
+    hour: integer("hour").notNull(),
+    outcome: text("outcome", { enum: ["valid", "invalid", "locked", "replay"] }).notNull(),
+    count: integer("count").notNull().default(0),
+  },
+  (t) => [primaryKey({ columns: [t.hour, t.outcome] })],
+);

@@ -8,13 +8,9 @@ import {
   deleteUserStatement,
   findConsoleUser,
   holds,
-  type KeyRange,
-  type LockCursor,
-  listUsers,
   replaceSecretStatement,
   setPasswordStatement,
   type UserGuard,
-  type UserListRow,
   unlockStatement,
 } from "../db/console-users";
 import { actorJson, userEventStatement } from "../db/outbox";
@@ -29,78 +25,8 @@ import { actorOf, type EventType, newEvent, written } from "./events";
 import { otpauthUri } from "./enrollment-qr";
 import { MIN_PASSWORD_CHARS } from "./local-users";
 
-export type { UserListRow };
-const USERS_PAGE_SIZE = 50;
-/** Usernames are at most 255 characters (src/domain/identity.ts): a longer prefix finds nobody. */
-const MAX_PREFIX_CHARS = 255;
-/** A name cursor is a username key; anything longer is not one of ours. */
-const MAX_CURSOR_CHARS = 1024;
 /** RFC 4226 §4 recommends 160 bits, as createuser issues (src/domain/enrollment.ts). */
 const SECRET_BYTES = 20;
-
-/** The search as typed, NFC, or null when it cannot be a username prefix (too long, control characters). */
-export function searchPrefix(raw: string): string | null {
-  const prefix = raw.trim().normalize("NFC");
-  if ([...prefix].length > MAX_PREFIX_CHARS || /[\p{Cc}\p{Cs}]/u.test(prefix)) return null;
-  return prefix;
-}
-
-/**
- * The keys that start with `prefix`: from it up to its successor in code-point order, which is
- * SQLite's BINARY order of UTF-8. LIKE would not use the index and treats % and _ as wildcards.
- */
-export function prefixRange(prefix: string): KeyRange {
-  const points = [...prefix];
-  while (points.length > 0) {
-    const last = points.pop()!.codePointAt(0)!;
-    if (last < 0x10ffff) return { from: prefix, to: points.join("") + String.fromCodePoint(last + 1 === 0xd800 ? 0xe000 : last + 1) };
-  }
-  return { from: prefix };
-}
-
-interface UserSearch {
-  /** From searchPrefix; "" lists everyone. */
-  prefix: string;
-  lockedOnly: boolean;
-  /** The `next` of the previous page. */
-  after?: string;
-}
-
-interface UserPage {
-  rows: UserListRow[];
-  /** Where the next page starts; absent on the last page. */
-  next?: string;
-}
-
-function lockCursor(text: string): LockCursor | null {
-  const match = /^([0-9]{1,16})\.([1-9][0-9]{0,15})$/.exec(text);
-  return match ? { lockedUntil: Number(match[1]), id: Number(match[2]) } : null;
-}
-
-/**
- * One page of users, and the cursor of the next; null when `after` is not a cursor of this list.
- * Keys of email names are lower case, so the prefix is looked up as typed and in lower case:
- * "Alice@Ex" finds alice@example.com; "Bob" finds "Bob…" and "bob…", "bob" only "bob…".
- */
-export async function searchUsers(deps: Deps, search: UserSearch): Promise<UserPage | null> {
-  const ranges = search.prefix === "" ? [] : [...new Set([search.prefix, search.prefix.toLowerCase()])].map(prefixRange);
-  const limit = USERS_PAGE_SIZE + 1;
-  if (search.after !== undefined && search.after.length > MAX_CURSOR_CHARS) return null;
-  if (search.lockedOnly) {
-    const after = search.after === undefined ? undefined : lockCursor(search.after);
-    if (after === null) return null;
-    const rows = await listUsers(deps.db, { order: "locked", nowMs: deps.now(), ranges, after, limit });
-    return page(rows, (last) => `${last.lockedUntil}.${last.id}`);
-  }
-  const rows = await listUsers(deps.db, { order: "name", ranges, after: search.after, limit });
-  return page(rows, (last) => last.usernameKey);
-}
-
-function page(rows: UserListRow[], cursor: (last: UserListRow) => string): UserPage {
-  if (rows.length <= USERS_PAGE_SIZE) return { rows };
-  const shown = rows.slice(0, USERS_PAGE_SIZE);
-  return { rows: shown, next: cursor(shown[shown.length - 1]!) };
-}
 
 /**
  * A short digest of the sealed secret: the confirmation of a reset or a delete carries it, and the

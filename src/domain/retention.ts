@@ -13,12 +13,13 @@ export interface Pruned {
   loginClients: number;
   events: number;
   deliveries: number;
+  validationCounts: number;
 }
 
 /** One scheduled run of retention: expired rows removed in one D1 batch, each kind bounded by PRUNE_BATCH. */
 export async function pruneExpired(db: Db, nowMs: number, config: Pick<Config, "auditRetentionDays">): Promise<Pruned> {
   const policy = { auditMs: config.auditRetentionDays * 86_400_000, sessions: SESSION_TIMES, batch: PRUNE_BATCH };
-  const [sessions, links, audit, clients, events, deliveries] = await db.batch(pruneStatements(db, nowMs, policy));
+  const [sessions, links, audit, clients, events, deliveries, counts] = await db.batch(pruneStatements(db, nowMs, policy));
   return {
     sessions: sessions.meta.changes,
     enrolmentLinks: links.meta.changes,
@@ -26,5 +27,6 @@ export async function pruneExpired(db: Db, nowMs: number, config: Pick<Config, "
     loginClients: clients.meta.changes,
     events: events.meta.changes,
     deliveries: deliveries.meta.changes,
+    validationCounts: counts.meta.changes,
   };
 }

@@ -33,3 +33,42 @@ export function csvResponse(filename: string, lines: AsyncIterable<string>): Res
     },
   });
 }
+
+/**
+ * The rows of an uploaded CSV: quoted cells may hold commas, quotes ("") and line breaks; blank
+ * lines are skipped; a byte-order mark is dropped. Null when a quote is never closed.
+ */
+export function parseCsv(text: string): string[][] | null {
+  const rows: string[][] = [];
+  let row: string[] = [];
+  let value = "";
+  let quoted = false;
+  let i = text.startsWith("\uFEFF") ? 1 : 0;
+  const endRow = () => {
+    row.push(value);
+    if (row.length > 1 || row[0] !== "") rows.push(row);
+    row = [];
+    value = "";
+  };
+  for (; i < text.length; i++) {
+    const ch = text[i]!;
+    if (quoted && ch === '"' && text[i + 1] === '"') {
+      value += '"';
+      i++;
+    } else if (ch === '"') {
+      quoted = !quoted;
+    } else if (quoted) {
+      value += ch;
+    } else if (ch === ",") {
+      row.push(value);
+      value = "";
+    } else if (ch === "\n") {
+      endRow();
+    } else if (ch !== "\r") {
+      value += ch;
+    }
+  }
+  if (quoted) return null;
+  if (value !== "" || row.length > 0) endRow();
+  return rows;
+}

@@ -45,16 +45,45 @@ export const refuseCrossSite: MiddlewareHandler<AppEnv> = async (c, next) => {
  * runs before every page (src/index.ts). SameSite=Strict cookies already keep other sites' posts
  * from carrying a session; these checks hold even where a browser or proxy does not honour it.
  */
-export async function readForm(c: Context<AppEnv>, session?: Session): Promise<FormFields> {
-  const type = c.req.header("content-type") ?? "";
-  if (!type.toLowerCase().startsWith("application/x-www-form-urlencoded")) throw HttpError.badBody("send the page's form");
-  if (Number(c.req.header("content-length") ?? 0) > MAX_FORM_BYTES) throw HttpError.tooLarge();
+export async function readForm(c: Context<AppEnv>, session?: Session, maxBytes = MAX_FORM_BYTES): Promise<FormFields> {
+  const body = await formBody(c, "application/x-www-form-urlencoded", maxBytes);
+  const params = new URLSearchParams(new TextDecoder().decode(body));
+  checkCsrf(params.get("csrf"), session);
+  return { get: (name) => params.get(name) ?? "", getAll: (name) => params.getAll(name) };
+}
+
+/** The body of a form post of `type`, at most `maxBytes` (refuseCrossSite refused one from another site already). */
+async function formBody(c: Context<AppEnv>, type: string, maxBytes: number): Promise<ArrayBuffer> {
+  if (!(c.req.header("content-type") ?? "").toLowerCase().startsWith(type)) throw HttpError.badBody("send the page's form");
+  if (Number(c.req.header("content-length") ?? 0) > maxBytes) throw HttpError.tooLarge();
   // As bytes, not c.req.text(): workerd warns about reading a body of this type as text.
   const body = await c.req.arrayBuffer();
-  if (body.byteLength > MAX_FORM_BYTES) throw HttpError.tooLarge();
-  const params = new URLSearchParams(new TextDecoder().decode(body));
-  if (session && !constantTimeEqual(utf8.encode(params.get("csrf") ?? ""), utf8.encode(session.csrfToken))) {
-    throw HttpError.forgedForm();
+  if (body.byteLength > maxBytes) throw HttpError.tooLarge();
+  return body;
+}
+
+function checkCsrf(token: string | null, session: Session | undefined): void {
+  if (session && !constantTimeEqual(utf8.encode(token ?? ""), utf8.encode(session.csrfToken))) throw HttpError.forgedForm();
+}
+
+/** A file upload form (multipart/form-data) of a session's page: its text fields, and the text of its file `name`. */
+export async function readUpload(
+  c: Context<AppEnv>,
+  session: Session,
+  maxBytes: number,
+): Promise<{ file: string; get(name: string): string }> {
+  const body = await formBody(c, "multipart/form-data", maxBytes);
+  let form: FormData;
+  try {
+    form = await new Response(body, { headers: { "Content-Type": c.req.header("content-type")! } }).formData();
+  } catch {
+    throw HttpError.badBody("send the page's form");
   }
-  return { get: (name) => params.get(name) ?? "", getAll: (name) => params.getAll(name) };
+  const text = (name: string) => {
+    const value = form.get(name);
+    return typeof value === "string" ? value : "";
+  };
+  checkCsrf(text("csrf"), session);
+  const file = form.get("file") as unknown;
+  return { file: file instanceof Blob ? await file.text() : "", get: text };
 }

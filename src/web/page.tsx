@@ -15,6 +15,7 @@ h2 { font-size: 1.1rem; margin: 1.5rem 0 .5rem }
 a { color: #0645ad }
 label { display: block; margin: .75rem 0 .25rem; font-weight: 600 }
 input[type=text], input[type=password], input[type=search], input:not([type]) { width: 100%; max-width: 24rem; font: inherit; padding: .4rem .5rem; border: 1px solid #999; border-radius: 4px }
+input[type=file] { max-width: 100%; font: inherit }
 button { font: inherit; padding: .4rem .9rem; border: 1px solid #555; border-radius: 4px; background: #f4f4f4; cursor: pointer; margin: .5rem .5rem .5rem 0 }
 button.danger { border-color: #a00; color: #a00 }
 .link-button { border: 0; background: none; color: #0645ad; text-decoration: underline; padding: 0; margin: 0 }
@@ -30,6 +31,15 @@ select, input[type=date] { font: inherit; padding: .35rem .4rem; border: 1px sol
 .filters > div { max-width: 100% }
 .warning { padding: .5rem .75rem; border-radius: 4px; background: #fff6e0; border: 1px solid #d9b45a }
 .codes { font: 1.1rem/1.8 ui-monospace, monospace; letter-spacing: .05em; columns: 2 12rem; padding-left: 2.5rem }
+fieldset.filters { border: 0; padding: 0; margin: .5rem 0; display: flex; flex-wrap: wrap; gap: .25rem 1rem }
+fieldset.filters legend { font-weight: 600; padding: 0 }
+label.check { display: inline; margin: 0; font-weight: normal }
+.chart { margin: .5rem 0 }
+.chart-svg { display: block; width: 100%; height: auto }
+.legend { margin-right: 1rem; white-space: nowrap }
+.totals { display: grid; grid-template-columns: repeat(auto-fit, minmax(9rem, 1fr)); gap: .5rem; margin: 0; padding: 0; list-style: none }
+.totals li { border: 1px solid #ddd; border-radius: 4px; padding: .5rem }
+.totals strong { display: block; font-size: 1.4rem }
 @media print { header form, .no-print { display: none } }
 table { border-collapse: collapse; width: 100%; margin: .5rem 0 }
 th, td { border-bottom: 1px solid #ddd; padding: .35rem .5rem; text-align: left; vertical-align: top; overflow-wrap: anywhere }
@@ -81,6 +91,12 @@ export function Page({ title, site, nav, children }: PageProps) {
       </body>
     </html>
   );
+}
+
+/** A message at the top of a page: the outcome of an action, or what was wrong with a request. */
+export interface Notice {
+  kind: "notice" | "error";
+  text: string;
 }
 
 /** A message after an action: `kind` "error" for refusals. */

@@ -5,9 +5,12 @@ import { adminAccountPages } from "./admins";
 import { auditPages } from "./audit";
 import { authPages } from "./auth";
 import { keyPages } from "./keys";
+import { onboardPages } from "./onboard";
+import { overviewPages } from "./overview";
 import { ADMIN_PATHS } from "./paths";
 import { userPages } from "./users";
 import { settingsPages } from "./settings";
+import { bulkPages } from "./users-bulk";
 import { webhookPages } from "./webhooks";
 
 /**
@@ -17,7 +20,10 @@ import { webhookPages } from "./webhooks";
 export const adminPages = new Hono<AppEnv>();
 adminPages.route("/", authPages);
 adminPages.use("*", requireSession("admin", ADMIN_PATHS.login));
-adminPages.get("/", (c) => c.redirect(ADMIN_PATHS.users, 302));
+adminPages.route("/", overviewPages);
+// Before userPages, whose "/:id" would take "export.csv" and "bulk" for user ids.
+adminPages.route("/users", bulkPages);
+adminPages.route("/users", onboardPages);
 adminPages.route("/users", userPages);
 adminPages.route("/keys", keyPages);
 adminPages.route("/audit", auditPages);

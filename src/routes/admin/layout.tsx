@@ -8,6 +8,7 @@ export function AdminPage({ title, session, children }: { title: string; session
   const nav = session ? (
     <>
       <nav aria-label="Console">
+        <a href={ADMIN_PATHS.home}>Overview</a>
         <a href={ADMIN_PATHS.users}>Users</a>
         <a href={ADMIN_PATHS.keys}>API keys</a>
         <a href={ADMIN_PATHS.webhooks}>Webhooks</a>

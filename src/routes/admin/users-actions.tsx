@@ -1,11 +1,10 @@
 import type { UserDetails } from "../../domain/console-users";
 import { MIN_PASSWORD_CHARS } from "../../domain/local-users";
 import type { Session } from "../../domain/sessions";
-import { CsrfField, Flash } from "../../web/page";
+import { CsrfField, Flash, type Notice } from "../../web/page";
 import { visibleText } from "../../web/visible-name";
 import { AdminPage } from "./layout";
 import { ADMIN_PATHS } from "./paths";
-import type { Notice } from "./users-views";
 
 /**
  * The actions on a user, and what their links, confirmation pages and buttons say. Each is a

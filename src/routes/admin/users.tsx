@@ -6,8 +6,6 @@ import {
   deleteUser,
   passwordLongEnough,
   resetUserSecret,
-  searchPrefix,
-  searchUsers,
   setUserPassword,
   unlockUser,
   userDetails,
@@ -19,8 +17,11 @@ import { type ResyncOutcome, resyncUser } from "../../domain/resync";
 import { readForm } from "../../web/forms";
 import { renderPage } from "../../web/render";
 import { ADMIN_PATHS } from "./paths";
+import type { Notice } from "../../web/page";
+import { searchText, searchUsers } from "../../domain/user-search";
 import { ConfirmActionPage, isUserAction, type UserActionSlug } from "./users-actions";
-import { NewSecretPage, type Notice, UserDetailPage, UserListPage, UserNotFoundPage } from "./users-views";
+import { listState, UserListPage } from "./users-list";
+import { NewSecretPage, UserDetailPage, UserNotFoundPage } from "./users-views";
 
 /** Every message the users pages show after an action or for a bad request (`?done=` names one). */
 const NOTICES = {
@@ -87,20 +88,19 @@ export const userPages = new Hono<AppEnv>();
 userPages.get("/", async (c) => {
   const session = c.var.session!;
   const deps = c.var.deps;
-  const lockedOnly = c.req.query("locked") === "1";
-  const prefix = searchPrefix(c.req.query("q") ?? "");
-  const view = { session, nowMs: deps.now(), lockedOnly };
-  if (prefix === null) {
-    return renderPage(c, <UserListPage {...view} q="" paged={false} rows={[]} notice={NOTICES["bad-search"]} />, 400);
-  }
+  const text = searchText(c.req.query("q") ?? "");
+  const state = listState(c, text ?? "");
+  const view = { session, nowMs: deps.now(), state };
+  if (text === null) return renderPage(c, <UserListPage {...view} paged={false} rows={[]} notice={NOTICES["bad-search"]} />, 400);
   const after = c.req.query("after");
-  const page = await searchUsers(deps, { prefix, lockedOnly, after });
+  const search = { text, filters: state.filters, order: state.order };
+  const page = await searchUsers(deps, { ...search, after });
   if (page === null) {
-    const first = (await searchUsers(deps, { prefix, lockedOnly }))!;
-    return renderPage(c, <UserListPage {...view} q={prefix} paged={false} {...first} notice={NOTICES["bad-cursor"]} />, 400);
+    const first = (await searchUsers(deps, search))!;
+    return renderPage(c, <UserListPage {...view} paged={false} {...first} notice={NOTICES["bad-cursor"]} />, 400);
   }
   const notice = noticeOf(c.req.query("done"));
-  return renderPage(c, <UserListPage {...view} q={prefix} paged={after !== undefined} {...page} notice={notice} />);
+  return renderPage(c, <UserListPage {...view} paged={after !== undefined} {...page} notice={notice} />);
 });
 
 userPages.get("/:id", async (c) => {
