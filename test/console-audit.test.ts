@@ -137,12 +137,22 @@ describe("the audit trail page", () => {
   });
 });
 
-/** Parses the CSV this Worker writes: every cell quoted, "" for a quote, CRLF line ends. */
+/** Parses the CSV this Worker writes (RFC 4180: a cell quoted when it holds a comma or a quote, "" for a quote, CRLF line ends; no line breaks in these cells). */
 function parseCsv(text: string): string[][] {
   return text
     .split("\r\n")
     .filter((line) => line !== "")
-    .map((line) => [...line.matchAll(/"((?:[^"]|"")*)"(?:,|$)/g)].map((match) => match[1]!.replaceAll('""', '"')));
+    .map((line) => {
+      const cells: string[] = [];
+      for (let rest = line; ; ) {
+        const quoted = /^"((?:[^"]|"")*)"/.exec(rest);
+        const cell = quoted ? quoted[0] : /^[^,]*/.exec(rest)![0];
+        cells.push(quoted ? quoted[1]!.replaceAll('""', '"') : cell);
+        rest = rest.slice(cell.length);
+        if (!rest.startsWith(",")) return cells;
+        rest = rest.slice(1);
+      }
+    });
 }
 
 const insertEntry = (fields: {

@@ -1,8 +1,11 @@
 import { env } from "cloudflare:workers";
-import { describe, expect, it } from "vitest";
+import { beforeAll, describe, expect, it } from "vitest";
 import { verifyPassword } from "../src/crypto/passwords";
 import { TestClock, testApp } from "./helpers";
 import { adminSession, type PageSession, pageGet, TEST_ORIGIN } from "./support/pages";
+import { subscribeToEverything } from "./support/subscriber";
+
+beforeAll(subscribeToEverything);
 
 async function setup() {
   const clock = new TestClock();

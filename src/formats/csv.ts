@@ -1,14 +1,14 @@
 /**
  * CSV (RFC 4180) that is safe to open in a spreadsheet: a cell a spreadsheet would read as a
  * formula (starting with = + - @, a tab or a carriage return) gets a leading apostrophe (OWASP's
- * advice on CSV injection), so it shows as text. Every cell is quoted; lines end with CRLF.
+ * advice on CSV injection), so it shows as text. A cell is quoted when it needs to be; lines end with CRLF.
  */
 const FORMULA_START = /^[=+\-@\t\r]/;
 
 function csvCell(value: string | number | null): string {
   const text = value === null ? "" : String(value);
   const safe = FORMULA_START.test(text) ? `'${text}` : text;
-  return `"${safe.replaceAll('"', '""')}"`;
+  return /[",\r\n]/.test(safe) ? `"${safe.replaceAll('"', '""')}"` : safe;
 }
 
 export function csvLine(cells: readonly (string | number | null)[]): string {

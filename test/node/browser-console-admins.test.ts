@@ -8,6 +8,7 @@ import { promisify } from "node:util";
 import * as OTPAuth from "otpauth";
 import type { Browser, Page } from "playwright-core";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { parseCsvWithPython } from "./support/csv";
 import { startLocalServer, type LocalServer } from "../../scripts/local-server";
 import { checkNoOverflow, launchChromium, openPage, screenshotFolder } from "./support/browser";
 
@@ -52,13 +53,6 @@ async function checkBoth(target: Page, name: string): Promise<void> {
   }
   await target.setViewportSize({ width: 1280, height: 900 });
 }
-
-/** The CSV this Worker writes: every cell quoted, "" for a quote, CRLF line ends. */
-const parseCsv = (text: string) =>
-  text
-    .split("\r\n")
-    .filter((line) => line !== "")
-    .map((line) => [...line.matchAll(/"((?:[^"]|"")*)"(?:,|$)/g)].map((match) => match[1]!.replaceAll('""', '"')));
 
 beforeAll(async () => {
   server = await startLocalServer({});
@@ -106,7 +100,7 @@ describe("audit trail, admins and settings in chromium", () => {
     await checkBoth(page, "audit-filtered");
 
     const [download] = await Promise.all([page.waitForEvent("download"), page.getByRole("link", { name: "Download as CSV" }).click()]);
-    const [header, ...rows] = parseCsv(readFileSync((await download.path())!, "utf8"));
+    const [header, ...rows] = parseCsvWithPython(readFileSync((await download.path())!, "utf8"));
     expect(header).toEqual(["id", "at_utc", "actor", "action", "target", "outcome", "count", "client", "reason"]);
     expect(rows).toHaveLength(1);
     expect(rows[0]!.slice(3)).toEqual([
