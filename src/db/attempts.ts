@@ -103,7 +103,7 @@ export async function recordFailure(
   policy: LockoutPolicy,
   eventId: string,
 ): Promise<AttemptWrite> {
-  const [keyRows, event, , updated, state] = await failureBatch<Record<string, number | string | null>>(db, {
+  const results = await failureBatch<PreparedRow>(db, {
     ...guard,
     userId,
     nowMs,
@@ -113,6 +113,13 @@ export async function recordFailure(
     maxMs: policy.maxMs,
     doublings: maxDoublings(policy),
   });
+  return preparedWrite(results);
+}
+
+type PreparedRow = Record<string, number | string | null>;
+
+/** A guarded write's outcome from a prepared batch's results (column names, as D1 gives them). */
+function preparedWrite([keyRows, event, , updated, state]: D1Result<PreparedRow>[]): AttemptWrite {
   const row = state?.results[0];
   return {
     keyId: (keyRows?.results[0]?.id as number | undefined) ?? null,
@@ -162,7 +169,11 @@ const failureBatch = preparedBatch((db) => {
  * user if this is their first success.
  */
 export function stepAcceptance({ step, drift }: Acceptance, nowMs: number): { condition: SQL; set: SQLiteUpdateSetSource<typeof users> } {
-  const nowSeconds = Math.floor(nowMs / 1000);
+  return acceptanceOf(sql`${step}`, sql`${drift}`, sql`${nowMs}`, sql`${Math.floor(nowMs / 1000)}`);
+}
+
+/** stepAcceptance with values or a prepared batch's placeholders. */
+function acceptanceOf(step: SQL, drift: SQL, nowMs: SQL, nowSeconds: SQL) {
   return {
     condition: and(lt(users.lastStep, step), lte(users.lockedUntil, nowMs))!,
     set: {
@@ -176,6 +187,20 @@ export function stepAcceptance({ step, drift }: Acceptance, nowMs: number): { co
   };
 }
 
+/**
+ * validate's acceptance batch, its SQL built once per isolate like failureBatch: a right code is
+ * the API's commonest success, and drizzle would build six statements' SQL on every request.
+ */
+const acceptanceBatch = preparedBatch((db) => {
+  const value = (name: string) => sql`${sql.placeholder(name)}`;
+  const nowMs = value("nowMs");
+  const guard = { keyHash: value("keyHash"), ciphertext: value("ciphertext"), drift: value("drift") } as unknown as WriteGuard;
+  const acceptance = acceptanceOf(value("step"), value("newDrift"), nowMs, value("nowSeconds"));
+  const confirmed = { id: value("eventId"), type: "user.confirmed", at: nowMs, when: isNull(users.confirmedAt) } as const;
+  const counted = { nowMs, outcome: "valid", replay: true } as const;
+  return [...guardedStatements(db, value("userId") as unknown as number, guard, acceptance.condition, acceptance.set, confirmed, counted)];
+});
+
 /** Accepts a step for validate (see stepAcceptance), under the caller's key; `eventId` is user.confirmed's, if this is the first success. */
 export async function acceptStep(
   db: Db,
@@ -185,27 +210,8 @@ export async function acceptStep(
   nowMs: number,
   eventId: string,
 ): Promise<AttemptWrite> {
-  const acceptance = stepAcceptance(accepted, nowMs);
-  const event = { id: eventId, type: "user.confirmed", at: nowMs, when: isNull(users.confirmedAt) } as const;
-  return guardedWrite(db, userId, guard, acceptance.condition, acceptance.set, event, { nowMs, outcome: "valid", replay: true });
-}
-
-/**
- * One round trip: the key check, the update (only under a valid key, for the secret and drift the
- * token was checked with, and when `condition` holds), and the state after it, so that a write that did not
- * happen can say why.
- */
-async function guardedWrite(
-  db: Db,
-  userId: number,
-  guard: WriteGuard,
-  condition: SQL,
-  set: SQLiteUpdateSetSource<typeof users>,
-  event: WriteEvent,
-  counted: Counted,
-): Promise<AttemptWrite> {
-  const [keyRows, eventRows, , updated, state] = await db.batch(guardedStatements(db, userId, guard, condition, set, event, counted));
-  return { keyId: keyRows[0]?.id ?? null, written: updated.length > 0, eventRows, state: state[0] ?? null };
+  const values = { ...guard, userId, nowMs, nowSeconds: Math.floor(nowMs / 1000), step: accepted.step, newDrift: accepted.drift, eventId };
+  return preparedWrite(await acceptanceBatch<PreparedRow>(db, values));
 }
 
 /**
@@ -229,7 +235,12 @@ interface Counted {
   replay?: boolean;
 }
 
-/** The statements of guardedWrite, for db.batch or a batch built once (failureBatch). */
+/**
+ * One round trip, built once per isolate (failureBatch, acceptanceBatch): the key check, the event,
+ * the count, the update (only under a valid key, for the secret and drift the code was checked
+ * with, and when `condition` holds), and the state after it, so that a write that did not happen
+ * can say why.
+ */
 function guardedStatements(
   db: Db,
   userId: number,
