@@ -7,11 +7,11 @@ import { countFailure, maxDoublings } from "./lockout";
 import { activeKeyExists, selectActiveKey, touchKey } from "./api-keys";
 import { apiKeyActor, userEventStatement } from "./outbox";
 import { users } from "./schema";
-import { tokenColumns, tokenOf } from "./token-params";
+import { tokenColumns, tokenParamsOf } from "./token-params";
 
 // For src/db/console-users.ts and scripts/resync.ts, which other branches rewrite at the same time:
 // the rename of tokenOf (issue 23, item 3) points them at ./token-params and removes this line.
-export { tokenColumns, tokenOf } from "./token-params";
+export { tokenParamsOf as tokenOf } from "./token-params";
 import { countValidation, type ValidationOutcome } from "./validation-counts";
 import type { UserSecret } from "./users";
 
@@ -50,7 +50,7 @@ export async function readAttemptState(db: Db, keyHash: string, userId: number):
           username: row.username,
           usernameKey: row.usernameKey,
           secret: { keyId: row.keyId, ciphertext: row.ciphertext },
-          token: tokenOf(row),
+          token: tokenParamsOf(row),
           drift: row.drift,
           lastStep: row.lastStep,
           lockedUntil: row.lockedUntil,

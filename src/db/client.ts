@@ -24,7 +24,7 @@ export interface RequestDatabases {
    * A D1 session (Sessions API, read replicas) for reads that tolerate lag, opened when first
    * asked for; null when the binding has no sessions (then read `db`).
    */
-  session: (constraint: D1SessionConstraint) => Db | null;
+  replica: (constraint: D1SessionConstraint) => Db | null;
 }
 
 export function requestDatabases(binding: D1Database, trips: RoundTrips): RequestDatabases {
@@ -32,7 +32,7 @@ export function requestDatabases(binding: D1Database, trips: RoundTrips): Reques
   const sessions = typeof binding.withSession === "function";
   return {
     db: getDb(timedD1(binding, trips)),
-    session: (constraint) => (sessions ? getDb(timedD1(binding.withSession(constraint), trips)) : null),
+    replica: (constraint) => (sessions ? getDb(timedD1(binding.withSession(constraint), trips)) : null),
   };
 }
 

@@ -1,7 +1,7 @@
 import { and, eq, getTableColumns, type SQL, sql } from "drizzle-orm";
 import type { Sealed } from "../crypto/secret-box";
 import { DEFAULT_TOKEN, type TokenParams } from "../otp/totp";
-import { tokenColumns, tokenOf } from "./attempts";
+import { tokenColumns, tokenParamsOf } from "./token-params";
 import { AUDIT_REASONS, type AuditEntry } from "./audit";
 import type { Db } from "./client";
 import { type AuditRow, auditLog, recoveryCodes, users } from "./schema";
@@ -60,7 +60,7 @@ export async function findConsoleUser(db: Db, id: number): Promise<ConsoleUserRo
     .limit(1);
   if (!row) return null;
   const { ciphertext, keyId, hasPassword, algorithm, digits, period, ...rest } = row;
-  return { ...rest, hasPassword: hasPassword === 1, secret: { ciphertext, keyId }, token: tokenOf({ algorithm, digits, period }) };
+  return { ...rest, hasPassword: hasPassword === 1, secret: { ciphertext, keyId }, token: tokenParamsOf({ algorithm, digits, period }) };
 }
 
 /**

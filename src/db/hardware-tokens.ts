@@ -1,7 +1,7 @@
 import { and, eq, exists } from "drizzle-orm";
 import type { Sealed } from "../crypto/secret-box";
 import type { TokenParams } from "../otp/totp";
-import { tokenOf } from "./token-params";
+import { tokenParamsOf } from "./token-params";
 import type { Db } from "./client";
 import { holds, idOnly, type UserGuard } from "./console-users";
 import { hardwareTokens, users } from "./schema";
@@ -19,7 +19,7 @@ export async function findWaitingToken(db: Db, serial: string): Promise<WaitingT
   return {
     serial: row.serial,
     secret: { ciphertext: row.secretCiphertext, keyId: row.secretKeyId },
-    token: tokenOf({ algorithm: row.totpAlgorithm, digits: row.totpDigits, period: row.totpPeriod }),
+    token: tokenParamsOf({ algorithm: row.totpAlgorithm, digits: row.totpDigits, period: row.totpPeriod }),
     drift: row.totpDrift,
   };
 }

@@ -3,7 +3,7 @@ import type { LockoutPolicy } from "../config";
 import type { Db } from "./client";
 import type { TokenParams } from "../otp/totp";
 import { type Acceptance, stepAcceptance } from "./attempts";
-import { tokenColumns, tokenOf } from "./token-params";
+import { tokenColumns, tokenParamsOf } from "./token-params";
 import { countFailure } from "./lockout";
 import { clientMayLogIn, clientStandingColumns } from "./login-clients";
 import { users } from "./schema";
@@ -97,7 +97,7 @@ export async function findUserEnrolment(db: Db, userId: number): Promise<UserEnr
     .limit(1);
   if (!row) return null;
   const { ciphertext, keyId, algorithm, digits, period, ...rest } = row;
-  return { ...rest, secret: { keyId, ciphertext }, token: tokenOf({ algorithm, digits, period }) };
+  return { ...rest, secret: { keyId, ciphertext }, token: tokenParamsOf({ algorithm, digits, period }) };
 }
 
 /**

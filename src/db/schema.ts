@@ -43,7 +43,7 @@ export const users = sqliteTable(
      * guarded by the ciphertext is guarded by these too. No CHECK: adding one rebuilds the table.
      */
     totpAlgorithm: text("totp_algorithm", { enum: OTP_ALGORITHMS }).notNull().default("SHA1"),
-    /** 6 or 8, 30 or 60: src/db/token-params.ts tokenOf refuses anything else. */
+    /** 6 or 8, 30 or 60: src/db/token-params.ts tokenParamsOf refuses anything else. */
     totpDigits: integer("totp_digits").notNull().default(6),
     totpPeriod: integer("totp_period").notNull().default(30),
     /**

@@ -14,7 +14,7 @@ export const tokenColumns = {
  * The parameters out of a row read with tokenColumns. Only createuser and the import write them,
  * with allowed values: anything else is a damaged row, and a fault rather than a guess.
  */
-export function tokenOf(row: { algorithm: TokenParams["algorithm"]; digits: number; period: number }): TokenParams {
+export function tokenParamsOf(row: { algorithm: TokenParams["algorithm"]; digits: number; period: number }): TokenParams {
   const { algorithm, digits, period } = row;
   if (!isOneOf(TOKEN_DIGITS, digits) || !isOneOf(TOKEN_PERIODS, period) || !isOneOf(OTP_ALGORITHMS, algorithm)) {
     throw new Error(`a user's TOTP parameters are not ones a token has: ${algorithm}, ${digits} digits, ${period} s`);

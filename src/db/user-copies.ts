@@ -1,6 +1,6 @@
 import type { Sealed } from "../crypto/secret-box";
 import type { TokenParams } from "../otp/totp";
-import { tokenOf } from "./token-params";
+import { tokenParamsOf } from "./token-params";
 import type { RoundTrips } from "./timed-d1";
 
 /**
@@ -76,7 +76,7 @@ function parseCopy(text: string): UserCopy | null {
     const { username, usernameKey, secret, drift } = copy;
     const ok = [username, usernameKey, secret.ciphertext, secret.keyId].every((v) => typeof v === "string") && Number.isInteger(drift);
     return ok
-      ? { username, usernameKey, secret: { keyId: secret.keyId, ciphertext: secret.ciphertext }, token: tokenOf(copy.token), drift }
+      ? { username, usernameKey, secret: { keyId: secret.keyId, ciphertext: secret.ciphertext }, token: tokenParamsOf(copy.token), drift }
       : null;
   } catch {
     return null;

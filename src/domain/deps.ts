@@ -6,7 +6,7 @@ import type { EventMessage, WebhookSettings } from "../events/settings";
 
 /**
  * What domain functions work with: storage, configuration, the keyring, and the clock (Unix ms).
- * `db` is D1's primary: validate, key checks and every write use it. `session` is for reads that
+ * `db` is D1's primary: validate, key checks and every write use it. `replica` is for reads that
  * tolerate a replica's lag (listusers, QR, healthz: docs/api.md, "Decisions").
  */
 export interface Deps extends RequestDatabases {
@@ -34,7 +34,7 @@ export interface Deps extends RequestDatabases {
  * nothing: a replica may not have yet a user created a moment ago (createuser's hashqr is fetched
  * at once), nor a secret reset a moment ago. A hit costs one round trip, a miss two.
  */
-export async function readAllowingLag<T>(deps: Pick<Deps, "db" | "session">, read: (db: Db) => Promise<T | null>): Promise<T | null> {
-  const replica = deps.session("first-unconstrained");
+export async function readAllowingLag<T>(deps: Pick<Deps, "db" | "replica">, read: (db: Db) => Promise<T | null>): Promise<T | null> {
+  const replica = deps.replica("first-unconstrained");
   return (replica && (await read(replica))) ?? read(deps.db);
 }

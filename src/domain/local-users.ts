@@ -69,7 +69,7 @@ export async function listUsersJson(
   { limit = Infinity, offset = 0 }: ListWindow = {},
 ): Promise<AsyncIterable<string>> {
   const keyHash = await callerKeyHash(deps, caller);
-  const db = deps.session("first-primary") ?? deps.db;
+  const db = deps.replica("first-primary") ?? deps.db;
   const first = await firstUsersJsonPage(db, keyHash, Math.min(LIST_PAGE_SIZE, limit), offset);
   await acceptKeyId(deps, caller, first.keyId, keyHash);
   return pages(db, first.page, limit);

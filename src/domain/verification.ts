@@ -10,8 +10,8 @@ import { cachedUserKey, forgetUserKey, userHmacKey, type UserKey } from "./user-
 export interface VerificationRequest {
   caller: Caller;
   userId: number;
-  /** Already checked to be decimal digits, as many as some token has (src/routes/validate.ts); the user's own count is checked here. */
-  token: string;
+  /** The code as typed (the API calls it `token`), already checked to be decimal digits, as many as some token has (src/routes/validate.ts); the user's own count is checked here. */
+  code: string;
 }
 
 /**
@@ -35,12 +35,12 @@ export interface VerificationRequest {
  * written: two, and the row read is copied for the next isolate. The parameters come with the key
  * (they change only with the secret).
  */
-export async function verifyToken(deps: Deps, request: VerificationRequest): Promise<boolean> {
+export async function verifyCode(deps: Deps, request: VerificationRequest): Promise<boolean> {
   const now = deps.now();
   const keyHash = await callerKeyHash(deps, request.caller);
   const known = cachedUserKey(request.userId) ?? (await copiedUserKey(deps, request.userId));
   // A token of another length than the known parameters is read about: a reset elsewhere may have changed them.
-  if (known && request.token.length === known.row.token.digits) {
+  if (known && request.code.length === known.row.token.digits) {
     const outcome = await checkAndWrite(deps, request, keyHash, known, now);
     if (outcome !== "stale") return outcome;
     forgetUserKey(request.userId);
@@ -52,10 +52,10 @@ export async function verifyToken(deps: Deps, request: VerificationRequest): Pro
     await acceptKeyId(deps, request.caller, state.keyId, keyHash);
     const user = state.user;
     // A userid that names nobody has the default parameters: a 6-digit-only deployment answers as it always did.
-    if (!user) throw request.token.length === DEFAULT_TOKEN.digits ? ApiError.userNotFound() : ApiError.invalid("token");
+    if (!user) throw request.code.length === DEFAULT_TOKEN.digits ? ApiError.userNotFound() : ApiError.invalid("token");
     const row = { username: user.username, usernameKey: user.usernameKey, secret: user.secret, token: user.token, drift: user.drift };
     deps.copies.write(request.userId, row);
-    if (request.token.length !== user.token.digits) throw ApiError.invalid("token");
+    if (request.code.length !== user.token.digits) throw ApiError.invalid("token");
     refuseLocked(user.lockedUntil, now);
     const key = await userHmacKey(deps, request.userId, row);
     const outcome = await checkAndWrite(deps, request, keyHash, key, now, user.lastStep);
@@ -96,7 +96,7 @@ async function checkAndWrite(
 ): Promise<boolean | "stale"> {
   const { row } = key;
   const user = { token: row.token, drift: row.drift, lastStep };
-  const check = await checkCode({ user, key: key.key, nowMs: now, totp: deps.config.totp }, request.token);
+  const check = await checkCode({ user, key: key.key, nowMs: now, totp: deps.config.totp }, request.code);
   if (check.kind === "used") throw ApiError.tokenUsed();
   if (check.kind === "locked") throw ApiError.tooManyAttempts(check.retrySeconds);
   const accepted = check.kind === "accept" ? check.acceptance : null;

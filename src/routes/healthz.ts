@@ -18,7 +18,7 @@ async function healthz(c: Context<AppEnv>): Promise<Response> {
 async function databaseAnswers(c: Context<AppEnv>): Promise<boolean> {
   try {
     const deps = c.var.deps;
-    return await pingDatabase(deps.session("first-unconstrained") ?? deps.db);
+    return await pingDatabase(deps.replica("first-unconstrained") ?? deps.db);
   } catch {
     return false;
   }

@@ -1,6 +1,6 @@
 import { requireApiKey } from "../domain/api-key";
 import { isCode } from "../domain/code-check";
-import { verifyToken } from "../domain/verification";
+import { verifyCode } from "../domain/verification";
 import { ApiError } from "../errors";
 import type { Fields } from "../formats/fields";
 import type { Params } from "../http/params";
@@ -21,10 +21,10 @@ function userIdOf(params: Params): number {
 }
 
 /**
- * A token as long as some user's token is (6 or 8 digits); whether it has this user's length is
+ * The code as typed (the API's `token` parameter), as long as some user's token makes (6 or 8 digits); whether it has this user's length is
  * checked once the user is known (src/domain/verification.ts), with the same answer.
  */
-function tokenOf(params: Params): string {
+function typedCode(params: Params): string {
   const token = params.get("token")?.trim();
   if (!token) throw ApiError.missing("token");
   if (!isCode(token, TOKEN_DIGITS)) throw ApiError.invalid("token");
@@ -59,8 +59,8 @@ const validate = apiEndpoint({
       c.set("outcome", "code_requested");
       return answer(CODE_REQUESTED, userId, false);
     }
-    const token = tokenOf(params);
-    const valid = await verifyToken(deps, { caller, userId, token });
+    const code = typedCode(params);
+    const valid = await verifyCode(deps, { caller, userId, code });
     c.set("outcome", valid ? "valid" : "invalid");
     return answer(valid ? OTP_VALID : OTP_NOT_VALID, userId, valid);
   },
