@@ -18,7 +18,7 @@ import type { UserSecret } from "./users";
 /** What validate needs to know before it checks a token, read in one round trip with the key check. */
 export interface AttemptState {
   /** The active key's id, or null when the key is not valid. */
-  keyId: number | null;
+  apiKeyId: number | null;
   /** The user, when the key is valid and the user exists. */
   user: (UserSecret & { token: TokenParams; drift: number; lastStep: number; lockedUntil: number }) | null;
 }
@@ -41,10 +41,10 @@ export async function readAttemptState(db: Db, keyHash: string, userId: number):
       .limit(1),
     touchKey(db, keyHash),
   ]);
-  const keyId = keyRows[0]?.id ?? null;
-  const row = keyId === null ? undefined : userRows[0];
+  const apiKeyId = keyRows[0]?.id ?? null;
+  const row = apiKeyId === null ? undefined : userRows[0];
   return {
-    keyId,
+    apiKeyId,
     user: row
       ? {
           username: row.username,
@@ -61,12 +61,12 @@ export async function readAttemptState(db: Db, keyHash: string, userId: number):
 
 /**
  * How a conditional write of validate ended, read in the same round trip: `written` false means
- * the key is not valid (`keyId` null), the user is gone (`state` null), the user is locked, the
+ * the key is not valid (`apiKeyId` null), the user is gone (`state` null), the user is locked, the
  * secret or the drift changed since the caller's copy (`state.ciphertext`, `state.drift`), or
  * (acceptance) the step was taken.
  */
 export interface AttemptWrite {
-  keyId: number | null;
+  apiKeyId: number | null;
   written: boolean;
   /** What the event's outbox statement returned: a row when the write locked (failure) or confirmed (success) the user and someone subscribes. */
   eventRows: readonly unknown[] | undefined;
@@ -122,7 +122,7 @@ type PreparedRow = Record<string, number | string | null>;
 function preparedWrite([keyRows, event, , updated, state]: D1Result<PreparedRow>[]): AttemptWrite {
   const row = state?.results[0];
   return {
-    keyId: (keyRows?.results[0]?.id as number | undefined) ?? null,
+    apiKeyId: (keyRows?.results[0]?.id as number | undefined) ?? null,
     written: (updated?.results.length ?? 0) > 0,
     eventRows: event?.results,
     state: row

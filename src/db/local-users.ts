@@ -19,7 +19,7 @@ const apiKeyAuditActor = (keyHash: string) =>
 
 export interface KeyedLookup {
   /** The active key's id, or null when the key is not valid. */
-  keyId: number | null;
+  apiKeyId: number | null;
   /** The user, when the key is valid and the user exists. */
   user: { id: number; usernameKey: string } | null;
 }
@@ -40,8 +40,8 @@ function userNamed(db: Db, keys: readonly string[]) {
 /** Checks the API key and finds a user by its uniqueness keys, in one round trip. */
 export async function lookupUserByName(db: Db, keyHash: string, keys: readonly string[]): Promise<KeyedLookup> {
   const [keyRows, userRows] = await db.batch([selectActiveKey(db, keyHash), userNamed(db, keys), touchKey(db, keyHash)]);
-  const keyId = keyRows[0]?.id ?? null;
-  return { keyId, user: keyId === null ? null : (userRows[0] ?? null) };
+  const apiKeyId = keyRows[0]?.id ?? null;
+  return { apiKeyId, user: apiKeyId === null ? null : (userRows[0] ?? null) };
 }
 
 /**
@@ -76,7 +76,7 @@ export async function setPasswordHash(
 
 export interface KeyedDeletion {
   /** The active key's id, or null when the key is not valid (and nothing was deleted). */
-  keyId: number | null;
+  apiKeyId: number | null;
   deleted: boolean;
   /** What user.deleted's outbox statement returned. */
   eventRows: unknown[];
@@ -106,7 +106,7 @@ export async function deleteUserByName(
     db.delete(users).where(where).returning({ id: users.id }),
     touchKey(db, keyHash),
   ]);
-  return { keyId: keyRows[0]?.id ?? null, deleted: deleted.length > 0, eventRows };
+  return { apiKeyId: keyRows[0]?.id ?? null, deleted: deleted.length > 0, eventRows };
 }
 
 export interface UsersJsonPage {
@@ -164,12 +164,12 @@ export async function firstUsersJsonPage(
   keyHash: string,
   limit: number,
   offset: number,
-): Promise<{ keyId: number | null; page: UsersJsonPage | null }> {
+): Promise<{ apiKeyId: number | null; page: UsersJsonPage | null }> {
   const [keyRows, row] = await db.batch([
     selectActiveKey(db, keyHash),
     usersJsonPage(db, 0, limit, offset, keyHash),
     touchKey(db, keyHash),
   ]);
-  const keyId = keyRows[0]?.id ?? null;
-  return { keyId, page: keyId === null ? null : pageOf(row) };
+  const apiKeyId = keyRows[0]?.id ?? null;
+  return { apiKeyId, page: apiKeyId === null ? null : pageOf(row) };
 }

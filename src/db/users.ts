@@ -14,9 +14,9 @@ export interface NewUser {
   createdAt: number;
 }
 
-/** How a guarded insert ended: `keyId` null means the key was refused (nothing inserted), `userId` null that the username is taken. */
+/** How a guarded insert ended: `apiKeyId` null means the key was refused (nothing inserted), `userId` null that the username is taken. */
 export interface KeyedInsert {
-  keyId: number | null;
+  apiKeyId: number | null;
   userId: number | null;
   /** What user.created's outbox statement returned (a row if it was written). */
   eventRows: readonly unknown[] | undefined;
@@ -69,7 +69,7 @@ export async function insertUserUnderKey(db: Db, keyHash: string, user: NewUser,
     createdAt: user.createdAt,
   };
   const [keyRows, inserted, , announced] = await createUserBatch<{ id: number }>(db, values);
-  return { keyId: keyRows?.results[0]?.id ?? null, userId: inserted?.results[0]?.id ?? null, eventRows: announced?.results };
+  return { apiKeyId: keyRows?.results[0]?.id ?? null, userId: inserted?.results[0]?.id ?? null, eventRows: announced?.results };
 }
 
 /**

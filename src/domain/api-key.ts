@@ -36,9 +36,9 @@ export async function callerKeyHash(deps: Deps, caller: Caller): Promise<string>
 }
 
 /** Takes the id of the caller's key as a lookup found it (null: no active key), or refuses. */
-export async function acceptKeyId(deps: Deps, caller: Caller, keyId: number | null, keyHash: string): Promise<number> {
-  await noteKey(deps, keyHash, keyId !== null);
-  if (keyId === null) throw ApiError.invalidApiKey();
-  caller.apiKeyId = keyId;
-  return keyId;
+export async function acceptKeyId(deps: Deps, caller: Caller, apiKeyId: number | null, keyHash: string): Promise<number> {
+  await noteKey(deps, keyHash, apiKeyId !== null);
+  if (apiKeyId === null) throw ApiError.invalidApiKey();
+  caller.apiKeyId = apiKeyId;
+  return apiKeyId;
 }

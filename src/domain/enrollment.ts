@@ -52,7 +52,7 @@ export async function enrollUser(deps: Deps, caller: Caller, request: Enrollment
     },
     event,
   );
-  await acceptKeyId(deps, caller, inserted.keyId, keyHash);
+  await acceptKeyId(deps, caller, inserted.apiKeyId, keyHash);
   const userId = inserted.userId;
   if (userId === null) throw ApiError.userExists();
   written(deps, event, inserted.eventRows);

@@ -24,7 +24,7 @@ export const MIN_PASSWORD_CHARS = 6;
 export async function changeLocalPassword(deps: Deps, caller: Caller, username: string, password: string): Promise<void> {
   const keyHash = await callerKeyHash(deps, caller);
   const found = await lookupUserByName(deps.db, keyHash, usernameKeys(username));
-  await acceptKeyId(deps, caller, found.keyId, keyHash);
+  await acceptKeyId(deps, caller, found.apiKeyId, keyHash);
   // Characters, as the seed says, not UTF-16 units or bytes.
   if ([...password].length < MIN_PASSWORD_CHARS) throw ApiError.passwordTooShort(MIN_PASSWORD_CHARS);
   if (found.user === null) throw ApiError.localUserMissing();
@@ -40,7 +40,7 @@ export async function deleteLocalUser(deps: Deps, caller: Caller, username: stri
   const keyHash = await callerKeyHash(deps, caller);
   const event = newEvent(deps, "user.deleted");
   const result = await deleteUserByName(deps.db, keyHash, usernameKeys(username), event, apiChange(deps));
-  await acceptKeyId(deps, caller, result.keyId, keyHash);
+  await acceptKeyId(deps, caller, result.apiKeyId, keyHash);
   if (!result.deleted) throw ApiError.localUserMissing();
   written(deps, event, result.eventRows);
 }
@@ -71,7 +71,7 @@ export async function listUsersJson(
   const keyHash = await callerKeyHash(deps, caller);
   const db = deps.replica("first-primary") ?? deps.db;
   const first = await firstUsersJsonPage(db, keyHash, Math.min(LIST_PAGE_SIZE, limit), offset);
-  await acceptKeyId(deps, caller, first.keyId, keyHash);
+  await acceptKeyId(deps, caller, first.apiKeyId, keyHash);
   return pages(db, first.page, limit);
 }
 

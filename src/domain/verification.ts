@@ -49,7 +49,7 @@ export async function verifyCode(deps: Deps, request: VerificationRequest): Prom
   // wrote nothing: read it again. Twice in a row within one request is a fault, not a race.
   for (let reads = 0; reads < 2; reads++) {
     const state = await readAttemptState(deps.db, keyHash, request.userId);
-    await acceptKeyId(deps, request.caller, state.keyId, keyHash);
+    await acceptKeyId(deps, request.caller, state.apiKeyId, keyHash);
     const user = state.user;
     // A userid that names nobody has the default parameters: a 6-digit-only deployment answers as it always did.
     if (!user) throw request.code.length === DEFAULT_TOKEN.digits ? ApiError.userNotFound() : ApiError.invalid("token");
@@ -106,7 +106,7 @@ async function checkAndWrite(
   const write = accepted
     ? await acceptStep(deps.db, request.userId, guard, accepted, now, event.id)
     : await recordFailure(deps.db, request.userId, guard, now, deps.config.lockout, event.id);
-  await acceptKeyId(deps, request.caller, write.keyId, keyHash);
+  await acceptKeyId(deps, request.caller, write.apiKeyId, keyHash);
   written(deps, event, write.eventRows);
   if (write.written) {
     // The data center's copy is guarded by the drift too: keep it current, or the next isolate pays a read.
