@@ -1,13 +1,11 @@
 // npm run admin -- create NAME | list | disable NAME | reset NAME | unlock NAME   [--origin URL] [--remote] [--env NAME] [--persist-to DIR]
 // Console admins: `create` and `reset` print a one-time enrolment link (shown once: only its hash is stored).
-import { readFileSync } from "node:fs";
-import path from "node:path";
 import { ENROLMENT_LINK_MS, parseAdminName } from "../src/domain/admins";
 import { tokenHash } from "../src/domain/sessions";
-import { commandLine, D1_TARGET_OPTIONS, d1Target, messageOf, runIfEntryPoint, usageError } from "./cli";
-import { applyMigrations, execute, executeEach, sqlString } from "./d1";
-import { runningServerOrigin } from "./server-record";
-import { ROOT } from "./wrangler";
+import { commandLine, D1_TARGET_OPTIONS, d1Target, messageOf, runIfEntryPoint, usageError } from "./lib/cli";
+import { applyMigrations, execute, executeEach, sqlString } from "./lib/d1";
+import { runningServerOrigin } from "./lib/server-record";
+import { wranglerVars } from "./lib/wrangler-config";
 
 const USAGE = `usage: npm run admin -- <command> [options]
   create NAME    add a console admin and print their one-time enrolment link
@@ -28,20 +26,15 @@ type AdminListRow = {
   locked_clients: number;
 };
 
-/** PUBLIC_ORIGIN as set (not commented out) in the vars of a wrangler.toml environment. */
-function configuredOrigin(env: string | undefined): string | undefined {
-  const toml = readFileSync(path.join(ROOT, "wrangler.toml"), "utf8");
-  const header = env ? `[env.${env}.vars]` : "[vars]";
-  const start = toml.indexOf(header);
-  if (start < 0) return undefined;
-  const section = toml.slice(start + header.length).split(/^\[/m)[0]!;
-  return section.match(/^PUBLIC_ORIGIN\s*=\s*"([^"]+)"/m)?.[1];
+/** PUBLIC_ORIGIN as set in the vars of a wrangler.toml environment (an empty one counts as unset). */
+async function configuredOrigin(env: string | undefined): Promise<string | undefined> {
+  return (await wranglerVars(env)).PUBLIC_ORIGIN || undefined;
 }
 
 /** --origin, else PUBLIC_ORIGIN, else (locally) the server that serves this D1 now, else where npm run dev would serve. */
-function linkOrigin(values: { origin?: string; remote: boolean; env?: string; "persist-to"?: string }): string {
+async function linkOrigin(values: { origin?: string; remote: boolean; env?: string; "persist-to"?: string }): Promise<string> {
   const local = () => runningServerOrigin(values["persist-to"]) ?? `http://localhost:${process.env.PORT ?? "8787"}`;
-  const origin = values.origin ?? configuredOrigin(values.env) ?? (values.remote ? undefined : local());
+  const origin = values.origin ?? (await configuredOrigin(values.env)) ?? (values.remote ? undefined : local());
   if (!origin) fail("where is the console served? pass --origin https://… (or set PUBLIC_ORIGIN for this --env in wrangler.toml)");
   let url: URL;
   try {
@@ -86,7 +79,7 @@ async function main(): Promise<void> {
   if (extra.length > 0 || (command === "list" && rawName !== undefined)) fail("too many arguments");
   const name = command === "list" ? "" : parseAdminName(rawName ?? "");
   if (name === null) fail("NAME must be 1 to 64 characters: lower-case letters, digits, and . _ @ - (not first)");
-  const origin = command === "create" || command === "reset" ? linkOrigin(values) : "";
+  const origin = command === "create" || command === "reset" ? await linkOrigin(values) : "";
 
   try {
     if (!values.remote) applyMigrations(target);

@@ -1,9 +1,9 @@
 // npm run apikey -- create [--label NAME] [--key KEY] | list | revoke ID   [--remote] [--env NAME] [--persist-to DIR]
 // Keys are stored only as SHA-256 hashes: `create` prints the key once and never again.
 import { estimateKeyBits, generateApiKey, MIN_REGISTERED_KEY_BITS } from "../src/crypto/api-keys";
-import { insertApiKeys } from "./api-key-rows";
-import { commandLine, D1_TARGET_OPTIONS, d1Target, messageOf, runIfEntryPoint, usageError } from "./cli";
-import { applyMigrations, execute } from "./d1";
+import { insertApiKeys } from "./lib/api-key-rows";
+import { commandLine, D1_TARGET_OPTIONS, d1Target, messageOf, runIfEntryPoint, usageError } from "./lib/cli";
+import { applyMigrations, execute } from "./lib/d1";
 import { DEV_API_KEY } from "./dev";
 
 const USAGE = `usage: npm run apikey -- <command> [options]

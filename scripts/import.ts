@@ -5,16 +5,16 @@
 // output ever contains a secret.
 import { appendFileSync, existsSync, readFileSync, writeFileSync } from "node:fs";
 import type { Keyring } from "../src/crypto/secret-box";
-import { commandLine, D1_TARGET_OPTIONS, d1Target, runIfEntryPoint, usageError } from "./cli";
-import { applyMigrations, type D1Target } from "./d1";
-import { csvCell } from "./export-rows";
-import { checkAgainstDb } from "./import-check";
-import { refuseUnlessWorkerOpens, scriptKeyring } from "./import-keyring";
-import { IMPORT_COLUMNS, type RowError } from "./import-parse";
-import { checkedRows, type ImportRow, type TokenRow } from "./import-rows";
-import { pskcRows } from "./import-pskc";
-import { runner } from "./import-sql";
-import { insertInventory, insertUsers } from "./import-write";
+import { commandLine, D1_TARGET_OPTIONS, d1Target, runIfEntryPoint, usageError } from "./lib/cli";
+import { applyMigrations, type D1Target } from "./lib/d1";
+import { csvCell } from "./lib/export-rows";
+import { checkAgainstDb } from "./lib/import-check";
+import { refuseUnlessWorkerOpens, scriptKeyring } from "./lib/import-keyring";
+import { IMPORT_COLUMNS, type RowError } from "./lib/import-parse";
+import { checkedRows, type ImportRow, type TokenRow } from "./lib/import-rows";
+import { pskcRows } from "./lib/import-pskc";
+import { runner } from "./lib/import-sql";
+import { insertInventory, insertUsers } from "./lib/import-write";
 
 const USAGE = `usage: npm run import -- FILE [options]
   Imports users with their existing TOTP secrets, keeping their userids. FILE is CSV with a header

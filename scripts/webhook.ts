@@ -10,9 +10,9 @@ import { deleteEndpointStatement, insertEndpoint } from "../src/db/webhooks";
 import { EVENT_TYPES, newEventId } from "../src/domain/events";
 import { checkEndpointRequest, endpointContext, newEndpointId } from "../src/domain/webhooks";
 import { newWebhookSecret, secretText } from "../src/events/sign";
-import { commandLine, D1_TARGET_OPTIONS, d1Target, runIfEntryPoint, usageError } from "./cli";
-import { applyMigrations, type D1Target, execute, executeEach, inlineSql, SQL_ONLY_DB, sqlString } from "./d1";
-import { scriptKeyring } from "./import-keyring";
+import { commandLine, D1_TARGET_OPTIONS, d1Target, runIfEntryPoint, usageError } from "./lib/cli";
+import { applyMigrations, type D1Target, execute, executeEach, inlineSql, SQL_ONLY_DB, sqlString } from "./lib/d1";
+import { scriptKeyring } from "./lib/import-keyring";
 
 const USAGE = `usage: npm run webhook -- <command> [options]
   add URL --events TYPE,TYPE   a new endpoint; prints its id and its whsec_ secret (shown once)

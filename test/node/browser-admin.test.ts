@@ -6,8 +6,8 @@ import { promisify } from "node:util";
 import * as OTPAuth from "otpauth";
 import type { Browser, BrowserContext, Page } from "playwright-core";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { execute } from "../../scripts/d1";
-import { startLocalServer, type LocalServer } from "../../scripts/local-server";
+import { execute } from "../../scripts/lib/d1";
+import { startLocalServer, type LocalServer } from "../../scripts/lib/local-server";
 import { checkNoOverflow, launchChromium, openPage, screenshotFolder } from "./support/browser";
 
 const API_KEY = `consoleBrowser${Date.now()}KeyForTests`;

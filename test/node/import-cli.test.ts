@@ -4,8 +4,8 @@ import path from "node:path";
 import * as OTPAuth from "otpauth";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { generateApiKey } from "../../src/crypto/api-keys";
-import { execute, newEncryptionKey } from "../../scripts/d1";
-import { type LocalServer, startLocalServer } from "../../scripts/local-server";
+import { execute, newEncryptionKey } from "../../scripts/lib/d1";
+import { type LocalServer, startLocalServer } from "../../scripts/lib/local-server";
 import { runCli } from "./support/cli";
 
 const API_KEY = generateApiKey();

@@ -1,6 +1,6 @@
 // The one statement by which the scripts add API keys to a D1 (the key CLI, npm run dev, the local
 // test servers, the bench). Only the Worker's own hash of a key is stored, never the key.
-import { hashApiKey } from "../src/crypto/api-keys";
+import { hashApiKey } from "../../src/crypto/api-keys";
 import { execute, sqlString, type D1Target } from "./d1";
 
 interface NewApiKey {

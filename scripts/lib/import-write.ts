@@ -1,7 +1,7 @@
 // The writing half of npm run import: rows sealed under the keyring's first key, inserted in
 // bounded statements; a row whose user exists is skipped (ON CONFLICT), so a second run adds nobody.
-import { type Keyring, seal } from "../src/crypto/secret-box";
-import { inventoryContext } from "../src/domain/hardware-tokens";
+import { type Keyring, seal } from "../../src/crypto/secret-box";
+import { inventoryContext } from "../../src/domain/hardware-tokens";
 import { sqlString } from "./d1";
 import { inBatches, literal, type Runner } from "./import-sql";
 import type { ImportRow, TokenRow } from "./import-rows";

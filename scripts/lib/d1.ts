@@ -1,8 +1,8 @@
 // Local/remote D1 plumbing shared by the dev server, the API key CLI and the test servers.
 import { randomBytes } from "node:crypto";
 import { drizzle } from "drizzle-orm/d1";
-import type { Db } from "../src/db/client";
-import * as schema from "../src/db/schema";
+import type { Db } from "../../src/db/client";
+import * as schema from "../../src/db/schema";
 import { wrangler } from "./wrangler";
 
 /** Where wrangler should act: the local D1 (optionally in another state folder) or the deployed one. */

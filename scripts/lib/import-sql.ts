@@ -6,7 +6,7 @@ import path from "node:path";
 import { type D1Target, executeEach, executeFileEach, sqlString } from "./d1";
 
 /** D1 refuses a statement over 100,000 bytes; a remote one also travels as one command-line argument (Linux: at most 128 KiB). */
-export const STATEMENT_BYTES = 90_000;
+const STATEMENT_BYTES = 90_000;
 /** Statements per local `d1 execute --file`: one transaction of about 10,000 rows, one wrangler start. */
 const STATEMENTS_PER_FILE = 20;
 
@@ -44,7 +44,7 @@ function localRunner(target: D1Target): Runner {
     execute(statements) {
       // Sealed secrets only, but still nobody else's to read.
       writeFileSync(file, statements.join(";\n"), { mode: 0o600 });
-      // One batch: retried as a whole while npm run dev holds the lock (scripts/d1.ts), and every
+      // One batch: retried as a whole while npm run dev holds the lock (scripts/lib/d1.ts), and every
       // statement here skips rows that exist, so each row is inserted at most once.
       return executeFileEach<SqlRow>(file, target).flat();
     },
