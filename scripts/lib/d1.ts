@@ -116,7 +116,11 @@ export function sqlString(text: string): string {
 /** Drizzle for building statements that `execute` runs: nothing is ever run through its binding. */
 export const SQL_ONLY_DB: Db = drizzle(undefined as unknown as D1Database, { schema });
 
-/** A drizzle statement as SQL text with its parameters written in as literals, for `wrangler d1 execute --command`. */
+/**
+ * A drizzle statement as SQL text with its parameters written in as literals, for `wrangler d1
+ * execute --command` or `--file`: the scripts' one inliner. Statements for several in one call use
+ * no CASE … END: wrangler's statement splitter takes its END for a trigger's and runs them as one.
+ */
 export function inlineSql(statement: unknown): string {
   const { sql, params } = (statement as { toSQL(): { sql: string; params: unknown[] } }).toSQL();
   let next = 0;

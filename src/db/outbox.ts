@@ -1,6 +1,6 @@
 import { and, asc, inArray, isNull, lt, type SQL, sql } from "drizzle-orm";
 import type { Db } from "./client";
-import { apiKeys, eventOutbox, users } from "./schema";
+import { admins, apiKeys, eventOutbox, users } from "./schema";
 
 /** The outbox row's id, type and time, as values or as placeholders of a batch built once. */
 export interface EventHead {
@@ -18,7 +18,7 @@ export const actorJson = (actor: object): ActorSql => sql`json(${JSON.stringify(
 export const apiKeyActor = (keyHash: string | SQL): ActorSql =>
   sql`json_object('type', 'api_key', 'id', (select ${apiKeys.id} from ${apiKeys} where ${apiKeys.keyHash} = ${keyHash}))`;
 
-function outboxInsert(db: Db, head: EventHead, data: SQL, from: typeof users | typeof apiKeys, where: SQL | undefined) {
+function outboxInsert(db: Db, head: EventHead, data: SQL, from: typeof users | typeof apiKeys | typeof admins, where: SQL | undefined) {
   return db.insert(eventOutbox).select(
     db
       .select({
@@ -48,6 +48,12 @@ export function userEventStatement(db: Db, head: EventHead, actor: ActorSql, whe
 export function keyEventStatement(db: Db, head: EventHead, actor: ActorSql, where: SQL | undefined) {
   const data = sql<string>`json_object('key_id', ${apiKeys.id}, 'label', ${apiKeys.label}, 'actor', ${actor}, 'outcome', 'ok')`;
   return outboxInsert(db, head, data, apiKeys, where);
+}
+
+/** admin.changed about the admin row matching `where` (see userEventStatement); `change` says what changed. */
+export function adminEventStatement(db: Db, head: EventHead, actor: ActorSql, change: string, where: SQL | undefined) {
+  const data = sql<string>`json_object('admin', ${admins.name}, 'change', ${change}, 'actor', ${actor}, 'outcome', 'ok')`;
+  return outboxInsert(db, head, data, admins, where);
 }
 
 /** An event with no row to guard it (a test event): written unconditionally. */
