@@ -139,6 +139,11 @@ export function inlineSql(statement: unknown): string {
   return out;
 }
 
+/** The bytes `values` take in a statement as the inliner writes them, with a comma and a space between. */
+export function literalBytes(values: readonly unknown[]): number {
+  return values.reduce<number>((sum, value) => sum + Buffer.byteLength(literal(value ?? null)) + 2, 0);
+}
+
 function literal(value: unknown): string {
   if (value === null || value === undefined) return "NULL";
   if (typeof value === "number" && Number.isFinite(value)) return String(value);
