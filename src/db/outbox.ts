@@ -61,6 +61,11 @@ export function plainEventStatement(db: Db, head: { id: string; type: string; at
   return db.insert(eventOutbox).values({ ...head, data: JSON.stringify(data) });
 }
 
+/** An event written once under its id (the first of many triggers writes it); returns its id when this statement wrote it. */
+export function onceEventStatement(db: Db, head: { id: string; type: string; at: number }, data: object) {
+  return plainEventStatement(db, head, data).onConflictDoNothing({ target: eventOutbox.id }).returning({ id: eventOutbox.id });
+}
+
 export function findEvents(db: Db, ids: string[]) {
   return db.select().from(eventOutbox).where(inArray(eventOutbox.id, ids));
 }

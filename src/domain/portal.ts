@@ -6,6 +6,7 @@ import { matchTotpStep, TOKEN_DIGITS, type TotpParams, timeStep } from "../otp/t
 import type { Deps } from "./deps";
 import { loginClient, loginFailureStatements, loginLocked, loginSuccessStatements } from "./login-limits";
 import { otpauthUri } from "./enrollment-qr";
+import { newEvent, written } from "./events";
 import { usernameKeys } from "./identity";
 import { startSession } from "./sessions";
 import { openUserSecret } from "./user-keys";
@@ -149,7 +150,11 @@ export async function confirmFirstCode(deps: Deps, userId: number, typed: string
   }
   if (step <= user.lastStep) return { kind: "used" };
   const accepted = { step, drift: step - timeStep(now, params) };
-  if (await acceptFirstCode(deps.db, userId, ciphertext, accepted, now)) return { kind: "confirmed" };
+  const event = newEvent(deps, "user.confirmed");
+  if (await acceptFirstCode(deps.db, userId, ciphertext, accepted, now, event)) {
+    written(deps, event);
+    return { kind: "confirmed" };
+  }
   return (await whyNotWritten(deps, userId, ciphertext, now)) ?? { kind: "used" };
 }
 
