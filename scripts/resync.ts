@@ -6,11 +6,12 @@
 import { type Config, ConfigError, type Env, readConfig } from "../src/config";
 import { type Keyring, open } from "../src/crypto/secret-box";
 import { tokenOf } from "../src/db/attempts";
+import { findResyncUser } from "../src/db/resync";
 import { usernameKeys } from "../src/domain/identity";
 import { decideResync, resyncBatch } from "../src/domain/resync";
 import type { OtpAlgorithm } from "../src/otp/hmac";
 import { commandLine, D1_TARGET_OPTIONS, d1Target, messageOf, runIfEntryPoint, usageError } from "./lib/cli";
-import { applyMigrations, type D1Target, execute, executeEach, inlineSql, SQL_ONLY_DB, sqlString } from "./lib/d1";
+import { applyMigrations, type D1Target, execute, executeEach, inlineSql, SQL_ONLY_DB } from "./lib/d1";
 import { scriptKeyring } from "./lib/import-keyring";
 import { wranglerVars } from "./lib/wrangler-config";
 
@@ -42,12 +43,7 @@ async function workerConfig(env: string | undefined): Promise<Config> {
 }
 
 function findUser(name: string, target: D1Target): UserRow | undefined {
-  const keys = usernameKeys(name);
-  return execute<UserRow>(
-    `SELECT id, username, username_key, secret_ciphertext, secret_key_id, totp_algorithm, totp_digits, totp_period, last_step, locked_until
-     FROM users WHERE username_key IN (${keys.map(sqlString).join(", ")}) ORDER BY username_key = ${sqlString(keys[0]!)} DESC LIMIT 1`,
-    target,
-  )[0];
+  return execute<UserRow>(inlineSql(findResyncUser(SQL_ONLY_DB, usernameKeys(name))), target)[0];
 }
 
 async function resync(row: UserRow, codes: readonly [string, string], keyring: Keyring, config: Config, target: D1Target) {
