@@ -91,7 +91,7 @@ export function auditAdminChangeStatement(db: Db, entry: Omit<AuditEntry, "targe
   );
 }
 
-/** The admin CLI's list: state columns, and how many addresses are locked out of each admin at `nowMs`. */
+/** The admin CLI's list (keys named as wrangler prints them, so computed ones need an alias): state columns, and how many addresses are locked out of each admin at `nowMs`. */
 export function listAdminsStatement(db: Db, nowMs: number) {
   const lockedClients = db
     .select({ n: sql<number>`count(*)` })
@@ -101,11 +101,11 @@ export function listAdminsStatement(db: Db, nowMs: number) {
     .select({
       name: admins.name,
       created_at: admins.createdAt,
-      enrolled: sql<number>`${admins.totpCiphertext} is not null`,
+      enrolled: sql<number>`${admins.totpCiphertext} is not null`.as("enrolled"),
       enrol_expires_at: admins.enrolExpiresAt,
       disabled_at: admins.disabledAt,
       locked_until: admins.lockedUntil,
-      locked_clients: sql<number>`(${lockedClients})`,
+      locked_clients: sql<number>`(${lockedClients})`.as("locked_clients"),
     })
     .from(admins)
     .orderBy(asc(admins.name));
