@@ -3,7 +3,7 @@
 // and the cost of each round trip shows.
 import { runLoad, type Scenario } from "./load";
 import type { BenchScenarios } from "./scenarios";
-import { startLocalServer } from "../scripts/local-server";
+import { startLocalServer } from "../scripts/lib/local-server";
 import type { EdgeModelVars } from "./workers/edge-model";
 
 const EDGE_DELAYS_MS = [0, 20, 50];

@@ -11,8 +11,8 @@ import { fileURLToPath } from "node:url";
 import { promisify } from "node:util";
 import { loadKeyring } from "../src/crypto/secret-box";
 import { base32Encode } from "../src/otp/base32";
-import { runIfEntryPoint } from "../scripts/cli";
-import { applyMigrations, newEncryptionKey } from "../scripts/d1";
+import { runIfEntryPoint } from "../scripts/lib/cli";
+import { applyMigrations, newEncryptionKey } from "../scripts/lib/d1";
 import { importUsers } from "../scripts/import";
 
 const HERE = path.dirname(fileURLToPath(import.meta.url));

@@ -7,7 +7,7 @@ import { tmpdir } from "node:os";
 import path from "node:path";
 import { runLoad, type Scenario } from "./load";
 import { workerdRssMiB } from "./rss";
-import { startLocalServer } from "../scripts/local-server";
+import { startLocalServer } from "../scripts/lib/local-server";
 import type { BaselineAnswer } from "./workers/baseline";
 
 interface MemoryRun {

@@ -6,9 +6,9 @@ import { tmpdir } from "node:os";
 import path from "node:path";
 import { fileURLToPath } from "node:url";
 import { generateApiKey } from "../src/crypto/api-keys";
-import { runIfEntryPoint } from "../scripts/cli";
-import { newEncryptionKey } from "../scripts/d1";
-import { startLocalServer } from "../scripts/local-server";
+import { runIfEntryPoint } from "../scripts/lib/cli";
+import { newEncryptionKey } from "../scripts/lib/d1";
+import { startLocalServer } from "../scripts/lib/local-server";
 import { runEdgeModel } from "./edge-model";
 import { CONNECTIONS, runHttp } from "./http";
 import { describeMachine } from "./machine";
@@ -120,7 +120,7 @@ async function main(): Promise<void> {
     // wrangler dev attaches an inspector proxy to the Worker that relays every runtime event
     // through its Node process: in our measurements it more than doubled the server CPU of a D1
     // query. The edge has nothing like it. This variable is the switch wrangler reads to leave
-    // the proxy out (it thinks a VS Code debugger owns the inspector); scripts/wrangler.ts copies
+    // the proxy out (it thinks a VS Code debugger owns the inspector); scripts/lib/wrangler.ts copies
     // process.env at each start. --with-inspector measures the stock setup.
     process.env.VSCODE_INSPECTOR_OPTIONS ??= "{}";
   }

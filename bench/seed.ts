@@ -3,8 +3,8 @@
 import { rmSync, writeFileSync } from "node:fs";
 import path from "node:path";
 import { loadKeyring, seal } from "../src/crypto/secret-box";
-import { applyMigrations, targetArgs } from "../scripts/d1";
-import { wrangler } from "../scripts/wrangler";
+import { applyMigrations, targetArgs } from "../scripts/lib/d1";
+import { wrangler } from "../scripts/lib/wrangler";
 
 interface SeedOptions {
   /** The local D1 state folder wrangler dev will serve. */

@@ -1,13 +1,28 @@
 // npm run admin -- create NAME | list | disable NAME | reset NAME | unlock NAME   [--origin URL] [--remote] [--env NAME] [--persist-to DIR]
 // Console admins: `create` and `reset` print a one-time enrolment link (shown once: only its hash is stored).
-import { readFileSync } from "node:fs";
-import path from "node:path";
+import { and } from "drizzle-orm";
+import {
+  adminNamed,
+  auditAdminChangeStatement,
+  changedJustBefore,
+  createAdminStatement,
+  disableAdminStatement,
+  endAdminSessionsStatement,
+  forgetAdminClientsStatement,
+  listAdminsStatement,
+  resetAdminStatement,
+  selectAdminId,
+  unlockAdminClientsStatement,
+  unlockAdminStatement,
+} from "../src/db/admin-commands";
+import { actorJson, adminEventStatement } from "../src/db/outbox";
 import { ENROLMENT_LINK_MS, parseAdminName } from "../src/domain/admins";
+import { newEvent } from "../src/domain/events";
 import { tokenHash } from "../src/domain/sessions";
-import { commandLine, D1_TARGET_OPTIONS, d1Target, messageOf, runIfEntryPoint, usageError } from "./cli";
-import { applyMigrations, execute, executeEach, sqlString } from "./d1";
-import { runningServerOrigin } from "./server-record";
-import { ROOT } from "./wrangler";
+import { commandLine, D1_TARGET_OPTIONS, d1Target, messageOf, runIfEntryPoint, usageError } from "./lib/cli";
+import { applyMigrations, type D1Target, execute, executeEach, inlineSql, SQL_ONLY_DB } from "./lib/d1";
+import { runningServerOrigin } from "./lib/server-record";
+import { wranglerVars } from "./lib/wrangler-config";
 
 const USAGE = `usage: npm run admin -- <command> [options]
   create NAME    add a console admin and print their one-time enrolment link
@@ -28,20 +43,15 @@ type AdminListRow = {
   locked_clients: number;
 };
 
-/** PUBLIC_ORIGIN as set (not commented out) in the vars of a wrangler.toml environment. */
-function configuredOrigin(env: string | undefined): string | undefined {
-  const toml = readFileSync(path.join(ROOT, "wrangler.toml"), "utf8");
-  const header = env ? `[env.${env}.vars]` : "[vars]";
-  const start = toml.indexOf(header);
-  if (start < 0) return undefined;
-  const section = toml.slice(start + header.length).split(/^\[/m)[0]!;
-  return section.match(/^PUBLIC_ORIGIN\s*=\s*"([^"]+)"/m)?.[1];
+/** PUBLIC_ORIGIN as set in the vars of a wrangler.toml environment (an empty one counts as unset). */
+async function configuredOrigin(env: string | undefined): Promise<string | undefined> {
+  return (await wranglerVars(env)).PUBLIC_ORIGIN || undefined;
 }
 
 /** --origin, else PUBLIC_ORIGIN, else (locally) the server that serves this D1 now, else where npm run dev would serve. */
-function linkOrigin(values: { origin?: string; remote: boolean; env?: string; "persist-to"?: string }): string {
+async function linkOrigin(values: { origin?: string; remote: boolean; env?: string; "persist-to"?: string }): Promise<string> {
   const local = () => runningServerOrigin(values["persist-to"]) ?? `http://localhost:${process.env.PORT ?? "8787"}`;
-  const origin = values.origin ?? configuredOrigin(values.env) ?? (values.remote ? undefined : local());
+  const origin = values.origin ?? (await configuredOrigin(values.env)) ?? (values.remote ? undefined : local());
   if (!origin) fail("where is the console served? pass --origin https://… (or set PUBLIC_ORIGIN for this --env in wrangler.toml)");
   let url: URL;
   try {
@@ -53,14 +63,28 @@ function linkOrigin(values: { origin?: string; remote: boolean; env?: string; "p
   return url.origin;
 }
 
-function auditAfterChange(action: string, name: string): string {
-  return `INSERT INTO audit_log (at, actor, action, target, outcome) SELECT ${Date.now()}, 'cli', ${sqlString(action)}, ${sqlString(`admin ${name}`)}, 'ok' WHERE changes() = 1`;
-}
+const db = SQL_ONLY_DB;
 
-const adminId = (name: string) => `(SELECT id FROM admins WHERE name = ${sqlString(name)})`;
-const endSessions = (name: string) => `DELETE FROM sessions WHERE realm = 'admin' AND subject_id IN ${adminId(name)}`;
-/** The admin's login counts per address (src/db/login-clients.ts): new credentials start with none, and no trusted address. */
-const forgetClients = (name: string) => `DELETE FROM login_clients WHERE realm = 'admin' AND subject_id IN ${adminId(name)}`;
+/** The audit action of each change, and the `change` of its admin.changed event (docs/events.md). */
+const ADMIN_CHANGES = {
+  "admin.create": "created",
+  "admin.reset": "reset",
+  "admin.disable": "disabled",
+  "admin.unlock": "unlocked",
+} as const;
+type AdminAction = keyof typeof ADMIN_CHANGES;
+
+/**
+ * The change, then its admin.changed event and its audit entry (actor "cli"), in one D1 batch; the
+ * event and the entry are written only if the change was (`changes()`, each after the one before
+ * it), then `more`. Returns the change's result rows.
+ */
+function changeAdmin(target: D1Target, name: string, change: unknown, action: AdminAction, more: unknown[] = []): unknown[] {
+  const head = newEvent({ now: Date.now }, "admin.changed");
+  const event = adminEventStatement(db, head, actorJson({ type: "cli" }), ADMIN_CHANGES[action], and(adminNamed(name), changedJustBefore));
+  const entry = auditAdminChangeStatement(db, { at: Date.now(), actor: "cli", action, outcome: "ok" }, name);
+  return executeEach([change, event, entry, ...more].map(inlineSql), target)[0]!;
+}
 
 /** A fresh enrolment link's token: 256 random bits, base64url. */
 function newLinkToken(): string {
@@ -86,81 +110,46 @@ async function main(): Promise<void> {
   if (extra.length > 0 || (command === "list" && rawName !== undefined)) fail("too many arguments");
   const name = command === "list" ? "" : parseAdminName(rawName ?? "");
   if (name === null) fail("NAME must be 1 to 64 characters: lower-case letters, digits, and . _ @ - (not first)");
-  const origin = command === "create" || command === "reset" ? linkOrigin(values) : "";
+  const origin = command === "create" || command === "reset" ? await linkOrigin(values) : "";
 
   try {
     if (!values.remote) applyMigrations(target);
     const token = newLinkToken();
     const expiresAt = Date.now() + ENROLMENT_LINK_MS;
-    const link = `${sqlString(await tokenHash(token))}, ${expiresAt}`;
+    const linkHash = await tokenHash(token);
     switch (command) {
       case "create": {
-        const [created] = executeEach(
-          [
-            `INSERT INTO admins (name, enrol_token_hash, enrol_expires_at) VALUES (${sqlString(name)}, ${link}) ON CONFLICT(name) DO NOTHING RETURNING id`,
-            auditAfterChange("admin.create", name),
-          ],
-          target,
-        );
-        if (created!.length === 0) fail(`an admin named ${name} exists already (npm run admin -- reset ${name} gives them a new link)`);
+        const created = changeAdmin(target, name, createAdminStatement(db, name, linkHash, expiresAt), "admin.create");
+        if (created.length === 0) fail(`an admin named ${name} exists already (npm run admin -- reset ${name} gives them a new link)`);
         console.log(`Created admin ${name}.`);
         printLink(origin, token, expiresAt);
         break;
       }
       case "reset": {
-        const [reset] = executeEach(
-          [
-            `UPDATE admins SET password_hash = NULL, totp_ciphertext = NULL, totp_key_id = NULL, last_step = -1, failed_attempts = 0,
-               locked_until = 0, disabled_at = NULL, enrol_token_hash = ${sqlString(await tokenHash(token))}, enrol_expires_at = ${expiresAt}
-             WHERE name = ${sqlString(name)} RETURNING id`,
-            auditAfterChange("admin.reset", name),
-            endSessions(name),
-            forgetClients(name),
-          ],
-          target,
-        );
-        if (reset!.length === 0) fail(`no admin named ${name}`);
+        const reset = changeAdmin(target, name, resetAdminStatement(db, name, linkHash, expiresAt), "admin.reset", [
+          endAdminSessionsStatement(db, name),
+          forgetAdminClientsStatement(db, name),
+        ]);
+        if (reset.length === 0) fail(`no admin named ${name}`);
         console.log(`Reset admin ${name}: password and second factor cleared, sessions ended, enabled.`);
         printLink(origin, token, expiresAt);
         break;
       }
       case "disable": {
-        const [disabled] = executeEach(
-          [
-            `UPDATE admins SET disabled_at = unixepoch(), enrol_token_hash = NULL, enrol_expires_at = NULL
-             WHERE name = ${sqlString(name)} AND disabled_at IS NULL RETURNING id`,
-            auditAfterChange("admin.disable", name),
-            endSessions(name),
-          ],
-          target,
-        );
-        if (disabled!.length > 0) console.log(`Disabled admin ${name}; their sessions are ended.`);
-        else if (execute(`SELECT id FROM admins WHERE name = ${sqlString(name)}`, target).length > 0)
-          console.log(`Admin ${name} was already disabled.`);
+        const disabled = changeAdmin(target, name, disableAdminStatement(db, name), "admin.disable", [endAdminSessionsStatement(db, name)]);
+        if (disabled.length > 0) console.log(`Disabled admin ${name}; their sessions are ended.`);
+        else if (execute(inlineSql(selectAdminId(db, name)), target).length > 0) console.log(`Admin ${name} was already disabled.`);
         else fail(`no admin named ${name}`);
         break;
       }
       case "unlock": {
-        // A stranger's failures can lock addresses the admin never used; this lifts those too.
-        const [unlocked] = executeEach(
-          [
-            `UPDATE admins SET failed_attempts = 0, locked_until = 0 WHERE name = ${sqlString(name)} RETURNING id`,
-            auditAfterChange("admin.unlock", name),
-            `UPDATE login_clients SET failed_attempts = 0, locked_until = 0 WHERE realm = 'admin' AND subject_id IN ${adminId(name)}`,
-          ],
-          target,
-        );
-        if (unlocked!.length === 0) fail(`no admin named ${name}`);
+        const unlocked = changeAdmin(target, name, unlockAdminStatement(db, name), "admin.unlock", [unlockAdminClientsStatement(db, name)]);
+        if (unlocked.length === 0) fail(`no admin named ${name}`);
         console.log(`Unlocked admin ${name}: their login is open again from every address.`);
         break;
       }
       case "list": {
-        const rows = execute<AdminListRow>(
-          `SELECT name, created_at, totp_ciphertext IS NOT NULL AS enrolled, enrol_expires_at, disabled_at, locked_until,
-             (SELECT count(*) FROM login_clients WHERE realm = 'admin' AND subject_id = admins.id AND locked_until > ${Date.now()}) AS locked_clients
-           FROM admins ORDER BY name`,
-          target,
-        );
+        const rows = execute<AdminListRow>(inlineSql(listAdminsStatement(db, Date.now())), target);
         if (rows.length === 0) console.log("No admins yet: npm run admin -- create NAME");
         for (const row of rows) console.log(`${row.name}\tcreated ${new Date(row.created_at * 1000).toISOString()}\t${adminState(row)}`);
         break;

@@ -1,9 +1,11 @@
 // npm run apikey -- create [--label NAME] [--key KEY] | list | revoke ID   [--remote] [--env NAME] [--persist-to DIR]
 // Keys are stored only as SHA-256 hashes: `create` prints the key once and never again.
-import { estimateKeyBits, generateApiKey, MIN_REGISTERED_KEY_BITS } from "../src/crypto/api-keys";
-import { insertApiKeys } from "./api-key-rows";
-import { commandLine, D1_TARGET_OPTIONS, d1Target, messageOf, runIfEntryPoint, usageError } from "./cli";
-import { applyMigrations, execute } from "./d1";
+import { estimateKeyBits, generateApiKey, hashApiKey, MIN_REGISTERED_KEY_BITS } from "../src/crypto/api-keys";
+import { activeKeyWithId, auditKeyStatement, insertKeys, keyWithHash, listKeysById, revokeKeyStatement } from "../src/db/console-keys";
+import { actorJson, keyEventStatement } from "../src/db/outbox";
+import { newEvent } from "../src/domain/events";
+import { commandLine, D1_TARGET_OPTIONS, d1Target, messageOf, runIfEntryPoint, usageError } from "./lib/cli";
+import { applyMigrations, type D1Target, execute, executeEach, inlineSql, SQL_ONLY_DB } from "./lib/d1";
 import { DEV_API_KEY } from "./dev";
 
 const USAGE = `usage: npm run apikey -- <command> [options]
@@ -13,6 +15,40 @@ const USAGE = `usage: npm run apikey -- <command> [options]
 options: --remote (the deployed D1; default: local)  --env NAME (a wrangler.toml environment)  --persist-to DIR (local state folder)`;
 
 type ApiKeyListRow = { id: number; label: string; created_at: number; revoked_at: number | null };
+
+const db = SQL_ONLY_DB;
+/** The CLI's changes are audited and announced (docs/events.md) as the console's are, with actor "cli". */
+const CLI = { actor: "cli", outcome: "ok" } as const;
+const cliActor = actorJson({ type: "cli" });
+const clock = { now: Date.now };
+
+/** Adds the key with its audit entry and its api_key.created event, in one batch; returns its id. */
+async function createKey(label: string, key: string, target: D1Target): Promise<number> {
+  const keyHash = await hashApiKey(key);
+  const where = keyWithHash(keyHash);
+  const [created] = executeEach<{ id: number }>(
+    [
+      insertKeys(db, [{ label, keyHash }]),
+      auditKeyStatement(db, { ...CLI, at: Date.now(), action: "key.create" }, where),
+      keyEventStatement(db, newEvent(clock, "api_key.created"), cliActor, where),
+    ].map(inlineSql),
+    target,
+  );
+  return created![0]!.id;
+}
+
+/** Revokes an active key (audit entry and api_key.revoked event under the same condition); false: no such active key. */
+function revokeKey(id: number, target: D1Target): boolean {
+  const [, , revoked] = executeEach(
+    [
+      auditKeyStatement(db, { ...CLI, at: Date.now(), action: "key.revoke" }, activeKeyWithId(id)),
+      keyEventStatement(db, newEvent(clock, "api_key.revoked"), cliActor, activeKeyWithId(id)),
+      revokeKeyStatement(db, id, Math.floor(Date.now() / 1000)),
+    ].map(inlineSql),
+    target,
+  );
+  return revoked!.length > 0;
+}
 
 function fail(message: string): never {
   usageError(USAGE, message);
@@ -55,12 +91,12 @@ async function main(): Promise<void> {
     if (!values.remote) applyMigrations(target);
     switch (command) {
       case "create": {
-        const [id] = await insertApiKeys([{ label: values.label, key }], target);
+        const id = await createKey(values.label, key, target);
         console.log(`Created API key ${id}${values.label ? ` (${values.label})` : ""}. It is shown only now:\n${key}`);
         break;
       }
       case "list": {
-        const rows = execute<ApiKeyListRow>("SELECT id, label, created_at, revoked_at FROM api_keys ORDER BY id", target);
+        const rows = execute<ApiKeyListRow>(inlineSql(listKeysById(db)), target);
         if (rows.length === 0) console.log("No API keys: every request is refused with 'invalid api key'.");
         for (const row of rows) {
           const created = new Date(row.created_at * 1000).toISOString();
@@ -70,11 +106,7 @@ async function main(): Promise<void> {
         break;
       }
       case "revoke": {
-        const rows = execute(
-          `UPDATE api_keys SET revoked_at = unixepoch() WHERE id = ${revokeId} AND revoked_at IS NULL RETURNING id`,
-          target,
-        );
-        if (rows.length === 0) fail(`no active API key with id ${revokeId}`);
+        if (!revokeKey(revokeId, target)) fail(`no active API key with id ${revokeId}`);
         console.log(`Revoked API key ${revokeId}.`);
         break;
       }

@@ -5,9 +5,10 @@ import { readdirSync, readFileSync, rmSync } from "node:fs";
 import path from "node:path";
 import { parseArgs } from "node:util";
 import { gzipSync } from "node:zlib";
-import { messageOf, runIfEntryPoint } from "./cli";
-import { targetArgs } from "./d1";
-import { ROOT, wrangler } from "./wrangler";
+import { messageOf, runIfEntryPoint } from "./lib/cli";
+import { targetArgs } from "./lib/d1";
+import { ROOT, wrangler } from "./lib/wrangler";
+import { readWranglerConfig } from "./lib/wrangler-config";
 
 /** Workers' limit on the compressed Worker on the Free plan (the Paid plan allows 10 MiB). */
 export const FREE_PLAN_GZIP_LIMIT = 3 * 1024 * 1024;
@@ -37,15 +38,6 @@ export interface Bundle {
 }
 
 /**
- * The parts of wrangler's resolved configuration read here and in the tests. wrangler's own type
- * comes from a package it bundles without its declarations, so it arrives as `any`.
- */
-interface WranglerConfig {
-  d1_databases: Array<{ binding: string; database_name?: string; database_id?: string; migrations_dir?: string }>;
-  vars: Record<string, unknown>;
-}
-
-/**
  * Builds the deployable bundle exactly as `wrangler deploy` would, without uploading it, and
  * returns its files and their gzip size.
  */
@@ -58,14 +50,6 @@ export function buildBundle({ env = "production", outdir = path.join(ROOT, "dist
   const gzipBytes = files.reduce((sum, file) => sum + gzipSync(readFileSync(file)).length, 0);
   const rawBytes = files.reduce((sum, file) => sum + readFileSync(file).length, 0);
   return { outdir, files, rawBytes, gzipBytes };
-}
-
-/** The environment's configuration as wrangler resolves it (envs do not inherit bindings or vars). */
-export async function readWranglerConfig(env: string, configPath = path.join(ROOT, "wrangler.toml")): Promise<WranglerConfig> {
-  // Loaded on demand: wrangler's API is large, and only this path of the script needs it.
-  const { unstable_readConfig: readConfig } = await import("wrangler");
-  const config: WranglerConfig = readConfig({ config: configPath, env }, { hideWarnings: true });
-  return config;
 }
 
 interface DeployChecks {

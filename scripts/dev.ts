@@ -4,12 +4,12 @@
 import { existsSync, readFileSync, writeFileSync } from "node:fs";
 import path from "node:path";
 import { createInterface } from "node:readline";
-import { insertApiKeys } from "./api-key-rows";
-import { runIfEntryPoint } from "./cli";
-import { applyMigrations, newEncryptionKey } from "./d1";
-import { fireOnSchedule } from "./dev-cron";
-import { recordServer } from "./server-record";
-import { ROOT, spawnWrangler, stopGroup } from "./wrangler";
+import { insertApiKeys } from "./lib/api-key-rows";
+import { runIfEntryPoint } from "./lib/cli";
+import { applyMigrations, newEncryptionKey } from "./lib/d1";
+import { fireOnSchedule } from "./lib/dev-cron";
+import { recordServer } from "./lib/server-record";
+import { ROOT, spawnWrangler, stopGroup } from "./lib/wrangler";
 
 /**
  * Documented in the README, so public: only ever inserted into the local D1. Letters and digits
@@ -39,8 +39,8 @@ async function main(): Promise<void> {
   const child = spawnWrangler(["dev", "--port", port, "--show-interactive-dev-session=false", "--test-scheduled"], {
     stdio: ["inherit", "pipe", "pipe"],
   });
-  fireOnSchedule(`http://127.0.0.1:${port}`, (line) => console.error(line));
-  // So that npm run admin prints links to this port (scripts/server-record.ts).
+  void fireOnSchedule(`http://127.0.0.1:${port}`, (line) => console.error(line));
+  // So that npm run admin prints links to this port (scripts/lib/server-record.ts).
   if (child.pid !== undefined) process.on("exit", recordServer(undefined, { origin: `http://localhost:${port}`, pid: child.pid }));
   if (child.stdout) dropRequestLines(child.stdout, process.stdout);
   if (child.stderr) dropRequestLines(child.stderr, process.stderr);

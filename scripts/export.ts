@@ -2,11 +2,11 @@
 // Every user, in the form npm run import takes back: so that nobody who tries this server is
 // locked in. Seeds leave only encrypted, in a PSKC file (RFC 6030), never on stdout or in a log.
 import { createWriteStream } from "node:fs";
-import { commandLine, D1_TARGET_OPTIONS, d1Target, runIfEntryPoint, usageError } from "./cli";
-import { applyMigrations, type D1Target } from "./d1";
-import { close, columns, csvCell, EXPORT_COLUMNS, userPages, write } from "./export-rows";
-import { exportSecrets } from "./export-pskc";
-import { scriptKeyring } from "./import-keyring";
+import { commandLine, D1_TARGET_OPTIONS, d1Target, runIfEntryPoint, usageError } from "./lib/cli";
+import { applyMigrations, type D1Target } from "./lib/d1";
+import { close, columns, csvCell, EXPORT_COLUMNS, userPages, write } from "./lib/export-rows";
+import { exportSecrets } from "./lib/export-pskc";
+import { scriptKeyring } from "./lib/import-keyring";
 
 const USAGE = `usage: npm run export -- --out FILE [options]
   Writes every user (userid, username, created, confirmed, algorithm, digits, period, drift, serial,

@@ -2,8 +2,8 @@
 // Without --seed a random seed is drawn and printed, so a failure can be replayed with it.
 import { spawnSync } from "node:child_process";
 import { parseArgs } from "node:util";
-import { runIfEntryPoint } from "./cli";
-import { ROOT } from "./wrangler";
+import { runIfEntryPoint } from "./lib/cli";
+import { ROOT } from "./lib/wrangler";
 
 function main(): void {
   const { values } = parseArgs({ options: { runs: { type: "string", default: "100000" }, seed: { type: "string" } } });

@@ -5,16 +5,18 @@
 // output ever contains a secret.
 import { appendFileSync, existsSync, readFileSync, writeFileSync } from "node:fs";
 import type { Keyring } from "../src/crypto/secret-box";
-import { commandLine, D1_TARGET_OPTIONS, d1Target, runIfEntryPoint, usageError } from "./cli";
-import { applyMigrations, type D1Target } from "./d1";
-import { csvCell } from "./export-rows";
-import { checkAgainstDb } from "./import-check";
-import { refuseUnlessWorkerOpens, scriptKeyring } from "./import-keyring";
-import { IMPORT_COLUMNS, type RowError } from "./import-parse";
-import { checkedRows, type ImportRow, type TokenRow } from "./import-rows";
-import { pskcRows } from "./import-pskc";
-import { runner } from "./import-sql";
-import { insertInventory, insertUsers } from "./import-write";
+import { commandLine, D1_TARGET_OPTIONS, d1Target, runIfEntryPoint, usageError } from "./lib/cli";
+import { plainEventStatement } from "../src/db/outbox";
+import { newEventId } from "../src/domain/events";
+import { applyMigrations, type D1Target, inlineSql, SQL_ONLY_DB } from "./lib/d1";
+import { csvCell } from "./lib/export-rows";
+import { checkAgainstDb } from "./lib/import-check";
+import { refuseUnlessWorkerOpens, scriptKeyring } from "./lib/import-keyring";
+import { IMPORT_COLUMNS, type RowError } from "./lib/import-parse";
+import { checkedRows, type ImportRow, type TokenRow } from "./lib/import-rows";
+import { pskcRows } from "./lib/import-pskc";
+import { runner } from "./lib/import-sql";
+import { insertInventory, insertUsers } from "./lib/import-write";
 
 const USAGE = `usage: npm run import -- FILE [options]
   Imports users with their existing TOTP secrets, keeping their userids. FILE is CSV with a header
@@ -71,6 +73,15 @@ export interface ImportSummary {
   tokens: { added: number; known: number };
 }
 
+/**
+ * user.imported (docs/events.md): one per run that writes, counted as the check before the
+ * writes decided (a user made by someone else meanwhile is skipped by the write, not recounted).
+ */
+function importedEvent(nowMs: number, counts: { users: number; imported: number; skipped: number; inventory: number }): string {
+  const head = { id: newEventId(), type: "user.imported", at: nowMs };
+  return inlineSql(plainEventStatement(SQL_ONLY_DB, head, { ...counts, actor: { type: "cli" }, outcome: "ok" }));
+}
+
 const isPskc = (file: string, text: string) => /\.(pskc|xml)$/i.test(file) || /^\uFEFF?\s*</.test(text);
 
 /** Checks the whole file, then (unless a row is bad, or dryRun) inserts its users. The CLI and the benchmark run this. */
@@ -110,6 +121,10 @@ export async function importUsers(options: ImportOptions): Promise<ImportSummary
     };
     const nowMs = options.nowMs ?? Date.now();
     const total = count.toLocaleString("en-US");
+    // The run's event ends its last write (in that transaction), with the counts the check decided.
+    const event = [
+      importedEvent(nowMs, { users: count, imported: count - summary.skipped, skipped: summary.skipped, inventory: inventory.length }),
+    ];
     summary.imported = await insertUsers(
       fresh(),
       run,
@@ -123,9 +138,10 @@ export async function importUsers(options: ImportOptions): Promise<ImportSummary
         summary.assigned++;
         if (options.map) appendFileSync(options.map, `${csvCell(username)},${userId}\n`);
       },
+      inventory.length === 0 ? event : [],
     );
     summary.skipped = count - summary.imported;
-    const added = await insertInventory(inventory, run, options.keyring, nowMs);
+    const added = await insertInventory(inventory, run, options.keyring, nowMs, inventory.length > 0 ? event : []);
     summary.tokens = { added, known: inventory.length - added };
     return summary;
   } finally {

@@ -3,18 +3,17 @@
 // set the drift validate centres its window on. The codes are checked here, with the Worker's
 // keyring (a Worker cannot be asked: it has no API for it), and the outcome is written with the
 // very statements the console commits (src/domain/resync.ts), audited as actor "cli".
-import { readFileSync } from "node:fs";
-import path from "node:path";
 import { type Config, ConfigError, type Env, readConfig } from "../src/config";
 import { type Keyring, open } from "../src/crypto/secret-box";
-import { tokenOf } from "../src/db/attempts";
+import { tokenParamsOf } from "../src/db/token-params";
+import { findResyncUser } from "../src/db/resync";
 import { usernameKeys } from "../src/domain/identity";
 import { decideResync, resyncBatch } from "../src/domain/resync";
 import type { OtpAlgorithm } from "../src/otp/hmac";
-import { commandLine, D1_TARGET_OPTIONS, d1Target, messageOf, runIfEntryPoint, usageError } from "./cli";
-import { applyMigrations, type D1Target, execute, executeEach, inlineSql, SQL_ONLY_DB, sqlString } from "./d1";
-import { scriptKeyring } from "./import-keyring";
-import { ROOT } from "./wrangler";
+import { commandLine, D1_TARGET_OPTIONS, d1Target, messageOf, runIfEntryPoint, usageError } from "./lib/cli";
+import { applyMigrations, type D1Target, execute, executeEach, inlineSql, SQL_ONLY_DB } from "./lib/d1";
+import { scriptKeyring } from "./lib/import-keyring";
+import { wranglerVars } from "./lib/wrangler-config";
 
 const USAGE = `usage: npm run resync -- USER CODE1 CODE2 [options]
   For a token whose clock has drifted: CODE1 and CODE2 are two consecutive codes the user's token
@@ -37,23 +36,14 @@ type UserRow = {
   locked_until: number;
 };
 
-/** The Worker's settings as wrangler.toml sets them for `env` (uncommented `NAME = "value"` lines of its vars). */
-function workerConfig(env: string | undefined): Config {
-  const toml = readFileSync(path.join(ROOT, "wrangler.toml"), "utf8");
-  const header = env ? `[env.${env}.vars]` : "[vars]";
-  const start = toml.indexOf(header);
-  const section = start < 0 ? "" : toml.slice(start + header.length).split(/^\[/m)[0]!;
-  const vars = Object.fromEntries([...section.matchAll(/^([A-Z_0-9]+)\s*=\s*"([^"]*)"/gm)].map((m) => [m[1]!, m[2]!]));
+/** The Worker's settings as wrangler.toml sets them for `env` (its vars). */
+async function workerConfig(env: string | undefined): Promise<Config> {
+  const vars = await wranglerVars(env);
   return readConfig({ ...vars, DB: undefined as unknown as D1Database } as Env);
 }
 
 function findUser(name: string, target: D1Target): UserRow | undefined {
-  const keys = usernameKeys(name);
-  return execute<UserRow>(
-    `SELECT id, username, username_key, secret_ciphertext, secret_key_id, totp_algorithm, totp_digits, totp_period, last_step, locked_until
-     FROM users WHERE username_key IN (${keys.map(sqlString).join(", ")}) ORDER BY username_key = ${sqlString(keys[0]!)} DESC LIMIT 1`,
-    target,
-  )[0];
+  return execute<UserRow>(inlineSql(findResyncUser(SQL_ONLY_DB, usernameKeys(name))), target)[0];
 }
 
 async function resync(row: UserRow, codes: readonly [string, string], keyring: Keyring, config: Config, target: D1Target) {
@@ -63,7 +53,7 @@ async function resync(row: UserRow, codes: readonly [string, string], keyring: K
     id: row.id,
     username: row.username,
     secret,
-    token: tokenOf({ algorithm: row.totp_algorithm, digits: row.totp_digits, period: row.totp_period }),
+    token: tokenParamsOf({ algorithm: row.totp_algorithm, digits: row.totp_digits, period: row.totp_period }),
     lastStep: row.last_step,
     lockedUntil: row.locked_until,
   };
@@ -81,7 +71,7 @@ async function main(): Promise<void> {
   const [name, first, second] = positionals as [string, string, string];
   let config: Config;
   try {
-    config = workerConfig(values.env);
+    config = await workerConfig(values.env);
   } catch (error) {
     if (!(error instanceof ConfigError)) throw error;
     usageError(USAGE, `wrangler.toml: ${error.message}`);

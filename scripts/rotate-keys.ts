@@ -14,13 +14,13 @@ import { existsSync, readFileSync } from "node:fs";
 import path from "node:path";
 import { parseArgs } from "node:util";
 import { keyIds, loadKeyring, type Keyring } from "../src/crypto/secret-box";
-import { messageOf, runIfEntryPoint } from "./cli";
+import { messageOf, runIfEntryPoint } from "./lib/cli";
 import { countPerKey, SEALED_COLUMNS } from "../src/db/sealed-columns";
-import { execute, inlineSql, SQL_ONLY_DB, type D1Target } from "./d1";
-import { MAX_PASSES, resealAll } from "./reseal";
-import { runningServerOrigin } from "./server-record";
-import { ROTATION_ORDER, sealingProblem, workerKeyIds } from "./worker-key-ids";
-import { ROOT } from "./wrangler";
+import { execute, inlineSql, SQL_ONLY_DB, type D1Target } from "./lib/d1";
+import { MAX_PASSES, resealAll } from "./lib/reseal";
+import { runningServerOrigin } from "./lib/server-record";
+import { ROTATION_ORDER, sealingProblem, workerKeyIds } from "./lib/worker-key-ids";
+import { ROOT } from "./lib/wrangler";
 
 const USAGE = `usage: npm run rotate-keys -- [options]
   Re-seals every sealed secret (users' TOTP secrets and admins' second factors) under the first

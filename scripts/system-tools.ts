@@ -4,7 +4,7 @@
 // test file whose setup cannot start its browser fails and vitest counts its tests as skipped,
 // under a summary that reads like a pass. This is the only list of them (.ci/run keeps none).
 import { spawnSync } from "node:child_process";
-import { runIfEntryPoint } from "./cli";
+import { runIfEntryPoint } from "./lib/cli";
 
 interface SystemTool {
   /** The Debian package that provides it. */

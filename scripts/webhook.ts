@@ -6,13 +6,13 @@
 import { seal } from "../src/crypto/secret-box";
 import { insertAudit } from "../src/db/audit";
 import { plainEventStatement } from "../src/db/outbox";
-import { deleteEndpointStatement, insertEndpoint } from "../src/db/webhooks";
+import { deleteEndpointStatement, insertEndpoint, selectEndpoint, selectEndpoints } from "../src/db/webhooks";
 import { EVENT_TYPES, newEventId } from "../src/domain/events";
 import { checkEndpointRequest, endpointContext, newEndpointId } from "../src/domain/webhooks";
 import { newWebhookSecret, secretText } from "../src/events/sign";
-import { commandLine, D1_TARGET_OPTIONS, d1Target, runIfEntryPoint, usageError } from "./cli";
-import { applyMigrations, type D1Target, execute, executeEach, inlineSql, SQL_ONLY_DB, sqlString } from "./d1";
-import { scriptKeyring } from "./import-keyring";
+import { commandLine, D1_TARGET_OPTIONS, d1Target, runIfEntryPoint, usageError } from "./lib/cli";
+import { applyMigrations, type D1Target, execute, executeEach, inlineSql, SQL_ONLY_DB } from "./lib/d1";
+import { scriptKeyring } from "./lib/import-keyring";
 
 const USAGE = `usage: npm run webhook -- <command> [options]
   add URL --events TYPE,TYPE   a new endpoint; prints its id and its whsec_ secret (shown once)
@@ -44,10 +44,7 @@ async function add(target: D1Target, url: string, events: string): Promise<void>
 }
 
 function list(target: D1Target): void {
-  const rows = execute<{ id: string; url: string; events: string; disabled_at: number | null }>(
-    "SELECT id, url, events, disabled_at FROM webhook_endpoints ORDER BY created_at",
-    target,
-  );
+  const rows = execute<{ id: string; url: string; events: string; disabled_at: number | null }>(inlineSql(selectEndpoints(db)), target);
   if (rows.length === 0) console.log("No webhook endpoints.");
   for (const row of rows) {
     const types = (JSON.parse(row.events) as string[]).join(",");
@@ -56,7 +53,7 @@ function list(target: D1Target): void {
 }
 
 function exists(target: D1Target, id: string): boolean {
-  return execute(`SELECT 1 AS found FROM webhook_endpoints WHERE id = ${sqlString(id)}`, target).length > 0;
+  return execute(inlineSql(selectEndpoint(db, id)), target).length > 0;
 }
 
 async function main(): Promise<void> {

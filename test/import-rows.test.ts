@@ -1,5 +1,5 @@
 import { describe, expect, it } from "vitest";
-import { checkedRows, type ImportRow, type RowError } from "../scripts/import-rows";
+import { checkedRows, type ImportRow, type RowError } from "../scripts/lib/import-rows";
 import { base32Encode } from "../src/otp/base32";
 
 function read(text: string): { rows: ImportRow[]; errors: string[] } {

@@ -241,6 +241,10 @@ describe("confirming the first code", () => {
     expect([answer.status, answer.headers.get("location")]).toEqual([303, "/portal"]);
     expect((await rowOf(user.userId))!.confirmed_at).toBe(Math.floor(p.clock.ms / 1000));
     expect(await p.validate(user.userId, code)).toMatchObject({ code: 8, error: "token already used" });
+    // user.confirmed, written with the confirmation, the portal its actor (docs/events.md).
+    const events = await env.DB.prepare("SELECT data FROM event_outbox WHERE type = 'user.confirmed'").all<{ data: string }>();
+    const confirmed = events.results.map((e) => JSON.parse(e.data)).filter((d) => d.userid === user.userId);
+    expect(confirmed).toEqual([{ userid: user.userId, username: user.email, actor: { type: "portal" }, outcome: "ok" }]);
 
     const html = await page(p, s.cookie);
     expect(html).toContain("2026-01-01 12:00:00 UTC");

@@ -1,7 +1,7 @@
 import { describe, expect, it } from "vitest";
-import { pskcRows } from "../scripts/import-pskc";
-import { PskcKeyError } from "../scripts/pskc-crypto";
-import { readPskc } from "../scripts/pskc-read";
+import { pskcRows } from "../scripts/lib/import-pskc";
+import { PskcKeyError } from "../scripts/lib/pskc-crypto";
+import { readPskc } from "../scripts/lib/pskc-read";
 import figure2 from "./vectors/pskc/rfc6030-figure2.xml?raw";
 import figure6 from "./vectors/pskc/rfc6030-figure6.xml?raw";
 import figure7 from "./vectors/pskc/rfc6030-figure7.xml?raw";

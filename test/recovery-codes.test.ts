@@ -148,6 +148,10 @@ describe("lost your phone? re-enrolment", () => {
     expect(await p.validate(user.userId, tokenFor(second.secret, p.clock.ms))).toMatchObject({ userid: user.userId, validation: "true" });
     for (const code of first.codes) expect((await p.recover(user.email, code)).status).toBe(400);
     expect(await auditActions(user.userId)).toContainEqual({ action: "user.recover", outcome: "ok" });
+    // One user.recovered event (docs/events.md): the spent codes of the old set wrote none.
+    const events = await env.DB.prepare("SELECT data FROM event_outbox WHERE type = 'user.recovered'").all<{ data: string }>();
+    const recoveredEvents = events.results.map((e) => JSON.parse(e.data)).filter((d) => d.userid === user.userId);
+    expect(recoveredEvents).toEqual([{ userid: user.userId, username: user.email, actor: { type: "portal" }, outcome: "ok" }]);
   });
 
   it("fifty parallel uses of one code: exactly one re-enrols", async () => {

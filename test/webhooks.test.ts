@@ -10,6 +10,7 @@ import { eventBody, handleEventBatch } from "../src/events/deliver";
 import { signatureHeader } from "../src/events/sign";
 import { WEBHOOK_TEXTS } from "../src/routes/admin/webhooks";
 import { enroll, newApiKey, testApp, TestClock, tokenFor } from "./helpers";
+import { enrol, invitedAdmin, login } from "./support/admins";
 import { adminSession, type PageSession, pageGet, TEST_ORIGIN } from "./support/pages";
 
 const call = testApp();
@@ -79,6 +80,46 @@ describe("events and the webhooks console", () => {
     await post(`/admin/keys/${keyId}/revoke`, []);
     await post(`/admin/keys/${keyId}/revoke`, []);
     expect((await events("api_key.revoked")).filter((e) => JSON.parse(e.data).key_id === keyId)).toHaveLength(1);
+  });
+
+  it("writes admin.changed with an enrolment, and one admin.login_refused per address and hour however many refusals", async () => {
+    const clock = new TestClock(Date.UTC(2026, 5, 1, 9, 10));
+    const app = testApp({ now: clock.now });
+    const { name, token } = await invitedAdmin(clock);
+    await enrol(app, clock, token);
+    const changed = (await events("admin.changed")).map((e) => JSON.parse(e.data)).filter((d) => d.admin === name);
+    expect(changed).toEqual([{ admin: name, change: "enrolled", actor: { type: "admin", name }, outcome: "ok" }]);
+    const refusedFrom = async (address: string) =>
+      (await events("admin.login_refused")).map((e) => JSON.parse(e.data)).filter((d) => d.address === address);
+    // A wrong password of a known admin, and names that are nobody's: one event for the address and hour.
+    for (const who of [name, "nobody.at.all", "nobody.else"]) await login(app, who, "wrong password here", "000000", "192.0.2.61");
+    await login(app, "nobody.at.all", "wrong password here", "000000", "192.0.2.62");
+    expect(await refusedFrom("192.0.2.61")).toEqual([
+      {
+        address: "192.0.2.61",
+        window_start: "2026-06-01T09:00:00.000Z",
+        window_end: "2026-06-01T10:00:00.000Z",
+        actor: { type: "anonymous" },
+        outcome: "refused",
+      },
+    ]);
+    expect(await refusedFrom("192.0.2.62")).toHaveLength(1);
+    clock.advance(3600);
+    await login(app, name, "wrong password here", "000000", "192.0.2.61");
+    expect(await refusedFrom("192.0.2.61")).toHaveLength(2);
+  });
+
+  it("every event type of the catalogue is delivered verifiably: the standardwebhooks package checks each one's signature", async () => {
+    const secret = crypto.getRandomValues(new Uint8Array(24));
+    const timestamp = Math.floor(Date.now() / 1000);
+    for (const event of EVENT_CATALOGUE) {
+      const data = JSON.stringify(Object.fromEntries([...event.data, "actor", "outcome"].map((field) => [field, field])));
+      const body = eventBody({ type: event.type, at: Date.now(), data });
+      const headers = { "webhook-id": `msg_${event.type}`, "webhook-timestamp": String(timestamp) };
+      const signature = await signatureHeader([secret], headers["webhook-id"], timestamp, body);
+      const verified = new Webhook(btoa(String.fromCharCode(...secret))).verify(body, { ...headers, "webhook-signature": signature });
+      expect(verified, event.type).toMatchObject({ type: event.type, data: JSON.parse(data) });
+    }
   });
 
   it("writes no event that no active endpoint subscribes to", async () => {

@@ -47,7 +47,7 @@ export async function findAdminLogin(db: Db, name: string, client: string): Prom
 }
 
 /** The still-usable enrolment link with this token hash: not used, not expired, admin not disabled. */
-function openEnrolment(tokenHash: string, nowMs: number) {
+export function openEnrolment(tokenHash: string, nowMs: number) {
   return and(eq(admins.enrolTokenHash, tokenHash), gt(admins.enrolExpiresAt, nowMs), isNull(admins.disabledAt));
 }
 

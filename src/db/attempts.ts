@@ -9,9 +9,6 @@ import { apiKeyActor, userEventStatement } from "./outbox";
 import { users } from "./schema";
 import { tokenColumns, tokenParamsOf } from "./token-params";
 
-// For src/db/console-users.ts and scripts/resync.ts, which other branches rewrite at the same time:
-// the rename of tokenOf (issue 23, item 3) points them at ./token-params and removes this line.
-export { tokenParamsOf as tokenOf } from "./token-params";
 import { countValidation, type ValidationOutcome } from "./validation-counts";
 import type { UserSecret } from "./users";
 

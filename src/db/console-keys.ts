@@ -40,13 +40,32 @@ export function insertKey(db: Db, row: { label: string; keyHash: string; created
   return db.insert(apiKeys).values(row);
 }
 
+/**
+ * Keys added by the scripts (the key CLI, npm run dev, test servers), returning their ids.
+ * `ifAbsent` skips a key already stored (npm run dev adds its key at every start); without it a
+ * stored key fails the whole statement on the UNIQUE key_hash, which the CLI reports.
+ */
+export function insertKeys(db: Db, rows: Array<{ label: string; keyHash: string }>, { ifAbsent = false } = {}) {
+  const insert = db.insert(apiKeys).values(rows);
+  return (ifAbsent ? insert.onConflictDoNothing() : insert).returning({ id: apiKeys.id });
+}
+
+/** The key list of the key CLI: ids, labels and times, oldest first (never a hash). */
+export function listKeysById(db: Db) {
+  return db
+    .select({ id: apiKeys.id, label: apiKeys.label, created_at: apiKeys.createdAt, revoked_at: apiKeys.revokedAt })
+    .from(apiKeys)
+    .orderBy(asc(apiKeys.id));
+}
+
 /** The compare-and-set of a revocation: changes (and returns) the row only while the key is active. */
 export function revokeKeyStatement(db: Db, id: number, revokedAt: number) {
   return db.update(apiKeys).set({ revokedAt }).where(activeKeyWithId(id)).returning({ id: apiKeys.id });
 }
 
 /** How an audit entry names a key: "key 3 (wordpress)", or "key 3" when it has no label (the CLI allows none). */
-const keyTarget = sql<string>`'key ' || ${apiKeys.id} || case when ${apiKeys.label} = '' then '' else ' (' || ${apiKeys.label} || ')' end`;
+// iif, not CASE … END: the key CLI runs this through `wrangler d1 execute`, whose statement splitter takes END for a trigger's.
+const keyTarget = sql<string>`'key ' || ${apiKeys.id} || iif(${apiKeys.label} = '', '', ' (' || ${apiKeys.label} || ')')`;
 
 /**
  * An audit entry about the key row matching `where`, written only if such a row exists when the

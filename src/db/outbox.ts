@@ -63,7 +63,7 @@ export function keyEventStatement(db: Db, head: EventHead, actor: ActorSql, wher
 }
 
 /** An event about the admin row matching `where` (see userEventStatement); `change` says what happened ("invited", "reset", "disabled"). */
-export function adminEventStatement(db: Db, head: EventHead, actor: ActorSql, change: string, where: SQL) {
+export function adminEventStatement(db: Db, head: EventHead, actor: ActorSql, change: string, where: SQL | undefined) {
   const data = sql<string>`json_object('admin', ${admins.name}, 'change', ${change}, 'actor', ${actor}, 'outcome', 'ok')`;
   return outboxInsert(db, head, data, admins, where);
 }
@@ -71,6 +71,29 @@ export function adminEventStatement(db: Db, head: EventHead, actor: ActorSql, ch
 /** An event with no row to guard it (a test event): written unconditionally. */
 export function plainEventStatement(db: Db, head: { id: string; type: string; at: number }, data: object) {
   return db.insert(eventOutbox).values({ ...head, data: JSON.stringify(data) });
+}
+
+/**
+ * An event written once under its id (the first of many triggers writes it), if someone subscribes
+ * to its type; returns its id when this statement wrote it.
+ */
+export function onceEventStatement(db: Db, head: { id: string; type: string; at: number }, data: object) {
+  return db
+    .insert(eventOutbox)
+    .select(
+      db
+        .select({
+          id: sql<string>`${head.id}`.as("id"),
+          type: sql<string>`${head.type}`.as("type"),
+          at: sql<number>`${head.at}`.as("at"),
+          data: sql<string>`${JSON.stringify(data)}`.as("data"),
+          dispatchedAt: sql<null>`null`.as("dispatched_at"),
+        })
+        .from(sql`(select 1)`)
+        .where(subscribed(head.type)),
+    )
+    .onConflictDoNothing({ target: eventOutbox.id })
+    .returning({ id: eventOutbox.id });
 }
 
 export function findEvents(db: Db, ids: string[]) {

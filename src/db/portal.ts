@@ -6,6 +6,7 @@ import { type Acceptance, stepAcceptance } from "./attempts";
 import { tokenColumns, tokenParamsOf } from "./token-params";
 import { countFailure } from "./lockout";
 import { clientMayLogIn, clientStandingColumns } from "./login-clients";
+import { actorJson, type EventHead, userEventStatement } from "./outbox";
 import { users } from "./schema";
 import type { UserSecret } from "./users";
 
@@ -120,12 +121,20 @@ export async function countCodeFailure(db: Db, userId: number, ciphertext: strin
  * checked with, while the user is unconfirmed: the step is then spent for the API too. False when
  * the step was taken, the user got locked or confirmed, the secret was reset, or the user is gone.
  */
-export async function acceptFirstCode(db: Db, userId: number, ciphertext: string, accepted: Acceptance, nowMs: number): Promise<boolean> {
+export async function acceptFirstCode(
+  db: Db,
+  userId: number,
+  ciphertext: string,
+  accepted: Acceptance,
+  nowMs: number,
+  event: EventHead,
+): Promise<{ changed: boolean; eventRows: unknown[] }> {
   const acceptance = stepAcceptance(accepted, nowMs);
-  const rows = await db
-    .update(users)
-    .set(acceptance.set)
-    .where(and(eq(users.id, userId), eq(users.secretCiphertext, ciphertext), isNull(users.confirmedAt), acceptance.condition))
-    .returning({ id: users.id });
-  return rows.length > 0;
+  const where = and(eq(users.id, userId), eq(users.secretCiphertext, ciphertext), isNull(users.confirmedAt), acceptance.condition)!;
+  const [eventRows, rows] = await db.batch([
+    // user.confirmed, under the acceptance's own condition and before it (docs/events.md).
+    userEventStatement(db, event, actorJson({ type: "portal" }), where),
+    db.update(users).set(acceptance.set).where(where).returning({ id: users.id }),
+  ]);
+  return { changed: rows.length > 0, eventRows };
 }

@@ -1,4 +1,4 @@
-import { lte } from "drizzle-orm";
+import { desc, inArray, lte, sql } from "drizzle-orm";
 import type { LockoutPolicy } from "../config";
 import { type Acceptance, stepAcceptance } from "./attempts";
 import type { Db } from "./client";
@@ -29,4 +29,28 @@ export function resyncFailureStatement(db: Db, id: number, ciphertext: string, n
       .where(holds(guard))
       .returning(idOnly),
   };
+}
+
+/**
+ * The resync CLI's lookup (scripts/resync.ts): the user one of `keys` names (src/domain/identity.ts,
+ * usernameKeys), the first key's user before the others'; columns as wrangler prints them.
+ */
+export function findResyncUser(db: Db, keys: string[]) {
+  return db
+    .select({
+      id: users.id,
+      username: users.username,
+      username_key: users.usernameKey,
+      secret_ciphertext: users.secretCiphertext,
+      secret_key_id: users.secretKeyId,
+      totp_algorithm: users.totpAlgorithm,
+      totp_digits: users.totpDigits,
+      totp_period: users.totpPeriod,
+      last_step: users.lastStep,
+      locked_until: users.lockedUntil,
+    })
+    .from(users)
+    .where(inArray(users.usernameKey, keys))
+    .orderBy(desc(sql`${users.usernameKey} = ${keys[0]}`))
+    .limit(1);
 }

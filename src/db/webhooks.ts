@@ -28,12 +28,16 @@ const parsed = (row: Omit<EndpointListing, "events"> & { events: string }): Endp
   events: JSON.parse(row.events) as string[],
 });
 
+/** The endpoints, oldest first, as a query (the webhook CLI runs it through wrangler: `events` stays JSON text there). */
+export const selectEndpoints = (db: Db) => db.select(listing).from(webhookEndpoints).orderBy(webhookEndpoints.createdAt);
+export const selectEndpoint = (db: Db, id: string) => db.select(listing).from(webhookEndpoints).where(eq(webhookEndpoints.id, id)).limit(1);
+
 export async function listEndpoints(db: Db): Promise<EndpointListing[]> {
-  return (await db.select(listing).from(webhookEndpoints).orderBy(webhookEndpoints.createdAt)).map(parsed);
+  return (await selectEndpoints(db)).map(parsed);
 }
 
 export async function findEndpoint(db: Db, id: string): Promise<EndpointListing | null> {
-  const [row] = await db.select(listing).from(webhookEndpoints).where(eq(webhookEndpoints.id, id)).limit(1);
+  const [row] = await selectEndpoint(db, id);
   return row ? parsed(row) : null;
 }
 

@@ -1,12 +1,15 @@
 import { open, seal, type Sealed } from "../crypto/secret-box";
 import { hashPassword, verifyLoginPassword } from "../crypto/passwords";
-import { acceptAdminLogin, completeEnrolment, countAdminFailure, findAdminLogin, findEnrolment } from "../db/admins";
+import { acceptAdminLogin, completeEnrolment, countAdminFailure, findAdminLogin, findEnrolment, openEnrolment } from "../db/admins";
+import { actorJson, adminEventStatement } from "../db/outbox";
 import { base32Encode } from "../otp/base32";
 import { hmacSha1Key } from "../otp/hmac-sha1";
 import { matchTotpStep } from "../otp/totp";
 import { AUDIT_REASONS, type AuditReason } from "../db/audit";
 import { auditStatement, unknownLoginStatement } from "./audit";
 import type { Deps } from "./deps";
+import { newEvent, written } from "./events";
+import { commitRefusedLogin } from "./login-refused";
 import { loginClient, loginFailureStatements, loginLocked, loginSuccessStatements } from "./login-limits";
 import { openForLogin } from "./missing-keys";
 import { startSession, tokenHash } from "./sessions";
@@ -100,12 +103,15 @@ export async function completeAdminEnrolment(deps: Deps, token: string, form: En
 
   const passwordHash = await hashPassword(form.password, deps.config.passwordIterations);
   const totp = await seal(await deps.keyring(), secret, adminContext(retry.name));
-  const [enrolled] = await deps.db.batch([
+  const event = newEvent(deps, "admin.changed");
+  const [eventRows, enrolled] = await deps.db.batch([
+    adminEventStatement(deps.db, event, actorJson({ type: "admin", name: retry.name }), "enrolled", openEnrolment(linkHash, now)),
     completeEnrolment(deps.db, linkHash, now, passwordHash, totp, step),
     auditStatement(deps, { actor: retry.name, action: "enrol", outcome: "ok" }),
   ]);
   // The link was spent between the check and the write (a second submission): nothing changed but the audit line.
   if (enrolled.length === 0) return { ok: false, refusal: "link" };
+  written(deps, event, eventRows);
   return { ok: true, name: retry.name };
 }
 
@@ -133,13 +139,13 @@ export async function loginAdmin(deps: Deps, form: LoginForm): Promise<string | 
   const passwordOk = await verifyLoginPassword(form.password, admin && !locked ? admin.passwordHash : null, deps.config.passwordIterations);
   if (!found) {
     // An unknown name is not recorded (it may be a password typed into the wrong field), only counted per client and hour.
-    await unknownLoginStatement(deps, client);
+    await commitRefusedLogin(deps, client, [unknownLoginStatement(deps, client)]);
     return null;
   }
   const refused = (reason: AuditReason) => auditStatement(deps, { actor: found.name, action: "login", outcome: "refused", reason });
   if (!admin || locked) {
     const reason = found.disabled ? AUDIT_REASONS.disabled : admin === null ? AUDIT_REASONS.notEnrolled : AUDIT_REASONS.locked;
-    await refused(reason);
+    await commitRefusedLogin(deps, client, [refused(reason)]);
     return null;
   }
   const secret = passwordOk ? await openForLogin(await deps.keyring(), admin.totp!, adminContext(admin.name)) : null;
@@ -160,6 +166,6 @@ export async function loginAdmin(deps: Deps, form: LoginForm): Promise<string | 
   const failure = counted
     ? loginFailureStatements(deps, "admin", admin.id, admin, (policy, guard) => countAdminFailure(deps.db, admin.id, now, policy, guard))
     : [];
-  await deps.db.batch([refused(counted ? AUDIT_REASONS.wrongCredentials : AUDIT_REASONS.secretUnreadable), ...failure]);
+  await commitRefusedLogin(deps, client, [refused(counted ? AUDIT_REASONS.wrongCredentials : AUDIT_REASONS.secretUnreadable), ...failure]);
   return null;
 }

@@ -6,6 +6,7 @@ import { checkCode, codeAsTyped, type CodeLock, isCode, lockAnswer } from "./cod
 import type { Deps } from "./deps";
 import { loginClient, loginFailureStatements, loginLocked, loginSuccessStatements } from "./login-limits";
 import { otpauthUri } from "./enrollment-qr";
+import { newEvent, written } from "./events";
 import { usernameKeys } from "./identity";
 import { startSession } from "./sessions";
 import { openUserSecret } from "./user-keys";
@@ -143,7 +144,12 @@ export async function confirmFirstCode(deps: Deps, userId: number, typed: string
     return (await whyNotWritten(deps, userId, ciphertext, now)) ?? { kind: "locked", retrySeconds: 1 };
   }
   if (check.kind !== "accept") return check;
-  if (await acceptFirstCode(deps.db, userId, ciphertext, check.acceptance, now)) return { kind: "confirmed" };
+  const event = newEvent(deps, "user.confirmed");
+  const accepted = await acceptFirstCode(deps.db, userId, ciphertext, check.acceptance, now, event);
+  if (accepted.changed) {
+    written(deps, event, accepted.eventRows);
+    return { kind: "confirmed" };
+  }
   return (await whyNotWritten(deps, userId, ciphertext, now)) ?? { kind: "used" };
 }
 

@@ -1,6 +1,7 @@
 import { and } from "drizzle-orm";
 import { seal } from "../crypto/secret-box";
-import { auditActionStatement, replaceSecretStatement } from "../db/console-users";
+import { auditActionStatement, holds, replaceSecretStatement } from "../db/console-users";
+import { actorJson, userEventStatement } from "../db/outbox";
 import {
   clearPortalLockStatement,
   codeUnspent,
@@ -12,6 +13,7 @@ import {
 import { AUDIT_REASONS } from "../db/audit";
 import { recordAudit } from "./audit";
 import type { Deps } from "./deps";
+import { newEvent, written } from "./events";
 import { checkPortalPassword, countRefusedPortalLogin } from "./portal";
 import { holderLabel, matchRecoveryCode } from "./recovery-codes";
 import { startSession } from "./sessions";
@@ -61,8 +63,10 @@ export async function recoverWithCode(deps: Deps, form: RecoveryForm): Promise<R
     condition: and(portalLoginHolds(stored, now), codeUnspent(user.id, codeId)),
   };
   const entry = { at: now, actor: "portal", action: "user.recover", target: holderLabel(user) } as const;
-  const [, replaced] = await deps.db.batch([
+  const event = newEvent(deps, "user.recovered");
+  const [, eventRows, replaced] = await deps.db.batch([
     auditActionStatement(deps.db, entry, spend),
+    userEventStatement(deps.db, event, actorJson({ type: "portal" }), holds(spend)),
     replaceSecretStatement(deps.db, spend, sealed),
     // These hold only if the replacement happened: the secret is now the new ciphertext.
     deleteRecoveryCodesStatement(deps.db, user.id, sealed.ciphertext),
@@ -70,5 +74,6 @@ export async function recoverWithCode(deps: Deps, form: RecoveryForm): Promise<R
     deletePortalSessionsStatement(deps.db, user.id, sealed.ciphertext),
   ]);
   if (replaced.length === 0) return { ok: false };
+  written(deps, event, eventRows);
   return { ok: true, sessionId: await startSession(deps, "portal", user.id) };
 }

@@ -5,7 +5,7 @@ import path from "node:path";
 import { promisify } from "node:util";
 import { describe, expect, it } from "vitest";
 import { tokenHash } from "../../src/domain/sessions";
-import { execute } from "../../scripts/d1";
+import { execute } from "../../scripts/lib/d1";
 
 const run = promisify(execFile);
 const persistTo = mkdtempSync(path.join(tmpdir(), "totp-edge-admin-"));

@@ -5,9 +5,9 @@ import path from "node:path";
 import { promisify } from "node:util";
 import { afterAll, describe, expect, it } from "vitest";
 import { estimateKeyBits, generateApiKey, hashApiKey } from "../../src/crypto/api-keys";
-import { execute } from "../../scripts/d1";
+import { execute } from "../../scripts/lib/d1";
 import { DEV_API_KEY } from "../../scripts/dev";
-import { startLocalServer, type LocalServer } from "../../scripts/local-server";
+import { startLocalServer, type LocalServer } from "../../scripts/lib/local-server";
 
 const run = promisify(execFile);
 const persistTo = mkdtempSync(path.join(tmpdir(), "totp-edge-apikey-"));

@@ -6,9 +6,10 @@ import { promisify } from "node:util";
 import * as OTPAuth from "otpauth";
 import type { Browser, BrowserContext, Page } from "playwright-core";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { execute } from "../../scripts/d1";
-import { startLocalServer, type LocalServer } from "../../scripts/local-server";
+import { execute } from "../../scripts/lib/d1";
+import { startLocalServer, type LocalServer } from "../../scripts/lib/local-server";
 import { checkNoOverflow, launchChromium, openPage, screenshotFolder } from "./support/browser";
+import { freshFetch } from "./support/fresh-fetch";
 
 const API_KEY = `consoleBrowser${Date.now()}KeyForTests`;
 const PASSWORD = "a console passphrase";
@@ -53,11 +54,7 @@ async function admin(...args: string[]): Promise<string> {
 }
 
 async function api(pathAndQuery: string): Promise<Record<string, unknown>> {
-  // A new connection each time: the story runs wrangler for seconds between calls, and a kept-alive
-  // connection that the dev server closes meanwhile fails the next request ("other side closed").
-  const res = await fetch(`${server.url}${pathAndQuery}${pathAndQuery.includes("?") ? "&" : "?"}format=1`, {
-    headers: { Connection: "close" },
-  });
+  const res = await freshFetch(`${server.url}${pathAndQuery}${pathAndQuery.includes("?") ? "&" : "?"}format=1`);
   return (await res.json()) as Record<string, unknown>;
 }
 

@@ -9,7 +9,7 @@ import * as OTPAuth from "otpauth";
 import type { Browser, Page } from "playwright-core";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { parseCsvWithPython } from "./support/csv";
-import { startLocalServer, type LocalServer } from "../../scripts/local-server";
+import { startLocalServer, type LocalServer } from "../../scripts/lib/local-server";
 import { checkNoOverflow, launchChromium, openPage, screenshotFolder } from "./support/browser";
 
 const PASSWORD = "a console passphrase";

@@ -4,7 +4,7 @@ import { randomBytes } from "node:crypto";
 import path from "node:path";
 import type { Browser } from "playwright-core";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { startLocalServer, type LocalServer } from "../../scripts/local-server";
+import { startLocalServer, type LocalServer } from "../../scripts/lib/local-server";
 import { decodeQr, launchChromium, openRecordedPage, screenshotFolder } from "./support/browser";
 
 const KEY = `browser${randomBytes(16).toString("hex")}`;

@@ -5,7 +5,7 @@ import path from "node:path";
 import * as OTPAuth from "otpauth";
 import type { Browser, Page } from "playwright-core";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { startLocalServer, type LocalServer } from "../../scripts/local-server";
+import { startLocalServer, type LocalServer } from "../../scripts/lib/local-server";
 import { checkNoOverflow, decodeQr, launchChromium, openRecordedPage, screenshotFolder } from "./support/browser";
 
 const KEY = `portal${randomBytes(16).toString("hex")}`;

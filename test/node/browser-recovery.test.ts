@@ -7,7 +7,7 @@ import path from "node:path";
 import * as OTPAuth from "otpauth";
 import type { Browser, Page } from "playwright-core";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { type LocalServer, startLocalServer } from "../../scripts/local-server";
+import { type LocalServer, startLocalServer } from "../../scripts/lib/local-server";
 import { checkNoOverflow, launchChromium, openRecordedPage, screenshotFolder } from "./support/browser";
 
 const KEY = `recovery${randomBytes(16).toString("hex")}`;

@@ -2,7 +2,8 @@ import { existsSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from "no
 import { tmpdir } from "node:os";
 import path from "node:path";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { buildBundle, configProblem, FREE_PLAN_GZIP_LIMIT, readWranglerConfig, type Bundle } from "../../scripts/deploy";
+import { buildBundle, configProblem, FREE_PLAN_GZIP_LIMIT, type Bundle } from "../../scripts/deploy";
+import { readWranglerConfig } from "../../scripts/lib/wrangler-config";
 import { DEV_API_KEY } from "../../scripts/dev";
 import { TEST_ENCRYPTION_KEYS } from "../../vitest.config";
 

@@ -8,8 +8,8 @@ import path from "node:path";
 import { promisify } from "node:util";
 import * as OTPAuth from "otpauth";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { newEncryptionKey } from "../../scripts/d1";
-import { type LocalServer, startLocalServer } from "../../scripts/local-server";
+import { newEncryptionKey } from "../../scripts/lib/d1";
+import { type LocalServer, startLocalServer } from "../../scripts/lib/local-server";
 
 const ROOT = path.resolve(import.meta.dirname, "../..");
 const RUNS = 3;

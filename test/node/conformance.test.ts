@@ -9,7 +9,7 @@ import type { AddressInfo } from "node:net";
 import { tmpdir } from "node:os";
 import path from "node:path";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { freePort, startLocalServer, type LocalServer } from "../../scripts/local-server";
+import { freePort, startLocalServer, type LocalServer } from "../../scripts/lib/local-server";
 
 const KEY = `conformance${randomBytes(8).toString("hex")}`;
 

@@ -3,7 +3,7 @@ import { mkdtempSync, readdirSync, rmSync } from "node:fs";
 import { tmpdir } from "node:os";
 import path from "node:path";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { applyMigrations } from "../../scripts/d1";
+import { applyMigrations } from "../../scripts/lib/d1";
 
 // The scripts (apikey, rotate-keys) reach the local D1 through `wrangler d1 execute`, a second
 // workerd on the same SQLite file as a running `npm run dev`. Here Python's sqlite3 plays the dev
@@ -59,7 +59,7 @@ describe("a script's D1 query while another process holds the local D1's write l
     await until(() => held.stdout.includes("locked") || lock.exitCode !== null, "the lock");
     expect(held).toEqual({ stdout: "locked\n", stderr: "" });
 
-    const script = `import("./scripts/d1.ts").then((d1) =>
+    const script = `import("./scripts/lib/d1.ts").then((d1) =>
       console.log(JSON.stringify(d1.execute("SELECT count(*) AS n FROM api_keys", { persistTo: ${JSON.stringify(persistTo)} }))))`;
     const child = spawn(process.execPath, ["--import", "tsx", "--input-type=module", "-e", script], {
       cwd: path.resolve(import.meta.dirname, "../.."),

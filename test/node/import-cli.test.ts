@@ -4,9 +4,10 @@ import path from "node:path";
 import * as OTPAuth from "otpauth";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { generateApiKey } from "../../src/crypto/api-keys";
-import { execute, newEncryptionKey } from "../../scripts/d1";
-import { type LocalServer, startLocalServer } from "../../scripts/local-server";
+import { execute, newEncryptionKey } from "../../scripts/lib/d1";
+import { type LocalServer, startLocalServer } from "../../scripts/lib/local-server";
 import { runCli } from "./support/cli";
+import { freshFetch } from "./support/fresh-fetch";
 
 const API_KEY = generateApiKey();
 const KEYS = newEncryptionKey("imp");
@@ -60,11 +61,7 @@ const idOf = (username: string) =>
   execute<{ id: number }>(`SELECT id FROM users WHERE username = '${username}'`, { persistTo: server.persistTo })[0]!.id;
 
 async function validate(userId: number, token: string) {
-  const res = await fetch(`${server.url}/validate?userid=${userId}&token=${token}&format=1`, {
-    // A new connection each time: between calls the test runs wrangler for seconds, and a kept-alive
-    // connection that the dev server closes meanwhile fails the next request ("other side closed").
-    headers: { "X-API-Key": API_KEY, Connection: "close" },
-  });
+  const res = await freshFetch(`${server.url}/validate?userid=${userId}&token=${token}&format=1`, { headers: { "X-API-Key": API_KEY } });
   return (await res.json()) as { response: string; code?: number };
 }
 

@@ -6,9 +6,10 @@ import { mkdtempSync, readFileSync, rmSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import path from "node:path";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { execute, newEncryptionKey } from "../../scripts/d1";
-import { type LocalServer, startLocalServer } from "../../scripts/local-server";
+import { execute, newEncryptionKey } from "../../scripts/lib/d1";
+import { type LocalServer, startLocalServer } from "../../scripts/lib/local-server";
 import { runCli } from "./support/cli";
+import { freshFetch } from "./support/fresh-fetch";
 import { generateApiKey } from "../../src/crypto/api-keys";
 import { base32Decode } from "../../src/otp/base32";
 
@@ -68,16 +69,11 @@ const count = (table: string, persistTo = server.persistTo) =>
   execute<{ n: number }>(`SELECT count(*) AS n FROM ${table}`, { persistTo })[0]!.n;
 
 async function api(base: string, query: string) {
-  // A new connection each time (see test/node/import-cli.test.ts, validate).
-  const res = await fetch(`${base}${query}${query.includes("?") ? "&" : "?"}api_key=${API_KEY}&format=1`, {
-    headers: { Connection: "close" },
-  });
+  const res = await freshFetch(`${base}${query}${query.includes("?") ? "&" : "?"}api_key=${API_KEY}&format=1`);
   return JSON.parse(await res.text()) as { response: string; userid?: number; hash?: string };
 }
 const deleteUser = async (user: string) =>
-  (
-    await fetch(`${server.url}/api.php?action=deletelocaluser&user=${user}&api_key=${API_KEY}`, { headers: { Connection: "close" } })
-  ).text();
+  (await freshFetch(`${server.url}/api.php?action=deletelocaluser&user=${user}&api_key=${API_KEY}`)).text();
 const validate = (base: string, userId: number, token: Token) => api(base, `/validate?userid=${userId}&token=${oathtool(token)}`);
 
 beforeAll(async () => {
@@ -105,9 +101,7 @@ describe("taking over an appliance", () => {
     tokens.set(100, sha1(ascii("alice-seed-123456789")));
     tokens.set(7, sha1(ascii("bob-seed-1234567890a")));
     tokens.set(101, sha1(ascii("carol-seed-123456789")));
-    const listed = JSON.parse(
-      await (await fetch(`${server.url}/api.php?action=listusers&api_key=${API_KEY}`, { headers: { Connection: "close" } })).text(),
-    );
+    const listed = JSON.parse(await (await freshFetch(`${server.url}/api.php?action=listusers&api_key=${API_KEY}`)).text());
     expect(listed).toMatchObject([
       { userid: 7, username: "bob", timestamp: 1650000000 },
       { userid: 100, username: "alice@example.com", timestamp: 1600000000 },

@@ -1,6 +1,6 @@
 import { Validator, type SpecData } from "@seriousme/openapi-schema-validator";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { startLocalServer, type LocalServer } from "../../scripts/local-server";
+import { startLocalServer, type LocalServer } from "../../scripts/lib/local-server";
 
 // The validator reads its JSON schemas from disk and compiles them with ajv (code generation),
 // neither of which workerd allows: so this check runs in Node against a real `wrangler dev`.

@@ -2,7 +2,7 @@
 // the workers-pool tests (test/security/floods.test.ts) use the same binding through miniflare.
 import { randomBytes } from "node:crypto";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { startLocalServer, type LocalServer } from "../../scripts/local-server";
+import { startLocalServer, type LocalServer } from "../../scripts/lib/local-server";
 
 const KEY = `ratelimit${randomBytes(12).toString("hex")}`;
 let server: LocalServer;

@@ -6,8 +6,8 @@ import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { generateApiKey } from "../../src/crypto/api-keys";
 import { hashPassword } from "../../src/crypto/passwords";
 import { loadKeyring, open, seal } from "../../src/crypto/secret-box";
-import { execute, sqlString } from "../../scripts/d1";
-import { freePort, startLocalServer, type LocalServer } from "../../scripts/local-server";
+import { execute, sqlString } from "../../scripts/lib/d1";
+import { freePort, startLocalServer, type LocalServer } from "../../scripts/lib/local-server";
 
 const run = promisify(execFile);
 const API_KEY = generateApiKey();
@@ -201,7 +201,7 @@ describe("npm run rotate-keys", () => {
       if (Date.now() - start > 120_000) throw new Error(`the rotation did not start:\n${stdout}${stderr}`);
     }
     await insertOldUsers(["late0@example.com", "late1@example.com", "late2@example.com"]);
-    // The test's insert and the script's queries take turns on the local D1's lock (scripts/d1.ts retries
+    // The test's insert and the script's queries take turns on the local D1's lock (scripts/lib/d1.ts retries
     // and says so on stderr); anything else on stderr is a failure.
     const exitCode = await exit;
     const unexpected = stderr.split("\n").filter((line) => line && !line.startsWith("local D1 is locked by another process"));

@@ -1,11 +1,11 @@
-// How the CLIs find the local server of a D1 (scripts/server-record.ts); npm run admin's link
+// How the CLIs find the local server of a D1 (scripts/lib/server-record.ts); npm run admin's link
 // to it is checked against a real server in cli-under-load.test.ts.
 import { spawnSync } from "node:child_process";
 import { existsSync, mkdtempSync, rmSync } from "node:fs";
 import { tmpdir } from "node:os";
 import path from "node:path";
 import { afterEach, describe, expect, it } from "vitest";
-import { recordServer, runningServerOrigin } from "../../scripts/server-record";
+import { recordServer, runningServerOrigin } from "../../scripts/lib/server-record";
 
 let state = "";
 afterEach(() => rmSync(state, { recursive: true, force: true }));

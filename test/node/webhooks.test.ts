@@ -8,8 +8,8 @@ import path from "node:path";
 import { promisify } from "node:util";
 import * as OTPAuth from "otpauth";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { execute, newEncryptionKey } from "../../scripts/d1";
-import { freePort, type LocalServer, startLocalServer } from "../../scripts/local-server";
+import { execute, newEncryptionKey } from "../../scripts/lib/d1";
+import { freePort, type LocalServer, startLocalServer } from "../../scripts/lib/local-server";
 import { type Receiver, startReceiver } from "./support/webhook-receiver";
 
 const KEY = `hooks${randomBytes(16).toString("hex")}`;

@@ -4,7 +4,7 @@
 import { mkdtempSync, rmSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import path from "node:path";
-import { open, seal, type Keyring } from "../src/crypto/secret-box";
+import { open, seal, type Keyring } from "../../src/crypto/secret-box";
 import {
   countNotUnder,
   highestId,
@@ -13,7 +13,7 @@ import {
   SEALED_COLUMNS,
   type SealedColumn,
   type SealedRow,
-} from "../src/db/sealed-columns";
+} from "../../src/db/sealed-columns";
 import { execute, executeEach, executeFile, inlineSql, SQL_ONLY_DB, type D1Target } from "./d1";
 import { ROTATION_ORDER, sealingProblem, workerKeyIds } from "./worker-key-ids";
 

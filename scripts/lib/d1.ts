@@ -1,8 +1,8 @@
 // Local/remote D1 plumbing shared by the dev server, the API key CLI and the test servers.
 import { randomBytes } from "node:crypto";
 import { drizzle } from "drizzle-orm/d1";
-import type { Db } from "../src/db/client";
-import * as schema from "../src/db/schema";
+import type { Db } from "../../src/db/client";
+import * as schema from "../../src/db/schema";
 import { copyMigrated, isFreshState } from "./fresh-d1";
 import { wrangler } from "./wrangler";
 
@@ -123,7 +123,11 @@ export function sqlString(text: string): string {
 /** Drizzle for building statements that `execute` runs: nothing is ever run through its binding. */
 export const SQL_ONLY_DB: Db = drizzle(undefined as unknown as D1Database, { schema });
 
-/** A drizzle statement as SQL text with its parameters written in as literals, for `wrangler d1 execute --command`. */
+/**
+ * A drizzle statement as SQL text with its parameters written in as literals, for `wrangler d1
+ * execute --command` or `--file`: the scripts' one inliner. Statements for several in one call use
+ * no CASE … END: wrangler's statement splitter takes its END for a trigger's and runs them as one.
+ */
 export function inlineSql(statement: unknown): string {
   const { sql, params } = (statement as { toSQL(): { sql: string; params: unknown[] } }).toSQL();
   let next = 0;
@@ -140,6 +144,11 @@ export function inlineSql(statement: unknown): string {
   }
   if (next !== params.length) throw new Error(`statement has ${params.length} parameters but ${next} placeholders`);
   return out;
+}
+
+/** The bytes `values` take in a statement as the inliner writes them, with a comma and a space between. */
+export function literalBytes(values: readonly unknown[]): number {
+  return values.reduce<number>((sum, value) => sum + Buffer.byteLength(literal(value ?? null)) + 2, 0);
 }
 
 function literal(value: unknown): string {

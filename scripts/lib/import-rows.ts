@@ -1,13 +1,13 @@
 // The rows of an import file (npm run import), checked: what each column may hold, and that no
 // username repeats. Nothing here touches a database; no message ever contains a secret.
-import { ApiError } from "../src/errors";
-import { checkUsername, normalizeEmail, normalizePhone, usernameKey } from "../src/domain/identity";
-import { OTP_ALGORITHMS } from "../src/otp/hmac";
-import { base32Decode } from "../src/otp/base32";
-import { DEFAULT_TOKEN, TOKEN_DIGITS, TOKEN_PERIODS, type TokenParams } from "../src/otp/totp";
+import { ApiError } from "../../src/errors";
+import { checkUsername, normalizeEmail, normalizePhone, usernameKey } from "../../src/domain/identity";
+import { OTP_ALGORITHMS } from "../../src/otp/hmac";
+import { base32Decode } from "../../src/otp/base32";
+import { DEFAULT_TOKEN, TOKEN_DIGITS, TOKEN_PERIODS, type TokenParams } from "../../src/otp/totp";
 import { type Column, type FileRecord, RowError, records } from "./import-parse";
 
-export { IMPORT_COLUMNS, RowError } from "./import-parse";
+export { RowError } from "./import-parse";
 
 /**
  * RFC 4226 §4 asks 128 bits of new secrets; existing ones are imported as they are, and the

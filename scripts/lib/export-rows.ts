@@ -1,7 +1,7 @@
 // The users as npm run export reads them: by userid, a page per D1 query, and as the import's
 // columns. The file grows as the pages come; the memory does not.
 import type { WriteStream } from "node:fs";
-import type { OtpAlgorithm } from "../src/otp/hmac";
+import type { OtpAlgorithm } from "../../src/otp/hmac";
 import { type D1Target, execute } from "./d1";
 import { type Column, IMPORT_COLUMNS } from "./import-parse";
 

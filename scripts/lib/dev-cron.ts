@@ -1,22 +1,15 @@
 // wrangler dev does not fire Cron Triggers ("Miniflare does not currently trigger scheduled
 // Workers automatically"): `npm run dev` starts it with --test-scheduled and fires wrangler.toml's
 // local triggers itself, on their schedule, through the /__scheduled route that flag adds.
-import { readFileSync } from "node:fs";
-import path from "node:path";
-import { ROOT } from "./wrangler";
-
-/** The top-level `[triggers]` crons of wrangler.toml (the local configuration). */
-export function localCrons(toml = readFileSync(path.join(ROOT, "wrangler.toml"), "utf8")): string[] {
-  const list = /^\[triggers\]\s*\ncrons\s*=\s*\[([^\]]*)\]/m.exec(toml)?.[1] ?? "";
-  return [...list.matchAll(/"([^"]+)"/g)].map((m) => m[1]!);
-}
+import { readWranglerConfig } from "./wrangler-config";
 
 /**
  * Asks for the scheduled handler whenever a local cron matches the minute, as production would
  * (minute and hour fields: "*", "N" or "*\/N"; the others are always "*" in wrangler.toml).
  */
-export function fireOnSchedule(origin: string, log: (line: string) => void): void {
-  const crons = localCrons();
+export async function fireOnSchedule(origin: string, log: (line: string) => void): Promise<void> {
+  // The top-level triggers: the local configuration.
+  const crons = (await readWranglerConfig()).triggers.crons ?? [];
   const matches = (field: string, value: number) =>
     field === "*" || (field.startsWith("*/") ? value % Number(field.slice(2)) === 0 : Number(field) === value);
   const fire = async (cron: string) => {

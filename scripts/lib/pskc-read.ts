@@ -2,7 +2,7 @@
 // with a pre-shared key (§6.1) or a password (§6.2), every MAC checked before its value is
 // decrypted. What the values may be (TOTP only, which digits) is import-rows.ts's to decide.
 import { DOMParser, type Element } from "@xmldom/xmldom";
-import { base64ToBytes, bytesToHex } from "../src/crypto/encoding";
+import { base64ToBytes, bytesToHex } from "../../src/crypto/encoding";
 import { checkMac, decryptCbc, HMAC_SHA1, PBKDF2_PRFS, pbkdf2, XENC_AES_CBC } from "./pskc-crypto";
 
 /** Our own export's per-user data, in a PSKC Extensions element of this namespace (any other reader skips it). */
@@ -23,7 +23,7 @@ export interface PskcKeys {
   password?: string;
 }
 
-export class PskcError extends Error {}
+class PskcError extends Error {}
 
 const MAX_ITERATIONS = 10_000_000;
 

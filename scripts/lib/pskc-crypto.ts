@@ -1,7 +1,7 @@
 // The encryption of PSKC files (RFC 6030 §6), over Web Crypto: AES-CBC values carried as IV ||
 // ciphertext (XML Encryption's CipherValue), their HMAC-SHA1 over that whole value, and the
 // PBKDF2 key derivation of §6.2. Used by the import (reading) and the export (writing).
-import { base64ToBytes, bytesToBase64, constantTimeEqual } from "../src/crypto/encoding";
+import { base64ToBytes, bytesToBase64, constantTimeEqual } from "../../src/crypto/encoding";
 
 export const XENC_AES_CBC: Record<string, number> = {
   "http://www.w3.org/2001/04/xmlenc#aes128-cbc": 16,

@@ -1,11 +1,11 @@
 // Writing a PSKC file (RFC 6030) of TOTP keys for npm run export --with-secrets: every secret
 // encrypted with AES-CBC under the operator's pre-shared key (§6.1) or a PBKDF2 key from their
 // password (§6.2), each with its HMAC-SHA1 under a MAC key that travels encrypted too.
-import type { OtpAlgorithm } from "../src/otp/hmac";
+import type { OtpAlgorithm } from "../../src/otp/hmac";
 import { encryptCbc, hmacSha1, pbkdf2 } from "./pskc-crypto";
 import { TOTP_EDGE_NS } from "./pskc-read";
-import { base64ToBytes, bytesToBase64 } from "../src/crypto/encoding";
-import { escapeXml } from "../src/formats/xml";
+import { base64ToBytes, bytesToBase64 } from "../../src/crypto/encoding";
+import { escapeXml } from "../../src/formats/xml";
 
 /** OWASP's figure for PBKDF2-HMAC-SHA1 is higher; this is what every PSKC reader we know takes in seconds. */
 const PBKDF2_ITERATIONS = 100_000;

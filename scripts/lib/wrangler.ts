@@ -4,7 +4,7 @@ import { spawn, spawnSync, type ChildProcess, type StdioOptions } from "node:chi
 import path from "node:path";
 import { fileURLToPath } from "node:url";
 
-export const ROOT = path.resolve(path.dirname(fileURLToPath(import.meta.url)), "..");
+export const ROOT = path.resolve(path.dirname(fileURLToPath(import.meta.url)), "../..");
 const BIN = path.join(ROOT, "node_modules", "wrangler", "bin", "wrangler.js");
 
 /** Read at each start, not at import: the bench sets VSCODE_INSPECTOR_OPTIONS after importing this. */

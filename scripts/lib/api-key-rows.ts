@@ -1,7 +1,8 @@
 // The one statement by which the scripts add API keys to a D1 (the key CLI, npm run dev, the local
 // test servers, the bench). Only the Worker's own hash of a key is stored, never the key.
-import { hashApiKey } from "../src/crypto/api-keys";
-import { execute, sqlString, type D1Target } from "./d1";
+import { hashApiKey } from "../../src/crypto/api-keys";
+import { insertKeys } from "../../src/db/console-keys";
+import { type D1Target, execute, inlineSql, SQL_ONLY_DB } from "./d1";
 
 interface NewApiKey {
   label: string;
@@ -23,7 +24,6 @@ export async function insertApiKeys(
   { ifAbsent = false }: InsertApiKeysOptions = {},
 ): Promise<number[]> {
   if (keys.length === 0) return [];
-  const values = await Promise.all(keys.map(async ({ label, key }) => `(${sqlString(label)}, ${sqlString(await hashApiKey(key))})`));
-  const sql = `INSERT${ifAbsent ? " OR IGNORE" : ""} INTO api_keys (label, key_hash) VALUES ${values.join(", ")} RETURNING id`;
-  return execute<{ id: number }>(sql, target).map((row) => row.id);
+  const rows = await Promise.all(keys.map(async ({ label, key }) => ({ label, keyHash: await hashApiKey(key) })));
+  return execute<{ id: number }>(inlineSql(insertKeys(SQL_ONLY_DB, rows, { ifAbsent })), target).map((row) => row.id);
 }

@@ -3,7 +3,7 @@
 // local D1 only, from .dev.vars (which npm run dev gives the local Worker). Never printed.
 import { existsSync, readFileSync } from "node:fs";
 import path from "node:path";
-import { type Keyring, loadKeyring } from "../src/crypto/secret-box";
+import { type Keyring, loadKeyring } from "../../src/crypto/secret-box";
 import { messageOf, usageError } from "./cli";
 import { workerKeyIds } from "./worker-key-ids";
 import { ROOT } from "./wrangler";

@@ -40,13 +40,11 @@ export async function checkAgainstDb(rows: Iterable<ImportRow>, run: Runner): Pr
       if (row.serial !== null) yield ["token_serial", sqlString(row.serial)] as const;
     }
   };
-  await inBatches(
-    lookups(),
-    run,
-    ([column, value]) => `${column}\t${value}`,
-    (list) => `SELECT id, username_key, token_serial FROM users WHERE ${anyOf(list)}`,
-    (found) => (found as unknown as Existing[]).forEach(remember),
-  );
+  await inBatches(lookups(), run, {
+    render: ([column, value]) => `${column}\t${value}`,
+    statement: (list) => `SELECT id, username_key, token_serial FROM users WHERE ${anyOf(list)}`,
+    done: (found) => (found as unknown as Existing[]).forEach(remember),
+  });
   const existing = new Set<string>();
   const errors: RowError[] = [];
   for (const row of checked) {

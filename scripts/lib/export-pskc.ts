@@ -1,9 +1,9 @@
 // npm run export --with-secrets: every user's seed, and every token of the inventory, opened with
-// the Worker's keyring and written encrypted into a PSKC file (scripts/pskc-write.ts), nowhere else.
+// the Worker's keyring and written encrypted into a PSKC file (scripts/lib/pskc-write.ts), nowhere else.
 import { createWriteStream, rmSync } from "node:fs";
-import { keyIds, type Keyring, open } from "../src/crypto/secret-box";
-import { inventoryContext } from "../src/domain/hardware-tokens";
-import type { OtpAlgorithm } from "../src/otp/hmac";
+import { keyIds, type Keyring, open } from "../../src/crypto/secret-box";
+import { inventoryContext } from "../../src/domain/hardware-tokens";
+import type { OtpAlgorithm } from "../../src/otp/hmac";
 import { type D1Target, execute } from "./d1";
 import { close, userPages, write } from "./export-rows";
 import { type PskcEntry, pskcWriter } from "./pskc-write";

@@ -3,17 +3,14 @@
 import { mkdtempSync, rmSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import path from "node:path";
-import { type D1Target, executeEach, executeFileEach, sqlString } from "./d1";
+import { type D1Target, executeEach, executeFileEach } from "./d1";
 
 /** D1 refuses a statement over 100,000 bytes; a remote one also travels as one command-line argument (Linux: at most 128 KiB). */
-export const STATEMENT_BYTES = 90_000;
+const STATEMENT_BYTES = 90_000;
 /** Statements per local `d1 execute --file`: one transaction of about 10,000 rows, one wrangler start. */
 const STATEMENTS_PER_FILE = 20;
 
-export const literal = (value: string | number | null) =>
-  value === null ? "NULL" : typeof value === "number" ? String(value) : sqlString(value);
-
-export type SqlRow = Record<string, string | number | null>;
+type SqlRow = Record<string, string | number | null>;
 
 export interface Runner {
   statementsPerCall: number;
@@ -44,7 +41,7 @@ function localRunner(target: D1Target): Runner {
     execute(statements) {
       // Sealed secrets only, but still nobody else's to read.
       writeFileSync(file, statements.join(";\n"), { mode: 0o600 });
-      // One batch: retried as a whole while npm run dev holds the lock (scripts/d1.ts), and every
+      // One batch: retried as a whole while npm run dev holds the lock (scripts/lib/d1.ts), and every
       // statement here skips rows that exist, so each row is inserted at most once.
       return executeFileEach<SqlRow>(file, target).flat();
     },
@@ -52,18 +49,28 @@ function localRunner(target: D1Target): Runner {
   };
 }
 
+/** How `inBatches` renders and measures items: an item's SQL text, or a row with its size as literals. */
+interface Batching<T, R> {
+  render: (item: T) => R | Promise<R>;
+  statement: (list: R[]) => string;
+  /** `done` hears each call's result rows and how many items it covered. */
+  done: (rows: SqlRow[], items: number) => void;
+  /** An item's bytes in the statement (default: its text's). */
+  bytes?: (rendered: R) => number;
+  /** Statements for the end of the last call (in its transaction), or a call of their own when there were no items. */
+  tail?: string[];
+}
+
 /**
  * Runs `statement(list)` over `items` cut into lists of at most STATEMENT_BYTES, as few calls as the
- * runner allows; `done` hears each call's result rows and how many items it covered.
+ * runner allows.
  */
-export async function inBatches<T>(
+export async function inBatches<T, R = string>(
   items: Iterable<T> | AsyncIterable<T>,
   run: Runner,
-  render: (item: T) => string | Promise<string>,
-  statement: (list: string[]) => string,
-  done: (rows: SqlRow[], items: number) => void,
+  { render, statement, done, bytes: measure = (text) => Buffer.byteLength(String(text)), tail = [] }: Batching<T, R>,
 ): Promise<void> {
-  let list: string[] = [];
+  let list: R[] = [];
   let bytes = 0;
   let statements: string[] = [];
   let pending = 0;
@@ -72,23 +79,24 @@ export async function inBatches<T>(
     list = [];
     bytes = 0;
   };
-  const flushCall = () => {
+  const flushCall = (last = false) => {
     flushStatement();
+    if (last) statements.push(...tail);
     if (statements.length === 0) return;
     done(run.execute(statements), pending);
     statements = [];
     pending = 0;
   };
   for await (const item of items) {
-    const text = await render(item);
-    const size = Buffer.byteLength(text) + 2;
+    const rendered = await render(item);
+    const size = measure(rendered) + 2;
     if (bytes + size > STATEMENT_BYTES - 400) {
       flushStatement();
       if (statements.length >= run.statementsPerCall) flushCall();
     }
-    list.push(text);
+    list.push(rendered);
     bytes += size;
     pending++;
   }
-  flushCall();
+  flushCall(true);
 }

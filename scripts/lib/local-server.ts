@@ -88,7 +88,7 @@ export async function startLocalServer(options: LocalServerOptions = {}): Promis
   child.stdout?.on("data", (chunk: Buffer) => (output += chunk));
   child.stderr?.on("data", (chunk: Buffer) => (output += chunk));
   const url = `http://127.0.0.1:${port}`;
-  // As npm run dev does: the CLIs given this --persist-to find the server (scripts/server-record.ts).
+  // As npm run dev does: the CLIs given this --persist-to find the server (scripts/lib/server-record.ts).
   const forget = child.pid === undefined ? () => {} : recordServer(persistTo, { origin: url, pid: child.pid });
   const stop = () => stopGroup(child).then(forget);
   try {
