@@ -2,6 +2,7 @@
 // the first code (the same compare-and-set as validate), sessions, forms, and the two settings.
 import { env } from "cloudflare:workers";
 import { beforeAll, describe, expect, it, vi } from "vitest";
+import { subscribeToEverything } from "./support/subscriber";
 import type { Env } from "../src/config";
 import { loadKeyring, seal } from "../src/crypto/secret-box";
 import { createApp } from "../src/index";
@@ -13,6 +14,7 @@ import { TEST_ORIGIN } from "./support/pages";
 
 let key: string;
 beforeAll(async () => {
+  await subscribeToEverything(); // the tests read events from the outbox
   key = await newApiKey();
 });
 

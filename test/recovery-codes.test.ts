@@ -3,6 +3,7 @@
 // the portal login's lock, a new set, the console's count, revocation and reset, and /validate.
 import { env } from "cloudflare:workers";
 import { beforeAll, describe, expect, it } from "vitest";
+import { subscribeToEverything } from "./support/subscriber";
 import type { Env } from "../src/config";
 import { createApp } from "../src/index";
 import { PORTAL_TEXT } from "../src/routes/portal/messages";
@@ -12,6 +13,7 @@ import { adminSession, formPost, pageGet, TEST_ORIGIN } from "./support/pages";
 
 let key: string;
 beforeAll(async () => {
+  await subscribeToEverything(); // the tests read events from the outbox
   key = await newApiKey();
 });
 
