@@ -1,5 +1,5 @@
-import { guessesPerDay } from "./db/lockout";
-import type { EventMessage } from "./events/settings";
+import { guessesPerDay, type LockoutPolicy } from "./db/lockout";
+import type { EventMessage } from "./events/message";
 import { DEFAULT_TOTP, mostStepsTried, TOKEN_DIGITS, type TotpParams } from "./otp/totp";
 
 /** The Worker's bindings: D1, the encryption keyring secret, and plain-text vars. */
@@ -39,14 +39,6 @@ export interface Env {
   WEBHOOK_ROTATION_GRACE_HOURS?: string;
   /** "on" in the local configuration only: endpoints may be http://localhost or http://127.0.0.1. */
   WEBHOOK_LOCAL_HTTP?: string;
-}
-
-export interface LockoutPolicy {
-  /** Consecutive failures after which the user is locked. */
-  threshold: number;
-  /** First lock; doubles with every further failure. */
-  baseMs: number;
-  maxMs: number;
 }
 
 export interface Config {

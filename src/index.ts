@@ -6,7 +6,7 @@ import { getDb } from "./db/client";
 import { pruneExpired } from "./domain/retention";
 import { handleEventBatch } from "./events/deliver";
 import { sweepOutbox } from "./events/dispatch";
-import type { EventMessage } from "./events/settings";
+import type { EventMessage } from "./events/message";
 import { requestLog } from "./http/request-log";
 import { requestDeps } from "./middleware/deps";
 import { logFailure, notFound, renderError } from "./middleware/errors";

@@ -1,5 +1,5 @@
 import { and, eq, gt, isNull, lt, lte, type SQL } from "drizzle-orm";
-import type { LockoutPolicy } from "../config";
+import type { LockoutPolicy } from "./lockout";
 import type { Sealed } from "../crypto/secret-box";
 import type { Db } from "./client";
 import { countFailure } from "./lockout";

@@ -1,6 +1,6 @@
 import { and, eq, isNull, lt, lte, sql, type SQL } from "drizzle-orm";
 import type { SQLiteUpdateSetSource } from "drizzle-orm/sqlite-core";
-import type { LockoutPolicy } from "../config";
+import type { LockoutPolicy } from "./lockout";
 import type { TokenParams } from "../otp/totp";
 import { type Db, preparedBatch } from "./client";
 import { countFailure, maxDoublings } from "./lockout";

@@ -1,6 +1,14 @@
 import { type Placeholder, sql, type SQL } from "drizzle-orm";
 import type { SQLiteColumn } from "drizzle-orm/sqlite-core";
-import type { LockoutPolicy } from "../config";
+
+/** The lock arithmetic's settings (LOCKOUT_* in src/config.ts). */
+export interface LockoutPolicy {
+  /** Consecutive failures after which the user is locked. */
+  threshold: number;
+  /** First lock; doubles with every further failure. */
+  baseMs: number;
+  maxMs: number;
+}
 
 /**
  * How many times the first lock may double before it reaches the maximum: the smallest k with

@@ -1,6 +1,6 @@
 import { and, eq, gt, isNull, lt, lte, type SQL, sql } from "drizzle-orm";
 import type { SQLiteColumn } from "drizzle-orm/sqlite-core";
-import type { LockoutPolicy } from "../config";
+import type { LockoutPolicy } from "./lockout";
 import type { Db } from "./client";
 import { countFailure, firstFailure } from "./lockout";
 import { loginClients } from "./schema";

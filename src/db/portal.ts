@@ -1,5 +1,5 @@
 import { and, eq, inArray, isNull, lte, type SQL, sql } from "drizzle-orm";
-import type { LockoutPolicy } from "../config";
+import type { LockoutPolicy } from "./lockout";
 import type { Db } from "./client";
 import type { TokenParams } from "../otp/totp";
 import { type Acceptance, stepAcceptance } from "./attempts";

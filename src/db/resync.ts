@@ -1,5 +1,5 @@
 import { desc, inArray, lte, sql } from "drizzle-orm";
-import type { LockoutPolicy } from "../config";
+import type { LockoutPolicy } from "./lockout";
 import { type Acceptance, stepAcceptance } from "./attempts";
 import type { Db } from "./client";
 import { holds, idOnly, type UserGuard } from "./console-users";

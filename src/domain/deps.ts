@@ -2,7 +2,8 @@ import type { Config } from "../config";
 import type { Db, RequestDatabases } from "../db/client";
 import type { Keyring } from "../crypto/secret-box";
 import type { UserCopies } from "../db/user-copies";
-import type { EventMessage, WebhookSettings } from "../events/settings";
+import type { EventMessage } from "../events/message";
+import type { WebhookSettings } from "../events/settings";
 
 /**
  * What domain functions work with: storage, configuration, the keyring, and the clock (Unix ms).

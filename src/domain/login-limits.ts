@@ -1,4 +1,4 @@
-import type { LockoutPolicy } from "../config";
+import type { LockoutPolicy } from "../db/lockout";
 import type { Statement } from "../db/client";
 import type { SQL } from "drizzle-orm";
 import { clientNotLocked, countClientFailure, type LoginRealm, pruneQuietClients, trustClient } from "../db/login-clients";

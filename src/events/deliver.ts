@@ -5,7 +5,8 @@ import { getDb } from "../db/client";
 import { findEvents, markDispatched } from "../db/outbox";
 import type { eventOutbox } from "../db/schema";
 import { activeEndpoints, type DeliveryOutcome, deliveriesOf, markFailed, recordAttempt, type WebhookEndpointRow } from "../db/webhooks";
-import { type EventMessage, MAX_PAYLOAD_BYTES, retryDelaySeconds, type WebhookSettings, webhookSettings } from "./settings";
+import type { EventMessage } from "./message";
+import { MAX_PAYLOAD_BYTES, retryDelaySeconds, type WebhookSettings, webhookSettings } from "./settings";
 import { endpointContext } from "../domain/webhooks";
 import { signatureHeader } from "./sign";
 

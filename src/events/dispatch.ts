@@ -1,7 +1,7 @@
 import type { Env } from "../config";
 import { getDb } from "../db/client";
 import { undispatchedEvents } from "../db/outbox";
-import type { EventMessage } from "./settings";
+import type { EventMessage } from "./message";
 
 /**
  * An event no consumer took within this long is sent again by the sweeper: its request's isolate

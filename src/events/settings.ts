@@ -1,11 +1,5 @@
 import { ConfigError } from "../config";
 
-/** A queue message: an event to deliver to every endpoint subscribed to it, or to one (a redelivery). */
-export interface EventMessage {
-  event: string;
-  endpoint?: string;
-}
-
 export interface WebhookSettings {
   /** Each delivery's time limit. */
   timeoutMs: number;

@@ -1,6 +1,7 @@
 import { env } from "cloudflare:workers";
 import { beforeAll, describe, expect, it, vi } from "vitest";
-import { ConfigError, type Env, guessSuccessesPerDay, type LockoutPolicy, MAX_GUESS_SUCCESSES_PER_DAY, readConfig } from "../../src/config";
+import { ConfigError, type Env, guessSuccessesPerDay, MAX_GUESS_SUCCESSES_PER_DAY, readConfig } from "../../src/config";
+import type { LockoutPolicy } from "../../src/db/lockout";
 import { hashApiKey } from "../../src/crypto/api-keys";
 import { recordFailure } from "../../src/db/attempts";
 import { newEventId } from "../../src/domain/events";

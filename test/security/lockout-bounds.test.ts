@@ -1,7 +1,8 @@
 import { newEventId } from "../../src/domain/events";
 import { env } from "cloudflare:workers";
 import { beforeAll, describe, expect, it } from "vitest";
-import { INTEGER_SETTINGS, type LockoutPolicy } from "../../src/config";
+import { INTEGER_SETTINGS } from "../../src/config";
+import type { LockoutPolicy } from "../../src/db/lockout";
 import { recordFailure } from "../../src/db/attempts";
 import { maxDoublings } from "../../src/db/lockout";
 import { getDb } from "../../src/db/client";

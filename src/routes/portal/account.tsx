@@ -12,7 +12,7 @@ import { clearSessionCookie } from "../../web/session";
 import { PortalPage } from "./layout";
 import { PORTAL_TEXT } from "./messages";
 import { PORTAL_PATHS } from "./paths";
-import { confirmedWithCodes, RecoveryCodesSection } from "./recovery";
+import { confirmedWithCodes, RecoveryCodesSection } from "./recovery-codes";
 
 type Unconfirmed = Extract<PortalAccount, { state: "unconfirmed" }>;
 
