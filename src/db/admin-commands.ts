@@ -1,10 +1,9 @@
-// The admin CLI's statements (npm run admin), by admin name; the console's are in admin-accounts.ts.
 import { and, asc, eq, gt, inArray, isNull, type SQL, sql } from "drizzle-orm";
-import type { AuditEntry } from "./audit";
+import { type AuditEntry, auditFromRow } from "./audit";
 import type { Db } from "./client";
-import { admins, auditLog, loginClients, sessions } from "./schema";
+import { admins, loginClients, sessions } from "./schema";
 
-// The admin CLI's statements (scripts/admin.ts), one per change of an admin account. Each names
+// The admin CLI's statements (scripts/admin.ts; the console's are in admin-accounts.ts), one per change of an admin account. Each names
 // the admin by name; the CLI runs them together with their audit entry and event in one D1 batch.
 
 export const adminNamed = (name: string) => eq(admins.name, name);
@@ -75,21 +74,8 @@ export const changedJustBefore = sql`changes() = 1`;
 
 /** The audit entry of an admin change, written only if the statement just before changed a row. */
 export function auditAdminChangeStatement(db: Db, entry: Omit<AuditEntry, "target">, name: string, guard: SQL = changedJustBefore) {
-  return db.insert(auditLog).select(
-    db
-      .select({
-        id: sql<number>`null`.as("id"),
-        at: sql<number>`${entry.at}`.as("at"),
-        actor: sql<string>`${entry.actor}`.as("actor"),
-        action: sql<string>`${entry.action}`.as("action"),
-        target: sql<string>`${`admin ${name}`}`.as("target"),
-        outcome: sql<AuditEntry["outcome"]>`${entry.outcome}`.as("outcome"),
-        count: sql<number>`1`.as("count"),
-        aggregate: sql<string | null>`null`.as("aggregate"),
-      })
-      .from(admins)
-      .where(and(adminNamed(name), guard)),
-  );
+  // The CLI has no client address.
+  return auditFromRow(db, { ...entry, target: sql`${`admin ${name}`}`, client: null }, admins, and(adminNamed(name), guard));
 }
 
 /** The admin CLI's list (keys named as wrangler prints them, so computed ones need an alias): state columns, and how many addresses are locked out of each admin at `nowMs`. */
