@@ -40,7 +40,7 @@ export async function seedUsers({
     secrets.push(secret);
     const sealed = await seal(keyring, secret, username);
     // Every value is generated here (digits, base64url, fixed ASCII), so none needs quoting.
-    values.push(`(${id},'${username}','${username}','${username}','${sealed.ciphertext}','${sealed.keyId}',${createdAt})`);
+    values.push(`(${id},'${username}','${username}','${username}','${sealed.ciphertext}','${sealed.sealKeyId}',${createdAt})`);
     if (values.length === ROWS_PER_INSERT || id === count) {
       statements.push(
         "INSERT INTO users (id, username, username_key, email, secret_ciphertext, secret_key_id, created_at) VALUES\n" +

@@ -48,7 +48,7 @@ function findUser(name: string, target: D1Target): UserRow | undefined {
 
 async function resync(row: UserRow, codes: readonly [string, string], keyring: Keyring, config: Config, target: D1Target) {
   const nowMs = Date.now();
-  const secret = { keyId: row.secret_key_id, ciphertext: row.secret_ciphertext };
+  const secret = { sealKeyId: row.secret_key_id, ciphertext: row.secret_ciphertext };
   const user = {
     id: row.id,
     username: row.username,

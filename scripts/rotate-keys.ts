@@ -33,7 +33,7 @@ const USAGE = `usage: npm run rotate-keys -- [options]
   --remote       the deployed D1 (default: local)   --env NAME   a wrangler.toml environment
   --persist-to DIR   local state folder   --batch N   rows per write, 1 to 1000 (default 200)`;
 
-type KeyCount = { keyId: string; n: number };
+type KeyCount = { sealKeyId: string; n: number };
 
 /** Exit 2: nothing was written. */
 function refuse(message: string, { usage = false } = {}): never {
@@ -141,22 +141,22 @@ function verify(target: D1Target, workerIds: readonly string[], keyring: Keyring
     rows: execute<KeyCount>(inlineSql(countPerKey(SQL_ONLY_DB, column)), target),
   }));
   const totals = new Map<string, number>();
-  for (const { rows: counts } of perColumn) for (const { keyId, n } of counts) totals.set(keyId, (totals.get(keyId) ?? 0) + n);
-  const rows = [...totals].sort(([a], [b]) => (a < b ? -1 : 1)).map(([keyId, n]) => ({ keyId, n }));
+  for (const { rows: counts } of perColumn) for (const { sealKeyId, n } of counts) totals.set(sealKeyId, (totals.get(sealKeyId) ?? 0) + n);
+  const rows = [...totals].sort(([a], [b]) => (a < b ? -1 : 1)).map(([sealKeyId, n]) => ({ sealKeyId, n }));
   const mine = keyring ? keyIds(keyring) : [];
   const role = (ids: readonly string[], id: string) => (ids[0] === id ? "seals" : ids.includes(id) ? "opens" : "unknown");
-  const perKey = new Map(rows.map(({ keyId, n }) => [keyId, n]));
+  const perKey = new Map(rows.map(({ sealKeyId, n }) => [sealKeyId, n]));
   for (const id of [...workerIds, ...mine]) if (!perKey.has(id)) perKey.set(id, 0);
   console.log("key id\tsecrets\tWorker\tthis keyring");
   for (const [id, n] of perKey) console.log(`${id}\t${n}\t${role(workerIds, id)}\t${keyring ? role(mine, id) : "-"}`);
   for (const { label, rows: counts } of perColumn) {
-    console.log(`${label}: ${counts.map(({ keyId, n }) => `${n} under "${keyId}"`).join(", ") || "none"}`);
+    console.log(`${label}: ${counts.map(({ sealKeyId, n }) => `${n} under "${sealKeyId}"`).join(", ") || "none"}`);
   }
 
-  const unreadable = rows.filter(({ keyId }) => !workerIds.includes(keyId));
-  const behind = rows.filter(({ keyId }) => keyId !== workerIds[0]);
+  const unreadable = rows.filter(({ sealKeyId }) => !workerIds.includes(sealKeyId));
+  const behind = rows.filter(({ sealKeyId }) => sealKeyId !== workerIds[0]);
   const sum = (list: KeyCount[]) => list.reduce((total, { n }) => total + n, 0);
-  const names = (list: KeyCount[]) => list.map(({ keyId }) => `"${keyId}"`).join(", ");
+  const names = (list: KeyCount[]) => list.map(({ sealKeyId }) => `"${sealKeyId}"`).join(", ");
   if (unreadable.length) {
     console.error(
       `${sum(unreadable)} secret(s) are under key ids the Worker does not have (${names(unreadable)}): those users cannot validate (500) ` +

@@ -40,11 +40,11 @@ describe("secret box (AES-GCM at rest)", () => {
   it("seals under the first key and opens with any key of the ring", async () => {
     const old = await loadKeyring(k1);
     const sealed = await seal(old, bytes("secret"), "alice");
-    expect(sealed.keyId).toBe("k1");
+    expect(sealed.sealKeyId).toBe("k1");
     expect(sealed.ciphertext).not.toContain(btoa("secret").slice(0, 6));
     const rotated = await loadKeyring(`${k2},${k1}`);
     expect(new TextDecoder().decode(await open(rotated, sealed, "alice"))).toBe("secret");
-    expect((await seal(rotated, bytes("x"), "bob")).keyId).toBe("k2");
+    expect((await seal(rotated, bytes("x"), "bob")).sealKeyId).toBe("k2");
   });
 
   it("does not open under another user's context", async () => {

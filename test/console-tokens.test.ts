@@ -13,7 +13,7 @@ async function waitingToken(serial: string, seed: Uint8Array, drift = 0) {
     `INSERT INTO hardware_tokens (serial, secret_ciphertext, secret_key_id, totp_algorithm, totp_digits, totp_period, totp_drift, imported_at)
      VALUES (?1, ?2, ?3, 'SHA1', 6, 30, ?4, 1767225600)`,
   )
-    .bind(serial, sealed.ciphertext, sealed.keyId, drift)
+    .bind(serial, sealed.ciphertext, sealed.sealKeyId, drift)
     .run();
 }
 

@@ -111,7 +111,7 @@ async function resetSecret(userId: number): Promise<string> {
   const bytes = crypto.getRandomValues(new Uint8Array(20));
   const sealed = await seal(await loadKeyring(env.SECRET_ENCRYPTION_KEYS), bytes, username_key);
   await env.DB.prepare("UPDATE users SET secret_ciphertext = ?, secret_key_id = ?, confirmed_at = NULL WHERE id = ?")
-    .bind(sealed.ciphertext, sealed.keyId, userId)
+    .bind(sealed.ciphertext, sealed.sealKeyId, userId)
     .run();
   return base32Encode(bytes);
 }

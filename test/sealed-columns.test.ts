@@ -26,7 +26,7 @@ function schemaSealedColumns(): string[] {
 describe("SEALED_COLUMNS (MEDIUM: a rotation left admins' second factors under the old key)", () => {
   it("is every sealed column of the schema: rotate-keys and --verify cover what the schema seals, now and later", () => {
     const listed = SEALED_COLUMNS.map(
-      (column) => `${getTableConfig(column.table).name}.${column.ciphertext.name}/${column.keyId.name}`,
+      (column) => `${getTableConfig(column.table).name}.${column.ciphertext.name}/${column.sealKeyId.name}`,
     ).sort();
     expect(listed).toEqual(schemaSealedColumns());
     expect(listed).toContain("admins.totp_ciphertext/totp_key_id");
@@ -35,7 +35,7 @@ describe("SEALED_COLUMNS (MEDIUM: a rotation left admins' second factors under t
   it("each entry's columns belong to its table, and its id only grows", () => {
     for (const column of SEALED_COLUMNS) {
       const { columns, name } = getTableConfig(column.table);
-      for (const part of [column.id, column.ciphertext, column.keyId, column.context])
+      for (const part of [column.id, column.ciphertext, column.sealKeyId, column.context])
         expect(columns, `${name}.${part.name}`).toContain(part);
       expect(column.id.primary, `${name}.${column.id.name}`).toBe(true);
     }

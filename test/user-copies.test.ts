@@ -71,9 +71,9 @@ describe("copies of users' rows near the Worker", () => {
   it("hold what D1 holds: the sealed secret, never the plain one", async () => {
     const user = await enroll(testApp(), key);
     const text = (await readCopy(user.userId))!;
-    const copy = JSON.parse(text) as { secret: { ciphertext: string; keyId: string } };
+    const copy = JSON.parse(text) as { secret: { ciphertext: string; sealKeyId: string } };
     const stored = await env.DB.prepare("SELECT secret_ciphertext, secret_key_id FROM users WHERE id = ?").bind(user.userId).first();
-    expect(copy.secret).toEqual({ ciphertext: stored!.secret_ciphertext, keyId: stored!.secret_key_id });
+    expect(copy.secret).toEqual({ ciphertext: stored!.secret_ciphertext, sealKeyId: stored!.secret_key_id });
     const raw = Buffer.from(base32Decode(user.secret));
     for (const plain of [user.secret, raw.toString("base64"), raw.toString("base64url"), raw.toString("hex")])
       expect(text).not.toContain(plain);
@@ -138,5 +138,5 @@ describe("copies of users' rows near the Worker", () => {
 async function sealAgain(user: { userId: number; secret: string }): Promise<[string, string]> {
   const usernameKey = await env.DB.prepare("SELECT username_key FROM users WHERE id = ?").bind(user.userId).first<string>("username_key");
   const sealed = await seal(await loadKeyring(env.SECRET_ENCRYPTION_KEYS), base32Decode(user.secret), usernameKey!);
-  return [sealed.ciphertext, sealed.keyId];
+  return [sealed.ciphertext, sealed.sealKeyId];
 }

@@ -1,7 +1,7 @@
 // npm run export --with-secrets: every user's seed, and every token of the inventory, opened with
 // the Worker's keyring and written encrypted into a PSKC file (scripts/lib/pskc-write.ts), nowhere else.
 import { createWriteStream, rmSync } from "node:fs";
-import { keyIds, type Keyring, open } from "../../src/crypto/secret-box";
+import { keyIds, type Keyring, open, type Sealed } from "../../src/crypto/secret-box";
 import { inventoryContext } from "../../src/domain/hardware-tokens";
 import type { OtpAlgorithm } from "../../src/otp/hmac";
 import { type D1Target, execute } from "./d1";
@@ -35,7 +35,7 @@ export async function exportSecrets({ out: file, target, keyring, keys }: Secret
   const pskc = await pskcWriter(keys);
   const out = createWriteStream(file, { mode: 0o600 });
   const counts = { users: 0, tokens: 0 };
-  const entry = async (sealed: { ciphertext: string; keyId: string }, context: string, rest: Omit<PskcEntry, "secret">) => {
+  const entry = async (sealed: Sealed, context: string, rest: Omit<PskcEntry, "secret">) => {
     const secret = await open(keyring, sealed, context);
     const text = await pskc.keyPackage({ ...rest, secret });
     secret.fill(0);
@@ -53,7 +53,7 @@ export async function exportSecrets({ out: file, target, keyring, keys }: Secret
           email: user.email,
           phone: user.phone,
         };
-        const text = await entry({ ciphertext: user.secret_ciphertext, keyId: user.secret_key_id }, user.username_key, {
+        const text = await entry({ ciphertext: user.secret_ciphertext, sealKeyId: user.secret_key_id }, user.username_key, {
           serial: user.token_serial,
           algorithm: user.totp_algorithm,
           digits: user.totp_digits,
@@ -71,7 +71,7 @@ export async function exportSecrets({ out: file, target, keyring, keys }: Secret
     );
     for (const token of tokens) {
       const serial = String(token.serial);
-      const sealed = { ciphertext: String(token.secret_ciphertext), keyId: String(token.secret_key_id) };
+      const sealed = { ciphertext: String(token.secret_ciphertext), sealKeyId: String(token.secret_key_id) };
       await write(
         out,
         await entry(sealed, inventoryContext(serial), {

@@ -46,7 +46,7 @@ export async function insertUsers(
       phone: row.phone,
       email: row.email,
       secretCiphertext: sealed.ciphertext,
-      secretKeyId: sealed.keyId,
+      secretKeyId: sealed.sealKeyId,
       createdAt: row.createdAt ?? now,
       confirmedAt: row.confirmedAt === undefined ? now : row.confirmedAt,
       totpAlgorithm: row.token.algorithm,
@@ -88,7 +88,7 @@ export async function insertInventory(tokens: Iterable<TokenRow>, run: Runner, k
     return {
       serial,
       secretCiphertext: sealed.ciphertext,
-      secretKeyId: sealed.keyId,
+      secretKeyId: sealed.sealKeyId,
       totpAlgorithm: token.token.algorithm,
       totpDigits: token.token.digits,
       totpPeriod: token.token.period,

@@ -117,7 +117,9 @@ async function resealRange(
         secret = await open(keyring, row, context);
       } catch {
         result.skipped++;
-        console.error(`${column.label}, row ${row.id}: cannot open its secret (key id ${row.keyId} missing from the keyring?), left as is`);
+        console.error(
+          `${column.label}, row ${row.id}: cannot open its secret (key id ${row.sealKeyId} missing from the keyring?), left as is`,
+        );
         continue;
       }
       const sealed = await seal(keyring, secret, context);

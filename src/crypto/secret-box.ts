@@ -11,7 +11,8 @@ export interface Keyring {
 }
 
 export interface Sealed {
-  keyId: string;
+  /** The id of the keyring's key that sealed it (never an API key's id). */
+  sealKeyId: string;
   /** "iv.ciphertext", both base64url. */
   ciphertext: string;
 }
@@ -20,8 +21,8 @@ export class KeyringError extends Error {}
 
 /** A sealed value names a key id the keyring does not have (a key dropped too early, or the wrong keyring). */
 export class MissingKeyError extends KeyringError {
-  constructor(readonly keyId: string) {
-    super(`no encryption key with id ${keyId}`);
+  constructor(readonly sealKeyId: string) {
+    super(`no encryption key with id ${sealKeyId}`);
   }
 }
 
@@ -75,12 +76,12 @@ export async function seal(keyring: Keyring, plaintext: Uint8Array, context: str
   const iv = crypto.getRandomValues(new Uint8Array(12));
   const key = keyring.keys.get(keyring.currentId)!;
   const ciphertext = await crypto.subtle.encrypt({ name: "AES-GCM", iv, additionalData: utf8.encode(context) }, key, plaintext);
-  return { keyId: keyring.currentId, ciphertext: `${bytesToBase64Url(iv)}.${bytesToBase64Url(new Uint8Array(ciphertext))}` };
+  return { sealKeyId: keyring.currentId, ciphertext: `${bytesToBase64Url(iv)}.${bytesToBase64Url(new Uint8Array(ciphertext))}` };
 }
 
 export async function open(keyring: Keyring, sealed: Sealed, context: string): Promise<Uint8Array> {
-  const key = keyring.keys.get(sealed.keyId);
-  if (!key) throw new MissingKeyError(sealed.keyId);
+  const key = keyring.keys.get(sealed.sealKeyId);
+  if (!key) throw new MissingKeyError(sealed.sealKeyId);
   const [iv, data] = sealed.ciphertext.split(".");
   const plaintext = await crypto.subtle.decrypt(
     { name: "AES-GCM", iv: base64ToBytes(iv ?? ""), additionalData: utf8.encode(context) },

@@ -37,7 +37,7 @@ export async function findAdminLogin(db: Db, name: string, client: string): Prom
     id: admin.id,
     name: admin.name,
     passwordHash: admin.passwordHash,
-    totp: admin.totpCiphertext && admin.totpKeyId ? { ciphertext: admin.totpCiphertext, keyId: admin.totpKeyId } : null,
+    totp: admin.totpCiphertext && admin.totpKeyId ? { ciphertext: admin.totpCiphertext, sealKeyId: admin.totpKeyId } : null,
     lastStep: admin.lastStep,
     accountLockedUntil: admin.lockedUntil,
     disabled: admin.disabledAt !== null,
@@ -67,7 +67,7 @@ export function completeEnrolment(db: Db, tokenHash: string, nowMs: number, pass
     .set({
       passwordHash,
       totpCiphertext: totp.ciphertext,
-      totpKeyId: totp.keyId,
+      totpKeyId: totp.sealKeyId,
       lastStep: step,
       failedAttempts: 0,
       lockedUntil: 0,

@@ -28,7 +28,7 @@ export async function readAttemptState(db: Db, keyHash: string, userId: number):
         username: users.username,
         usernameKey: users.usernameKey,
         ciphertext: users.secretCiphertext,
-        keyId: users.secretKeyId,
+        sealKeyId: users.secretKeyId,
         lastStep: users.lastStep,
         lockedUntil: users.lockedUntil,
         ...tokenColumns,
@@ -46,7 +46,7 @@ export async function readAttemptState(db: Db, keyHash: string, userId: number):
       ? {
           username: row.username,
           usernameKey: row.usernameKey,
-          secret: { keyId: row.keyId, ciphertext: row.ciphertext },
+          secret: { sealKeyId: row.sealKeyId, ciphertext: row.ciphertext },
           token: tokenParamsOf(row),
           drift: row.drift,
           lastStep: row.lastStep,

@@ -50,7 +50,7 @@ export async function findConsoleUser(db: Db, id: number): Promise<ConsoleUserRo
       hasPassword: sql<number>`${users.passwordHash} is not null`,
       recoveryCodes: sql<number>`(select count(*) from ${recoveryCodes} as rc where rc.user_id = ${users}.id)`,
       ciphertext: users.secretCiphertext,
-      keyId: users.secretKeyId,
+      sealKeyId: users.secretKeyId,
       lastStep: users.lastStep,
       tokenSerial: users.tokenSerial,
       ...tokenColumns,
@@ -59,8 +59,13 @@ export async function findConsoleUser(db: Db, id: number): Promise<ConsoleUserRo
     .where(eq(users.id, id))
     .limit(1);
   if (!row) return null;
-  const { ciphertext, keyId, hasPassword, algorithm, digits, period, ...rest } = row;
-  return { ...rest, hasPassword: hasPassword === 1, secret: { ciphertext, keyId }, token: tokenParamsOf({ algorithm, digits, period }) };
+  const { ciphertext, sealKeyId, hasPassword, algorithm, digits, period, ...rest } = row;
+  return {
+    ...rest,
+    hasPassword: hasPassword === 1,
+    secret: { ciphertext, sealKeyId },
+    token: tokenParamsOf({ algorithm, digits, period }),
+  };
 }
 
 /**
@@ -142,7 +147,7 @@ export function replaceSecretStatement(db: Db, guard: Required<Pick<UserGuard, "
     .update(users)
     .set({
       secretCiphertext: secret.ciphertext,
-      secretKeyId: secret.keyId,
+      secretKeyId: secret.sealKeyId,
       lastStep: -1,
       confirmedAt: null,
       failedAttempts: 0,

@@ -18,7 +18,7 @@ export async function findWaitingToken(db: Db, serial: string): Promise<WaitingT
   if (!row) return null;
   return {
     serial: row.serial,
-    secret: { ciphertext: row.secretCiphertext, keyId: row.secretKeyId },
+    secret: { ciphertext: row.secretCiphertext, sealKeyId: row.secretKeyId },
     token: tokenParamsOf({ algorithm: row.totpAlgorithm, digits: row.totpDigits, period: row.totpPeriod }),
     drift: row.totpDrift,
   };
@@ -43,7 +43,7 @@ export function takeTokenStatement(db: Db, guard: UserGuard, token: WaitingToken
     .update(users)
     .set({
       secretCiphertext: sealed.ciphertext,
-      secretKeyId: sealed.keyId,
+      secretKeyId: sealed.sealKeyId,
       lastStep: -1,
       confirmedAt: nowS,
       failedAttempts: 0,

@@ -87,7 +87,7 @@ export async function findUserEnrolment(db: Db, userId: number): Promise<UserEnr
       username: users.username,
       usernameKey: users.usernameKey,
       ciphertext: users.secretCiphertext,
-      keyId: users.secretKeyId,
+      sealKeyId: users.secretKeyId,
       confirmedAt: users.confirmedAt,
       lastStep: users.lastStep,
       lockedUntil: users.lockedUntil,
@@ -97,8 +97,8 @@ export async function findUserEnrolment(db: Db, userId: number): Promise<UserEnr
     .where(eq(users.id, userId))
     .limit(1);
   if (!row) return null;
-  const { ciphertext, keyId, algorithm, digits, period, ...rest } = row;
-  return { ...rest, secret: { keyId, ciphertext }, token: tokenParamsOf({ algorithm, digits, period }) };
+  const { ciphertext, sealKeyId, algorithm, digits, period, ...rest } = row;
+  return { ...rest, secret: { sealKeyId, ciphertext }, token: tokenParamsOf({ algorithm, digits, period }) };
 }
 
 /**

@@ -15,7 +15,7 @@ export interface SealedColumn {
   /** An id that only grows (AUTOINCREMENT): rows above a pass's highest id arrived during it. */
   id: SQLiteColumn;
   ciphertext: SQLiteColumn;
-  keyId: SQLiteColumn;
+  sealKeyId: SQLiteColumn;
   /** The AEAD context a secret was sealed with is `contextPrefix` + this column of its row. */
   context: SQLiteColumn;
   contextPrefix: string;
@@ -33,7 +33,7 @@ export const SEALED_COLUMNS: readonly SealedColumn[] = [
     table: users,
     id: users.id,
     ciphertext: users.secretCiphertext,
-    keyId: users.secretKeyId,
+    sealKeyId: users.secretKeyId,
     context: users.usernameKey,
     contextPrefix: "",
   },
@@ -42,7 +42,7 @@ export const SEALED_COLUMNS: readonly SealedColumn[] = [
     table: admins,
     id: admins.id,
     ciphertext: admins.totpCiphertext,
-    keyId: admins.totpKeyId,
+    sealKeyId: admins.totpKeyId,
     // src/domain/admins.ts, adminContext.
     context: admins.name,
     contextPrefix: "admin:",
@@ -52,7 +52,7 @@ export const SEALED_COLUMNS: readonly SealedColumn[] = [
     table: hardwareTokens,
     id: hardwareTokens.id,
     ciphertext: hardwareTokens.secretCiphertext,
-    keyId: hardwareTokens.secretKeyId,
+    sealKeyId: hardwareTokens.secretKeyId,
     // src/domain/hardware-tokens.ts, inventoryContext.
     context: hardwareTokens.serial,
     contextPrefix: "token:",
@@ -62,7 +62,7 @@ export const SEALED_COLUMNS: readonly SealedColumn[] = [
     table: webhookEndpoints,
     id: webhookEndpoints.seq,
     ciphertext: webhookEndpoints.secretCiphertext,
-    keyId: webhookEndpoints.secretKeyId,
+    sealKeyId: webhookEndpoints.secretKeyId,
     // src/db/schema.ts, webhookEndpoints: sealed with "webhook:ID".
     context: webhookEndpoints.id,
     contextPrefix: "webhook:",
@@ -72,7 +72,7 @@ export const SEALED_COLUMNS: readonly SealedColumn[] = [
     table: webhookEndpoints,
     id: webhookEndpoints.seq,
     ciphertext: webhookEndpoints.previousCiphertext,
-    keyId: webhookEndpoints.previousKeyId,
+    sealKeyId: webhookEndpoints.previousKeyId,
     context: webhookEndpoints.id,
     contextPrefix: "webhook:",
   },
@@ -82,20 +82,20 @@ export const SEALED_COLUMNS: readonly SealedColumn[] = [
 export type SealedRow = {
   id: number;
   context: string;
-  keyId: string;
+  sealKeyId: string;
   ciphertext: string;
 };
 
-const notUnder = (column: SealedColumn, keyId: string): SQL => and(isNotNull(column.keyId), ne(column.keyId, keyId))!;
+const notUnder = (column: SealedColumn, sealKeyId: string): SQL => and(isNotNull(column.sealKeyId), ne(column.sealKeyId, sealKeyId))!;
 
 /** Secrets per key id (rows without a secret, such as admins not yet enrolled, left out). */
 export function countPerKey(db: Db, column: SealedColumn) {
   return db
-    .select({ keyId: sql<string>`${column.keyId}`.as("keyId"), n: count().as("n") })
+    .select({ sealKeyId: sql<string>`${column.sealKeyId}`.as("sealKeyId"), n: count().as("n") })
     .from(column.table)
-    .where(isNotNull(column.keyId))
-    .groupBy(column.keyId)
-    .orderBy(asc(column.keyId));
+    .where(isNotNull(column.sealKeyId))
+    .groupBy(column.sealKeyId)
+    .orderBy(asc(column.sealKeyId));
 }
 
 /** The highest id so far (0 for an empty table). */
@@ -103,32 +103,32 @@ export function highestId(db: Db, column: SealedColumn) {
   return db.select({ n: sql<number>`coalesce(max(${column.id}), 0)`.as("n") }).from(column.table);
 }
 
-/** How many secrets with an id above `aboveId` are not under `keyId`. */
-export function countNotUnder(db: Db, column: SealedColumn, keyId: string, aboveId = 0) {
+/** How many secrets with an id above `aboveId` are not under `sealKeyId`. */
+export function countNotUnder(db: Db, column: SealedColumn, sealKeyId: string, aboveId = 0) {
   return db
     .select({ n: count().as("n") })
     .from(column.table)
-    .where(and(notUnder(column, keyId), gt(column.id, aboveId)));
+    .where(and(notUnder(column, sealKeyId), gt(column.id, aboveId)));
 }
 
-/** Up to `limit` secrets not under `keyId` with aboveId < id <= toId, by id. */
-export function rowsNotUnder(db: Db, column: SealedColumn, keyId: string, aboveId: number, toId: number, limit: number) {
+/** Up to `limit` secrets not under `sealKeyId` with aboveId < id <= toId, by id. */
+export function rowsNotUnder(db: Db, column: SealedColumn, sealKeyId: string, aboveId: number, toId: number, limit: number) {
   return db
     .select({
       id: sql<number>`${column.id}`.as("id"),
       context: sql<string>`${column.context}`.as("context"),
-      keyId: sql<string>`${column.keyId}`.as("keyId"),
+      sealKeyId: sql<string>`${column.sealKeyId}`.as("sealKeyId"),
       ciphertext: sql<string>`${column.ciphertext}`.as("ciphertext"),
     })
     .from(column.table)
-    .where(and(notUnder(column, keyId), gt(column.id, aboveId), lte(column.id, toId)))
+    .where(and(notUnder(column, sealKeyId), gt(column.id, aboveId), lte(column.id, toId)))
     .orderBy(asc(column.id))
     .limit(limit);
 }
 
 /** The row's secret re-sealed, only if its ciphertext is still the one read (a secret replaced meanwhile is never clobbered). */
 export function resealStatement(db: Db, column: SealedColumn, row: SealedRow, sealed: Sealed) {
-  const set = { [propertyOf(column, column.keyId)]: sealed.keyId, [propertyOf(column, column.ciphertext)]: sealed.ciphertext };
+  const set = { [propertyOf(column, column.sealKeyId)]: sealed.sealKeyId, [propertyOf(column, column.ciphertext)]: sealed.ciphertext };
   return db
     .update(column.table)
     .set(set)

@@ -74,9 +74,15 @@ function parseCopy(text: string): UserCopy | null {
   try {
     const copy = JSON.parse(text) as UserCopy;
     const { username, usernameKey, secret, drift } = copy;
-    const ok = [username, usernameKey, secret.ciphertext, secret.keyId].every((v) => typeof v === "string") && Number.isInteger(drift);
+    const ok = [username, usernameKey, secret.ciphertext, secret.sealKeyId].every((v) => typeof v === "string") && Number.isInteger(drift);
     return ok
-      ? { username, usernameKey, secret: { keyId: secret.keyId, ciphertext: secret.ciphertext }, token: tokenParamsOf(copy.token), drift }
+      ? {
+          username,
+          usernameKey,
+          secret: { sealKeyId: secret.sealKeyId, ciphertext: secret.ciphertext },
+          token: tokenParamsOf(copy.token),
+          drift,
+        }
       : null;
   } catch {
     return null;

@@ -65,7 +65,7 @@ export async function insertUserUnderKey(db: Db, keyHash: string, user: NewUser,
     phone: user.phone,
     email: user.email,
     secretCiphertext: user.secret.ciphertext,
-    secretKeyId: user.secret.keyId,
+    secretKeyId: user.secret.sealKeyId,
     createdAt: user.createdAt,
   };
   const [keyRows, inserted, , announced] = await createUserBatch<{ id: number }>(db, values);

@@ -47,7 +47,7 @@ export function insertEndpoint(db: Db, row: { id: string; url: string; events: s
     url: row.url,
     events: JSON.stringify(row.events),
     secretCiphertext: row.secret.ciphertext,
-    secretKeyId: row.secret.keyId,
+    secretKeyId: row.secret.sealKeyId,
     createdAt: row.createdAt,
   });
 }
@@ -75,7 +75,7 @@ export function rotateSecretStatement(db: Db, id: string, secret: Sealed, previo
       previousKeyId: webhookEndpoints.secretKeyId,
       previousUntil,
       secretCiphertext: secret.ciphertext,
-      secretKeyId: secret.keyId,
+      secretKeyId: secret.sealKeyId,
     })
     .where(endpointWithId(id))
     .returning({ id: webhookEndpoints.id });

@@ -46,10 +46,10 @@ export interface EnrolmentOffer {
   offer: string;
 }
 
-const serializeSealed = (sealed: Sealed) => `${sealed.keyId}:${sealed.ciphertext}`;
+const serializeSealed = (sealed: Sealed) => `${sealed.sealKeyId}:${sealed.ciphertext}`;
 function parseSealed(text: string): Sealed | null {
   const [keyId, ciphertext, extra] = text.split(":");
-  return keyId && ciphertext && extra === undefined && text.length <= 512 ? { keyId, ciphertext } : null;
+  return keyId && ciphertext && extra === undefined && text.length <= 512 ? { sealKeyId: keyId, ciphertext } : null;
 }
 
 /** A new secret for the link's admin, or null when the link is not (or no longer) usable. */

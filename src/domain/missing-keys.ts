@@ -13,8 +13,8 @@ export async function openForLogin(keyring: Keyring, sealed: Sealed, context: st
     return await open(keyring, sealed, context);
   } catch (error) {
     if (!(error instanceof MissingKeyError)) throw error;
-    if (!reported.has(error.keyId)) {
-      reported.add(error.keyId);
+    if (!reported.has(error.sealKeyId)) {
+      reported.add(error.sealKeyId);
       console.error(
         JSON.stringify({
           level: "error",

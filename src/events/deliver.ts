@@ -59,10 +59,10 @@ export function eventBody(event: Pick<EventRow, "type" | "at" | "data">): string
 
 async function signingSecrets(endpoint: WebhookEndpointRow, keyring: Keyring, nowMs: number): Promise<Uint8Array[]> {
   const context = endpointContext(endpoint.id);
-  const current = await open(keyring, { ciphertext: endpoint.secretCiphertext, keyId: endpoint.secretKeyId }, context);
+  const current = await open(keyring, { ciphertext: endpoint.secretCiphertext, sealKeyId: endpoint.secretKeyId }, context);
   const { previousCiphertext, previousKeyId, previousUntil } = endpoint;
   if (previousCiphertext === null || previousKeyId === null || previousUntil === null || previousUntil <= nowMs) return [current];
-  return [current, await open(keyring, { ciphertext: previousCiphertext, keyId: previousKeyId }, context)];
+  return [current, await open(keyring, { ciphertext: previousCiphertext, sealKeyId: previousKeyId }, context)];
 }
 
 /** One POST: no redirect followed, a time limit, the size bounded; any answer but a 2xx is a failure. */

@@ -34,7 +34,7 @@ beforeAll(async () => {
   const totp = await seal(await loadKeyring(`${oldKey},${newKey}`), admin.secret, `admin:${admin.name}`);
   sql(
     `INSERT INTO admins (name, password_hash, totp_ciphertext, totp_key_id) VALUES (${sqlString(admin.name)}, ` +
-      `${sqlString(await hashPassword(admin.password, 100_000))}, ${sqlString(totp.ciphertext)}, ${sqlString(totp.keyId)})`,
+      `${sqlString(await hashPassword(admin.password, 100_000))}, ${sqlString(totp.ciphertext)}, ${sqlString(totp.sealKeyId)})`,
   );
 }, 180_000);
 afterAll(() => server?.stop());
@@ -173,7 +173,7 @@ describe("npm run rotate-keys", () => {
         const secret = new Uint8Array(randomBytes(20));
         secrets.set(name, secret);
         const sealed = await seal(oldFirst, secret, name);
-        rows.push(`(${sqlString(name)}, ${sqlString(name)}, ${sqlString(sealed.ciphertext)}, ${sqlString(sealed.keyId)})`);
+        rows.push(`(${sqlString(name)}, ${sqlString(name)}, ${sqlString(sealed.ciphertext)}, ${sqlString(sealed.sealKeyId)})`);
       }
       sql(`INSERT INTO users (username, username_key, secret_ciphertext, secret_key_id) VALUES ${rows.join(", ")}`);
     };
@@ -220,7 +220,7 @@ describe("npm run rotate-keys", () => {
     for (const row of rows) {
       const opened = await open(
         newOnly,
-        { keyId: row.secret_key_id as string, ciphertext: row.secret_ciphertext as string },
+        { sealKeyId: row.secret_key_id as string, ciphertext: row.secret_ciphertext as string },
         row.username_key as string,
       );
       expect(opened).toEqual(secrets.get(row.username_key as string));

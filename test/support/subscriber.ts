@@ -12,7 +12,7 @@ export async function subscribeToEverything(): Promise<string> {
   await env.DB.prepare(
     "INSERT INTO webhook_endpoints (id, url, events, secret_ciphertext, secret_key_id, created_at) VALUES (?, 'http://localhost:9/events', ?, ?, ?, ?)",
   )
-    .bind(id, JSON.stringify(EVENT_TYPES), sealed.ciphertext, sealed.keyId, Date.now())
+    .bind(id, JSON.stringify(EVENT_TYPES), sealed.ciphertext, sealed.sealKeyId, Date.now())
     .run();
   return id;
 }

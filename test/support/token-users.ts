@@ -37,7 +37,7 @@ export async function insertTokenUser(token: TokenParams, options: TokenUserOpti
       username,
       usernameKey,
       sealed.ciphertext,
-      sealed.keyId,
+      sealed.sealKeyId,
       options.confirmedAt ?? null,
       token.algorithm,
       token.digits,
