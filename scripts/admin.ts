@@ -75,15 +75,16 @@ const ADMIN_CHANGES = {
 type AdminAction = keyof typeof ADMIN_CHANGES;
 
 /**
- * The change, then its admin.changed event and its audit entry (actor "cli"), in one D1 batch; the
- * event and the entry are written only if the change was (`changes()`, each after the one before
- * it), then `more`. Returns the change's result rows.
+ * The change, then its audit entry (actor "cli") and its admin.changed event, in one D1 batch; the
+ * entry is written only if the change was, the event only if the entry was (`changes()`, each
+ * after the one before it; an event nobody subscribes to is not written, so it comes last), then
+ * `more`. Returns the change's result rows.
  */
 function changeAdmin(target: D1Target, name: string, change: unknown, action: AdminAction, more: unknown[] = []): unknown[] {
   const head = newEvent({ now: Date.now }, "admin.changed");
   const event = adminEventStatement(db, head, actorJson({ type: "cli" }), ADMIN_CHANGES[action], and(adminNamed(name), changedJustBefore));
   const entry = auditAdminChangeStatement(db, { at: Date.now(), actor: "cli", action, outcome: "ok" }, name);
-  return executeEach([change, event, entry, ...more].map(inlineSql), target)[0]!;
+  return executeEach([change, entry, event, ...more].map(inlineSql), target)[0]!;
 }
 
 /** A fresh enrolment link's token: 256 random bits, base64url. */
