@@ -73,6 +73,19 @@ export function inviteStatements(db: Db, change: AdminChange, name: string, link
   ] as const;
 }
 
+/** What a reset sets (the console's and the CLI's): no password, no second factor, no lock, enabled, a new enrolment link. */
+export const resetAdminSet = (linkHash: string, expiresAt: number) => ({
+  passwordHash: null,
+  totpCiphertext: null,
+  totpKeyId: null,
+  lastStep: -1,
+  failedAttempts: 0,
+  lockedUntil: 0,
+  disabledAt: null,
+  enrolTokenHash: linkHash,
+  enrolExpiresAt: expiresAt,
+});
+
 /**
  * Clears the admin's password and second factor, enables them again and opens a new enrolment
  * link; their sessions and login counts go, in the same batch.
@@ -80,21 +93,7 @@ export function inviteStatements(db: Db, change: AdminChange, name: string, link
 export function resetStatements(db: Db, change: AdminChange, id: number, linkHash: string, expiresAt: number) {
   const happened = sql`exists (select 1 from ${admins} where ${and(eq(admins.id, id), eq(admins.enrolTokenHash, linkHash))})`;
   return [
-    db
-      .update(admins)
-      .set({
-        passwordHash: null,
-        totpCiphertext: null,
-        totpKeyId: null,
-        lastStep: -1,
-        failedAttempts: 0,
-        lockedUntil: 0,
-        disabledAt: null,
-        enrolTokenHash: linkHash,
-        enrolExpiresAt: expiresAt,
-      })
-      .where(eq(admins.id, id))
-      .returning({ id: admins.id }),
+    db.update(admins).set(resetAdminSet(linkHash, expiresAt)).where(eq(admins.id, id)).returning({ id: admins.id }),
     auditFromRow(db, { ...change, action: "admin.reset", target: adminLabel, outcome: "ok" }, admins, eq(admins.enrolTokenHash, linkHash)),
     announce(db, change, "reset", eq(admins.enrolTokenHash, linkHash)),
     deleteSessionsOf(db, "admin", id, happened),

@@ -1,5 +1,6 @@
 import { and, asc, eq, gt, inArray, isNull, type SQL, sql } from "drizzle-orm";
 import { type AuditEntry, auditFromRow } from "./audit";
+import { resetAdminSet } from "./admin-accounts";
 import type { Db } from "./client";
 import { admins, loginClients, sessions } from "./schema";
 
@@ -21,21 +22,7 @@ export function createAdminStatement(db: Db, name: string, linkHash: string, exp
 
 /** Clears the password and second factor, lifts locks and the disabling, and opens a new enrolment link. */
 export function resetAdminStatement(db: Db, name: string, linkHash: string, expiresAt: number) {
-  return db
-    .update(admins)
-    .set({
-      passwordHash: null,
-      totpCiphertext: null,
-      totpKeyId: null,
-      lastStep: -1,
-      failedAttempts: 0,
-      lockedUntil: 0,
-      disabledAt: null,
-      enrolTokenHash: linkHash,
-      enrolExpiresAt: expiresAt,
-    })
-    .where(adminNamed(name))
-    .returning({ id: admins.id });
+  return db.update(admins).set(resetAdminSet(linkHash, expiresAt)).where(adminNamed(name)).returning({ id: admins.id });
 }
 
 /** Disables an enabled admin (Unix seconds) and closes any enrolment link. */

@@ -26,19 +26,22 @@ export const apiKeyActor = (keyHash: string | SQL): ActorSql =>
 const subscribed = (type: string) =>
   sql`exists (select 1 from ${webhookEndpoints}, json_each(${webhookEndpoints.events}) where ${webhookEndpoints.disabledAt} is null and json_each.value = ${type})`;
 
+/** An outbox row's columns, in the table's order, for an INSERT … SELECT. */
+const outboxRow = (head: EventHead, data: SQL) => ({
+  id: sql<string>`${head.id}`.as("id"),
+  type: sql<string>`${head.type}`.as("type"),
+  at: sql<number>`${head.at}`.as("at"),
+  data: data.as("data"),
+  dispatchedAt: sql<null>`null`.as("dispatched_at"),
+});
+
 /** The row is written when `where` holds and someone subscribes; RETURNING says whether it was (see written() in src/domain/events.ts). */
 function outboxInsert(db: Db, head: EventHead, data: SQL, from: typeof users | typeof apiKeys | typeof admins, where: SQL | undefined) {
   return db
     .insert(eventOutbox)
     .select(
       db
-        .select({
-          id: sql<string>`${head.id}`.as("id"),
-          type: sql<string>`${head.type}`.as("type"),
-          at: sql<number>`${head.at}`.as("at"),
-          data: data.as("data"),
-          dispatchedAt: sql<null>`null`.as("dispatched_at"),
-        })
+        .select(outboxRow(head, data))
         .from(from)
         .where(and(subscribed(head.type), where)),
     )
@@ -82,13 +85,7 @@ export function onceEventStatement(db: Db, head: { id: string; type: string; at:
     .insert(eventOutbox)
     .select(
       db
-        .select({
-          id: sql<string>`${head.id}`.as("id"),
-          type: sql<string>`${head.type}`.as("type"),
-          at: sql<number>`${head.at}`.as("at"),
-          data: sql<string>`${JSON.stringify(data)}`.as("data"),
-          dispatchedAt: sql<null>`null`.as("dispatched_at"),
-        })
+        .select(outboxRow(head, sql`${JSON.stringify(data)}`))
         .from(sql`(select 1)`)
         .where(subscribed(head.type)),
     )
