@@ -3,10 +3,10 @@ import { hashPassword, verifyLoginPassword } from "../crypto/passwords";
 import { acceptAdminLogin, completeEnrolment, countAdminFailure, findAdminLogin, findEnrolment, openEnrolment } from "../db/admins";
 import { actorJson, adminEventStatement } from "../db/outbox";
 import { base32Encode } from "../otp/base32";
-import { hmacSha1Key } from "../otp/hmac-sha1";
-import { matchTotpStep } from "../otp/totp";
 import { AUDIT_REASONS, type AuditReason } from "../db/audit";
 import { auditStatement, unknownLoginStatement } from "./audit";
+import { DEFAULT_TOKEN } from "../otp/totp";
+import { checkCode, codeAsTyped } from "./code-check";
 import type { Deps } from "./deps";
 import { newEvent, written } from "./events";
 import { commitRefusedLogin } from "./login-refused";
@@ -98,8 +98,9 @@ export async function completeAdminEnrolment(deps: Deps, token: string, form: En
   const length = [...form.password].length;
   if (length < MIN_ADMIN_PASSWORD_CHARS || length > MAX_ADMIN_PASSWORD_CHARS) return { ok: false, refusal: "password-length", retry };
   if (form.password !== form.passwordAgain) return { ok: false, refusal: "password-mismatch", retry };
-  const step = matchTotpStep(hmacSha1Key(secret), form.code.trim(), now, deps.config.totp);
-  if (step === null) return { ok: false, refusal: "code", retry };
+  const check = await checkAdminCode(deps, secret, form.code, now);
+  if (check.kind !== "accept") return { ok: false, refusal: "code", retry };
+  const step = check.acceptance.step;
 
   const passwordHash = await hashPassword(form.password, deps.config.passwordIterations);
   const totp = await seal(await deps.keyring(), secret, adminContext(retry.name));
@@ -119,6 +120,15 @@ export interface LoginForm {
   name: string;
   password: string;
   code: string;
+}
+
+/**
+ * An admin's code (src/domain/code-check.ts, as every code): SHA-1, 6 digits, 30 s (DEFAULT_TOKEN),
+ * no drift kept; `lastStep` refuses a replay at login (enrolment has none yet).
+ */
+function checkAdminCode(deps: Deps, secret: Uint8Array, typed: string, nowMs: number, lastStep?: number) {
+  const user = { token: DEFAULT_TOKEN, lastStep };
+  return checkCode({ user, key: async () => secret, nowMs, totp: deps.config.totp }, codeAsTyped(typed));
 }
 
 /**
@@ -149,10 +159,10 @@ export async function loginAdmin(deps: Deps, form: LoginForm): Promise<string | 
     return null;
   }
   const secret = passwordOk ? await openForLogin(await deps.keyring(), admin.totp!, adminContext(admin.name)) : null;
-  const step = secret && matchTotpStep(hmacSha1Key(secret), form.code.trim(), now, deps.config.totp);
+  const check = secret && (await checkAdminCode(deps, secret, form.code, now, admin.lastStep));
   // A used code is refused from the lookup (no compare-and-set that must fail), so it costs the round trips of a wrong one.
-  if (step != null && step > admin.lastStep) {
-    const accepted = await acceptAdminLogin(deps.db, admin, client, step, now);
+  if (check && check.kind === "accept") {
+    const accepted = await acceptAdminLogin(deps.db, admin, client, check.acceptance.step, now);
     if (accepted.length > 0) {
       return startSession(deps, "admin", admin.id, [
         auditStatement(deps, { actor: admin.name, action: "login", outcome: "ok" }),

@@ -7,8 +7,9 @@ import { matchTotpPair, matchTotpStep, type TokenParams, type TotpParams, timeSt
  * Regulator): the parameters it is computed with, the window around the recorded drift, the
  * replay step, the drift an accepted step records, and the lock's answer with its retry seconds.
  * validate (src/domain/verification.ts), the portal's first code (src/domain/portal.ts), the
- * renewal of recovery codes (src/domain/recovery-renewal.ts) and an operator's resync
- * (src/domain/resync.ts) all decide here; each writes the outcome with its own statements.
+ * renewal of recovery codes (src/domain/recovery-renewal.ts), an operator's resync
+ * (src/domain/resync.ts) and the console's login and enrolment (src/domain/admins.ts) all decide
+ * here; each writes the outcome with its own statements.
  */
 
 /** What is known of the user's token when a code is checked. `lastStep` and `lockedUntil` when just read. */
