@@ -229,6 +229,19 @@ describe("the portal's password lock", () => {
 });
 
 describe("confirming the first code", () => {
+  it("a secret sealed under a key the keyring lacks: the page says so (503, never a 500), and a code changes nothing", async () => {
+    const p = portal();
+    const user = await p.user();
+    const s = await p.session(user.email);
+    await env.DB.prepare("UPDATE users SET secret_key_id = 'dropped' WHERE id = ?").bind(user.userId).run();
+    const res = await p.call("/portal", { headers: { Cookie: s.cookie } });
+    expect(res.status).toBe(503);
+    expect(await res.text()).toContain(inPage(PORTAL_TEXT.secretUnreadable));
+    const answer = await confirm(p, s, tokenFor(user.secret, p.clock.ms));
+    expect([answer.status, answer.headers.get("location")]).toEqual([303, "/portal"]);
+    expect(await rowOf(user.userId)).toMatchObject({ confirmed_at: null, failed_attempts: 0 });
+  });
+
   it("confirms the user and spends the code: the API refuses it afterwards, and the page never shows the secret again", async () => {
     const p = portal();
     const user = await p.user();

@@ -9,7 +9,7 @@ import { otpauthUri } from "./enrollment-qr";
 import { newEvent, written } from "./events";
 import { usernameKeys } from "./identity";
 import { startSession } from "./sessions";
-import { openUserSecret } from "./user-keys";
+import { openForLogin } from "./missing-keys";
 
 /** createuser's own limit: a longer name is no user's, and is not looked up. */
 const MAX_USERNAME_CHARS = 255;
@@ -81,6 +81,8 @@ export async function countRefusedPortalLogin(
 
 /** What the portal shows a logged-in user, read afresh on every request (a console reset shows at once). */
 export type PortalAccount =
+  /** The secret is sealed under a key the keyring lacks: nothing can be shown or checked until an operator acts. */
+  | { state: "unreadable"; username: string }
   | {
       state: "unconfirmed";
       username: string;
@@ -100,7 +102,10 @@ export async function portalAccount(deps: Deps, userId: number): Promise<PortalA
   const user = await findUserEnrolment(deps.db, userId);
   if (!user) return null;
   if (user.confirmedAt !== null) return { state: "confirmed", username: user.username, confirmedAt: user.confirmedAt };
-  const secret = base32Encode(await openUserSecret(deps, user));
+  const opened = await openForLogin(await deps.keyring(), user.secret, user.usernameKey);
+  // Sealed under a key the keyring lacks (logged once): the page says so, never a 500.
+  if (!opened) return { state: "unreadable", username: user.username };
+  const secret = base32Encode(opened);
   const now = deps.now();
   return {
     state: "unconfirmed",
@@ -137,7 +142,10 @@ export async function confirmFirstCode(deps: Deps, userId: number, typed: string
   if (!user || user.confirmedAt !== null) return { kind: "stale" };
   if (code.length !== user.token.digits) return { kind: "malformed", digits: user.token.digits };
   const ciphertext = user.secret.ciphertext;
-  const check = await checkCode({ user, key: () => openUserSecret(deps, user), nowMs: now, totp: deps.config.totp }, code);
+  const opened = await openForLogin(await deps.keyring(), user.secret, user.usernameKey);
+  // Its secret cannot be opened (a key missing from the keyring): the page shows why.
+  if (!opened) return { kind: "stale" };
+  const check = await checkCode({ user, key: async () => opened, nowMs: now, totp: deps.config.totp }, code);
   if (check.kind === "wrong") {
     // "Not right" only for a code that was counted: concurrent wrong codes past the lock are told the lock.
     if (await countCodeFailure(deps.db, userId, ciphertext, now, deps.config.lockout)) return { kind: "wrong" };

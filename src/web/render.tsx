@@ -7,7 +7,7 @@ import { PAGE_HEADERS } from "./headers";
 export async function renderPage(
   c: Context<AppEnv>,
   page: JSX.Element,
-  status: 200 | 400 | 401 | 403 | 404 | 409 | 429 = 200,
+  status: 200 | 400 | 401 | 403 | 404 | 409 | 429 | 503 = 200,
 ): Promise<Response> {
   return c.html(`<!doctype html>${await page}`, status, PAGE_HEADERS);
 }

@@ -61,6 +61,17 @@ export async function accountPage(c: Context<AppEnv>, session: Session, error?: 
     return c.redirect(PORTAL_PATHS.home, 303);
   }
   const issuer = deps.config.issuer;
+  if (account.state === "unreadable") {
+    return renderPage(
+      c,
+      <PortalPage title="Set up two-factor authentication" issuer={issuer} session={session}>
+        <p class="error" role="alert">
+          {PORTAL_TEXT.secretUnreadable}
+        </p>
+      </PortalPage>,
+      503,
+    );
+  }
   if (account.state === "confirmed") {
     return renderPage(
       c,
